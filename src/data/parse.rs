@@ -1,0 +1,480 @@
+//! Parsers for the three input formats of DESIGN.md: table CSV (one 0/1 column per list and
+//! a `count` column), records CSV (one row per person, list flags chosen with `--lists`) and
+//! frequency CSV (`times_captured,count`). Every error names the file, line, column and
+//! what was expected; nothing here panics on any byte sequence (a proptest checks that).
+
+use super::{CaptureTable, Dataset, FrequencyTable, MAX_COUNT, MAX_LISTS, Occasions};
+use crate::error::{Error, Result};
+
+/// Which format to read a CSV as.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Format {
+    /// Decide from the header: `times_captured,count` → frequency; last column `count` →
+    /// table; otherwise records.
+    #[default]
+    Auto,
+    /// Table CSV.
+    Table,
+    /// Records CSV.
+    Records,
+    /// Frequency CSV.
+    Frequency,
+}
+
+/// What the parser needs besides the bytes.
+#[derive(Debug, Clone, Default)]
+pub struct ParseOptions {
+    /// Format to read (default: detect).
+    pub format: Format,
+    /// Records CSV: the columns that are lists (default: every column).
+    pub lists: Option<Vec<String>>,
+    /// Frequency CSV: number of occasions t.
+    pub occasions: Option<Occasions>,
+}
+
+/// A parsed dataset and the warnings the parser raised (e.g. repeated histories summed).
+#[derive(Debug, Clone)]
+pub struct Parsed {
+    /// The data.
+    pub data: Dataset,
+    /// Things the user should know that did not stop the parse.
+    pub warnings: Vec<String>,
+}
+
+/// Reads and parses a data file.
+pub fn read_file(path: &str, opts: &ParseOptions) -> Result<Parsed> {
+    let bytes = std::fs::read(path).map_err(|e| Error::Io {
+        path: path.to_string(),
+        source: e,
+    })?;
+    parse_bytes(path, &bytes, opts)
+}
+
+/// One CSV row as UTF-8 fields with its 1-based line number.
+struct Row {
+    line: usize,
+    fields: Vec<String>,
+}
+
+fn split_rows(name: &str, bytes: &[u8]) -> Result<Vec<Row>> {
+    let body = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
+    let mut rdr = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .trim(csv::Trim::All)
+        .from_reader(body);
+    let mut rows = Vec::new();
+    let mut rec = csv::ByteRecord::new();
+    loop {
+        match rdr.read_byte_record(&mut rec) {
+            Ok(false) => break,
+            Ok(true) => {}
+            Err(e) => {
+                let line = e.position().map_or(0, |p| p.line() as usize);
+                return Err(Error::input(name, line, 0, format!("expected CSV text: {e}")));
+            }
+        }
+        let line = rec.position().map_or(0, |p| p.line() as usize);
+        let mut fields = Vec::with_capacity(rec.len());
+        for (j, f) in rec.iter().enumerate() {
+            match std::str::from_utf8(f) {
+                Ok(s) => fields.push(s.to_string()),
+                Err(_) => {
+                    return Err(Error::input(
+                        name,
+                        line,
+                        j + 1,
+                        "expected UTF-8 text, found bytes that are not UTF-8",
+                    ));
+                }
+            }
+        }
+        // A line holding only separators/whitespace is treated as blank.
+        if fields.iter().all(|f| f.is_empty()) && fields.len() <= 1 {
+            continue;
+        }
+        rows.push(Row { line, fields });
+    }
+    Ok(rows)
+}
+
+/// Parses CSV bytes in the requested (or detected) format.
+pub fn parse_bytes(name: &str, bytes: &[u8], opts: &ParseOptions) -> Result<Parsed> {
+    let rows = split_rows(name, bytes)?;
+    let Some(header) = rows.first() else {
+        return Err(Error::input(name, 1, 0, "expected a header line, found an empty file"));
+    };
+    check_header(name, header)?;
+    let format = match opts.format {
+        Format::Auto => detect(&header.fields),
+        f => f,
+    };
+    if rows.len() == 1 {
+        return Err(Error::input(
+            name,
+            header.line + 1,
+            0,
+            "expected at least one data row after the header, found none",
+        ));
+    }
+    match format {
+        Format::Frequency => parse_frequency(name, &rows, opts.occasions),
+        Format::Records => parse_records(name, &rows, opts.lists.as_deref()),
+        Format::Table | Format::Auto => parse_table(name, &rows),
+    }
+}
+
+fn detect(header: &[String]) -> Format {
+    let lower: Vec<String> = header.iter().map(|h| h.to_ascii_lowercase()).collect();
+    if lower == ["times_captured", "count"] {
+        Format::Frequency
+    } else if lower.last().is_some_and(|h| h == "count") {
+        Format::Table
+    } else {
+        Format::Records
+    }
+}
+
+fn check_header(name: &str, header: &Row) -> Result<()> {
+    let mut seen = std::collections::HashMap::new();
+    for (j, h) in header.fields.iter().enumerate() {
+        if h.is_empty() {
+            return Err(Error::input(
+                name,
+                header.line,
+                j + 1,
+                "expected a column name in the header, found an empty field",
+            ));
+        }
+        if let Some(first) = seen.insert(h.clone(), j + 1) {
+            return Err(Error::input(
+                name,
+                header.line,
+                j + 1,
+                format!("expected distinct column names, found \"{h}\" again (first in column {first})"),
+            ));
+        }
+    }
+    Ok(())
+}
+
+fn check_width(name: &str, row: &Row, width: usize) -> Result<()> {
+    if row.fields.len() != width {
+        let col = row.fields.len().min(width) + 1;
+        return Err(Error::input(
+            name,
+            row.line,
+            col,
+            format!("expected {width} fields like the header, found {}", row.fields.len()),
+        ));
+    }
+    Ok(())
+}
+
+/// A count cell: a whole number in 0..=2^50.
+fn parse_count(name: &str, line: usize, col: usize, s: &str) -> Result<u64> {
+    let bad = |what: &str| {
+        Error::input(
+            name,
+            line,
+            col,
+            format!("expected a count (a whole number from 0 to 2^50), found {what}"),
+        )
+    };
+    if s.is_empty() {
+        return Err(bad("an empty field"));
+    }
+    if s.starts_with('-') {
+        return Err(bad(&format!("the negative value \"{s}\"")));
+    }
+    if !s.bytes().all(|b| b.is_ascii_digit()) {
+        if s.parse::<f64>().is_ok() {
+            return Err(bad(&format!("the non-integer \"{s}\"")));
+        }
+        return Err(bad(&format!("\"{s}\"")));
+    }
+    match s.parse::<u64>() {
+        Ok(v) if v <= MAX_COUNT => Ok(v),
+        _ => Err(bad(&format!("\"{s}\", which is too large"))),
+    }
+}
+
+fn parse_table(name: &str, rows: &[Row]) -> Result<Parsed> {
+    let header = &rows[0];
+    let width = header.fields.len();
+    if !header.fields.last().is_some_and(|h| h.eq_ignore_ascii_case("count")) {
+        return Err(Error::input(
+            name,
+            header.line,
+            width,
+            format!(
+                "expected the last column of a table CSV to be \"count\", found \"{}\"",
+                header.fields.last().map_or("", |s| s.as_str())
+            ),
+        ));
+    }
+    let k = width - 1;
+    if k == 0 {
+        return Err(Error::input(
+            name,
+            header.line,
+            1,
+            "expected at least one list column before \"count\"",
+        ));
+    }
+    if k > MAX_LISTS {
+        return Err(Error::input(
+            name,
+            header.line,
+            MAX_LISTS + 1,
+            format!("expected at most {MAX_LISTS} list columns, found {k} (more lists than supported)"),
+        ));
+    }
+    let lists: Vec<String> = header.fields[..k].to_vec();
+    let mut seen = std::collections::HashMap::<u64, usize>::new();
+    let mut warnings = Vec::new();
+    let mut out = Vec::with_capacity(rows.len() - 1);
+    let mut total: u64 = 0;
+    for row in &rows[1..] {
+        check_width(name, row, width)?;
+        let mut h = 0u64;
+        for (j, f) in row.fields[..k].iter().enumerate() {
+            match f.as_str() {
+                "0" => {}
+                "1" => h |= 1 << j,
+                other => {
+                    return Err(Error::input(
+                        name,
+                        row.line,
+                        j + 1,
+                        format!("expected 0 or 1 in list column \"{}\", found \"{other}\"", lists[j]),
+                    ));
+                }
+            }
+        }
+        let c = parse_count(name, row.line, width, &row.fields[k])?;
+        if h == 0 {
+            return Err(Error::input(
+                name,
+                row.line,
+                1,
+                "expected a history with at least one 1: the all-zero history is the unknown \
+                 number that is being estimated and cannot be given",
+            ));
+        }
+        total = total
+            .checked_add(c)
+            .filter(|t| *t <= MAX_COUNT)
+            .ok_or_else(|| Error::input(name, row.line, width, "expected counts whose total is at most 2^50"))?;
+        if let Some(first) = seen.insert(h, row.line) {
+            warnings.push(format!(
+                "{name}:{}: history repeats the one on line {first}; their counts were summed",
+                row.line
+            ));
+        }
+        out.push((h, c));
+    }
+    if total == 0 {
+        return Err(Error::input(
+            name,
+            0,
+            0,
+            "expected at least one person observed, found only zero counts",
+        ));
+    }
+    let table = CaptureTable::new(lists, out)?;
+    Ok(Parsed {
+        data: Dataset::Table(table),
+        warnings,
+    })
+}
+
+fn parse_flag(s: &str) -> Option<bool> {
+    match s.to_ascii_lowercase().as_str() {
+        "1" | "true" | "yes" | "y" | "t" => Some(true),
+        "0" | "false" | "no" | "n" | "f" => Some(false),
+        _ => None,
+    }
+}
+
+fn parse_records(name: &str, rows: &[Row], lists: Option<&[String]>) -> Result<Parsed> {
+    let header = &rows[0];
+    let width = header.fields.len();
+    let cols: Vec<usize> = match lists {
+        Some(names) => {
+            let mut cols = Vec::with_capacity(names.len());
+            for l in names {
+                match header.fields.iter().position(|h| h == l) {
+                    Some(c) if cols.contains(&c) => {
+                        return Err(Error::Usage(format!("--lists names \"{l}\" twice")));
+                    }
+                    Some(c) => cols.push(c),
+                    None => {
+                        return Err(Error::input(
+                            name,
+                            header.line,
+                            0,
+                            format!(
+                                "expected a column named \"{l}\" (from --lists) in the header, found only: {}",
+                                header.fields.join(", ")
+                            ),
+                        ));
+                    }
+                }
+            }
+            cols
+        }
+        None => (0..width).collect(),
+    };
+    if cols.is_empty() {
+        return Err(Error::Usage("--lists names no column".into()));
+    }
+    if cols.len() > MAX_LISTS {
+        return Err(Error::input(
+            name,
+            header.line,
+            0,
+            format!("expected at most {MAX_LISTS} list columns, found {} (more lists than supported)", cols.len()),
+        ));
+    }
+    let list_names: Vec<String> = cols.iter().map(|&c| header.fields[c].clone()).collect();
+    let mut out = Vec::with_capacity(rows.len() - 1);
+    for row in &rows[1..] {
+        check_width(name, row, width)?;
+        let mut h = 0u64;
+        for (j, &c) in cols.iter().enumerate() {
+            match parse_flag(&row.fields[c]) {
+                Some(true) => h |= 1 << j,
+                Some(false) => {}
+                None => {
+                    return Err(Error::input(
+                        name,
+                        row.line,
+                        c + 1,
+                        format!(
+                            "expected a list flag (0/1, true/false, yes/no) in column \"{}\", found \"{}\"{}",
+                            header.fields[c],
+                            row.fields[c],
+                            if lists.is_none() { "; choose the list columns with --lists" } else { "" }
+                        ),
+                    ));
+                }
+            }
+        }
+        if h == 0 {
+            return Err(Error::input(
+                name,
+                row.line,
+                cols[0] + 1,
+                "expected the person to be on at least one list, found no list flag set",
+            ));
+        }
+        out.push((h, 1u64));
+    }
+    Ok(Parsed {
+        data: Dataset::Table(CaptureTable::new(list_names, out)?),
+        warnings: Vec::new(),
+    })
+}
+
+fn parse_frequency(name: &str, rows: &[Row], occasions: Option<Occasions>) -> Result<Parsed> {
+    let header = &rows[0];
+    let lower: Vec<String> = header.fields.iter().map(|h| h.to_ascii_lowercase()).collect();
+    if lower != ["times_captured", "count"] {
+        return Err(Error::input(
+            name,
+            header.line,
+            1,
+            format!(
+                "expected the frequency header \"times_captured,count\", found \"{}\"",
+                header.fields.join(",")
+            ),
+        ));
+    }
+    let mut counts: Vec<u64> = Vec::new();
+    let mut seen = std::collections::HashMap::<usize, usize>::new();
+    let mut warnings = Vec::new();
+    let limit = match occasions {
+        Some(Occasions::Finite(t)) => t as usize,
+        _ => 100_000,
+    };
+    for row in &rows[1..] {
+        check_width(name, row, 2)?;
+        let s = &row.fields[0];
+        let j: usize = match s.parse::<usize>() {
+            Ok(j) if j >= 1 && j <= limit && s.bytes().all(|b| b.is_ascii_digit()) => j,
+            _ => {
+                return Err(Error::input(
+                    name,
+                    row.line,
+                    1,
+                    format!("expected times_captured to be a whole number from 1 to {limit}, found \"{s}\""),
+                ));
+            }
+        };
+        let c = parse_count(name, row.line, 2, &row.fields[1])?;
+        if counts.len() < j {
+            counts.resize(j, 0);
+        }
+        if let Some(first) = seen.insert(j, row.line) {
+            warnings.push(format!(
+                "{name}:{}: times_captured {j} repeats line {first}; the counts were summed",
+                row.line
+            ));
+        }
+        counts[j - 1] = counts[j - 1]
+            .checked_add(c)
+            .filter(|v| *v <= MAX_COUNT)
+            .ok_or_else(|| Error::input(name, row.line, 2, "expected counts whose total is at most 2^50"))?;
+    }
+    let total: u64 = counts.iter().try_fold(0u64, |a, &c| a.checked_add(c)).unwrap_or(u64::MAX);
+    if total == 0 {
+        return Err(Error::input(name, 0, 0, "expected at least one person observed, found only zero counts"));
+    }
+    if total > MAX_COUNT {
+        return Err(Error::input(name, 0, 0, "expected counts whose total is at most 2^50"));
+    }
+    if let Some(Occasions::Finite(t)) = occasions {
+        counts.resize(t as usize, 0);
+    }
+    Ok(Parsed {
+        data: Dataset::Frequency(FrequencyTable { occasions, counts }),
+        warnings,
+    })
+}
+
+/// Parses an inline job table: list names and rows of 0/1 flags followed by a count.
+pub fn table_from_rows(name: &str, lists: &[String], rows: &[Vec<i64>]) -> Result<CaptureTable> {
+    let k = lists.len();
+    if k == 0 || k > MAX_LISTS {
+        return Err(Error::input(name, 0, 0, format!("expected 1 to {MAX_LISTS} lists, found {k}")));
+    }
+    let mut out = Vec::with_capacity(rows.len());
+    for (i, r) in rows.iter().enumerate() {
+        if r.len() != k + 1 {
+            return Err(Error::input(name, i + 1, 0, format!("expected {} numbers (k flags and a count), found {}", k + 1, r.len())));
+        }
+        let mut h = 0u64;
+        for (j, &v) in r[..k].iter().enumerate() {
+            match v {
+                0 => {}
+                1 => h |= 1 << j,
+                _ => return Err(Error::input(name, i + 1, j + 1, format!("expected 0 or 1, found {v}"))),
+            }
+        }
+        if h == 0 {
+            return Err(Error::input(name, i + 1, 1, "expected a history with at least one 1 (the all-zero history is the unknown)"));
+        }
+        let c = r[k];
+        if c < 0 || c as u64 > MAX_COUNT {
+            return Err(Error::input(name, i + 1, k + 1, format!("expected a count from 0 to 2^50, found {c}")));
+        }
+        out.push((h, c as u64));
+    }
+    let t = CaptureTable::new(lists.to_vec(), out)?;
+    if t.observed() == 0 {
+        return Err(Error::input(name, 0, 0, "expected at least one person observed"));
+    }
+    Ok(t)
+}

@@ -1,0 +1,380 @@
+//! Rcapture's closed-population models (Baillargeon & Rivest 2007, JSS 19(5)): M0, Mt,
+//! Mh and Mth with Chao's lower-bound, Poisson(2), Darroch and Gamma(3.5) heterogeneity,
+//! Mb and Mbh.
+//!
+//! Model: the 2^t − 1 observable capture histories ω have independent Poisson counts with
+//! log μ_ω = β₀ + x(ω)ᵀβ (+ offset), the unobserved history has mean exp(β₀), so
+//! N̂ = n + exp(β₀) (Mb and Mbh use their own expressions). Assumptions: a closed
+//! population, independent animals/people, and capture probabilities that vary only as
+//! the model says (time t, heterogeneity h, behavioural response b). Heterogeneity enters
+//! through a function of the number of captures k: Chao's lower bound uses the hinges
+//! max(0, k − j + 1), j = 3..t, with negative η's removed one by one; Poisson θ^k − 1;
+//! Darroch k²/2; Gamma −log(θ + k) + log θ (Rivest & Baillargeon 2007).
+//!
+//! Frequency data (`closedp.0`): only M0 and the Mh models, fitted to f_1..f_t with offset
+//! log C(t, k) (or −log k! when t is infinite), which is also how tables with more lists than
+//! `MAX_DENSE_LISTS` are handled.
+
+use super::common::{LoglinFit, fit_loglin, glm_warnings, loglin_estimate, no_estimate};
+use super::{Estimate, MethodOptions, Status};
+use crate::data::{Dataset, MAX_DENSE_LISTS, Occasions};
+use crate::error::{Error, Result};
+use crate::glm::{FitOptions, Problem};
+use crate::inference::log_normal_interval;
+use serde_json::json;
+
+/// Heterogeneity form of an Mh/Mth model.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Het {
+    /// Chao's lower bound.
+    Chao,
+    /// Poisson with θ.
+    Poisson(f64),
+    /// Darroch.
+    Darroch,
+    /// Gamma with θ.
+    Gamma(f64),
+}
+
+/// One of the twelve models of `closedp.t`.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum ClosedModel {
+    /// Constant capture probability.
+    M0,
+    /// Time effects.
+    Mt,
+    /// Heterogeneity.
+    Mh(Het),
+    /// Time and heterogeneity.
+    Mth(Het),
+    /// Behavioural response.
+    Mb,
+    /// Behavioural response and heterogeneity.
+    Mbh,
+}
+
+/// Method ids of the table family, in Rcapture's order.
+pub const TABLE_IDS: &[&str] = &[
+    "m0", "mt", "mh-chao", "mh-poisson2", "mh-darroch", "mh-gamma3.5", "mth-chao", "mth-poisson2",
+    "mth-darroch", "mth-gamma3.5", "mb", "mbh",
+];
+/// Method ids available on frequency data.
+pub const FREQUENCY_IDS: &[&str] = &["m0", "mh-chao", "mh-poisson2", "mh-darroch", "mh-gamma3.5"];
+
+impl ClosedModel {
+    /// Parses a method id.
+    pub fn from_id(id: &str) -> Option<Self> {
+        let het = |s: &str| match s {
+            "chao" => Some(Het::Chao),
+            "poisson2" => Some(Het::Poisson(2.0)),
+            "darroch" => Some(Het::Darroch),
+            "gamma3.5" => Some(Het::Gamma(3.5)),
+            _ => None,
+        };
+        match id {
+            "m0" => Some(ClosedModel::M0),
+            "mt" => Some(ClosedModel::Mt),
+            "mb" => Some(ClosedModel::Mb),
+            "mbh" => Some(ClosedModel::Mbh),
+            _ => {
+                if let Some(h) = id.strip_prefix("mth-") {
+                    het(h).map(ClosedModel::Mth)
+                } else if let Some(h) = id.strip_prefix("mh-") {
+                    het(h).map(ClosedModel::Mh)
+                } else {
+                    None
+                }
+            }
+        }
+    }
+
+    /// The method id.
+    pub fn id(&self) -> String {
+        let h = |h: &Het| match h {
+            Het::Chao => "chao".to_string(),
+            Het::Poisson(t) => format!("poisson{t}"),
+            Het::Darroch => "darroch".to_string(),
+            Het::Gamma(t) => format!("gamma{t}"),
+        };
+        match self {
+            ClosedModel::M0 => "m0".into(),
+            ClosedModel::Mt => "mt".into(),
+            ClosedModel::Mb => "mb".into(),
+            ClosedModel::Mbh => "mbh".into(),
+            ClosedModel::Mh(x) => format!("mh-{}", h(x)),
+            ClosedModel::Mth(x) => format!("mth-{}", h(x)),
+        }
+    }
+
+    /// Rcapture's row label.
+    pub fn label(&self) -> String {
+        let h = |h: &Het| match h {
+            Het::Chao => "Chao (LB)".to_string(),
+            Het::Poisson(t) => format!("Poisson{t}"),
+            Het::Darroch => "Darroch".to_string(),
+            Het::Gamma(t) => format!("Gamma{t}"),
+        };
+        match self {
+            ClosedModel::M0 => "M0".into(),
+            ClosedModel::Mt => "Mt".into(),
+            ClosedModel::Mb => "Mb".into(),
+            ClosedModel::Mbh => "Mbh".into(),
+            ClosedModel::Mh(x) => format!("Mh {}", h(x)),
+            ClosedModel::Mth(x) => format!("Mth {}", h(x)),
+        }
+    }
+
+    fn het(&self) -> Option<Het> {
+        match self {
+            ClosedModel::Mh(h) | ClosedModel::Mth(h) => Some(*h),
+            _ => None,
+        }
+    }
+
+    /// Whether the model can be fitted to frequencies of capture alone.
+    pub fn frequency_ok(&self) -> bool {
+        matches!(self, ClosedModel::M0 | ClosedModel::Mh(_))
+    }
+}
+
+/// Heterogeneity columns for k captures out of t.
+fn het_columns(h: Het, t: usize, x: &mut Vec<f64>, k: usize) {
+    let kf = k as f64;
+    match h {
+        Het::Chao => {
+            for j in 3..=t {
+                x.push((kf - j as f64 + 1.0).max(0.0));
+            }
+        }
+        Het::Poisson(th) => x.push(th.powf(kf) - 1.0),
+        Het::Darroch => x.push(kf * kf / 2.0),
+        Het::Gamma(th) => x.push(-(th + kf).ln() + th.ln()),
+    }
+}
+
+fn het_names(h: Het, t: usize) -> Vec<String> {
+    match h {
+        Het::Chao => (3..=t).map(|j| format!("eta{j}")).collect(),
+        _ => vec!["tau".into()],
+    }
+}
+
+/// The design of a model on the full table of t occasions (cells h = 1..2^t − 1).
+pub fn table_problem(m: ClosedModel, t: usize, counts: &[f64]) -> Problem {
+    let mut names: Vec<String> = match m {
+        ClosedModel::M0 | ClosedModel::Mh(_) => vec!["beta".into()],
+        ClosedModel::Mt | ClosedModel::Mth(_) => (1..=t).map(|j| format!("beta{j}")).collect(),
+        ClosedModel::Mb => vec!["beta1".into(), "beta2".into()],
+        ClosedModel::Mbh => vec!["eta".into(), "beta1".into(), "beta2".into()],
+    };
+    if let Some(h) = m.het() {
+        names.extend(het_names(h, t));
+    }
+    let ncols = names.len();
+    let cells = (1u64..(1u64 << t)).map(|h| {
+        let k = h.count_ones() as usize;
+        let mut x = Vec::with_capacity(ncols);
+        match m {
+            ClosedModel::M0 | ClosedModel::Mh(_) => x.push(k as f64),
+            ClosedModel::Mt | ClosedModel::Mth(_) => {
+                for j in 0..t {
+                    x.push((h >> j & 1) as f64);
+                }
+            }
+            ClosedModel::Mb | ClosedModel::Mbh => {
+                if m == ClosedModel::Mbh {
+                    x.push(1.0 - (h & 1) as f64);
+                }
+                x.push(h.trailing_zeros() as f64);
+                x.push(k as f64 - 1.0);
+            }
+        }
+        if let Some(hh) = m.het() {
+            het_columns(hh, t, &mut x, k);
+        }
+        (x, 0.0, counts[h as usize])
+    });
+    Problem::grouped(names, cells)
+}
+
+/// The design of M0/Mh on frequencies f_1..f_t0 (Rcapture `closedp.0`).
+pub fn frequency_problem(m: ClosedModel, t: Occasions, f: &[f64]) -> Problem {
+    let t0 = f.len();
+    let mut names = vec!["beta".to_string()];
+    if let Some(h) = m.het() {
+        names.extend(het_names(h, t0));
+    }
+    let cells = (1..=t0).map(|k| {
+        let mut x = vec![k as f64];
+        if let Some(hh) = m.het() {
+            het_columns(hh, t0, &mut x, k);
+        }
+        let off = match t {
+            Occasions::Finite(tt) => ln_choose(tt as usize, k),
+            Occasions::Infinite => -statrs::function::factorial::ln_factorial(k as u64),
+        };
+        (x, off, f[k - 1])
+    });
+    Problem::grouped(names, cells)
+}
+
+fn ln_choose(n: usize, k: usize) -> f64 {
+    statrs::function::factorial::ln_binomial(n as u64, k as u64)
+}
+
+/// Fits a closed model to a table or frequencies and builds its estimate.
+pub fn estimate(m: ClosedModel, data: &Dataset, opts: &MethodOptions) -> Result<Estimate> {
+    let (problem, t, n, freq_note) = match data {
+        Dataset::Table(tab) => {
+            let t = tab.k();
+            if t < 2 {
+                return Err(Error::Usage(format!(
+                    "method {} needs at least 2 lists; the table has {t}",
+                    m.id()
+                )));
+            }
+            if m.het().is_some() && t < 3 {
+                return Err(Error::Usage(format!(
+                    "heterogeneity models ({}) need at least 3 lists; the table has {t}",
+                    m.id()
+                )));
+            }
+            if t > MAX_DENSE_LISTS {
+                if !m.frequency_ok() {
+                    return Err(Error::Usage(format!(
+                        "method {} needs the full 2^k table, and {t} lists is more than the {MAX_DENSE_LISTS} supported; \
+                         M0 and the Mh models work from the frequencies of capture",
+                        m.id()
+                    )));
+                }
+                let f: Vec<f64> = tab.frequencies().iter().map(|&c| c as f64).collect();
+                (
+                    frequency_problem(m, Occasions::Finite(t as u32), &f),
+                    t,
+                    tab.observed(),
+                    Some(format!("{t} lists: fitted to the frequencies of capture (as Rcapture's closedp.0)")),
+                )
+            } else {
+                let dense = tab.dense()?;
+                (table_problem(m, t, &dense), t, tab.observed(), None)
+            }
+        }
+        Dataset::Frequency(fr) => {
+            if !m.frequency_ok() {
+                return Err(Error::Usage(format!(
+                    "method {} needs capture histories; frequency data support only {}",
+                    m.id(),
+                    FREQUENCY_IDS.join(", ")
+                )));
+            }
+            let Some(occ) = fr.occasions else {
+                return Err(Error::Usage(format!(
+                    "method {} on frequency data needs the number of occasions: give --occasions T (or inf for a single source)",
+                    m.id()
+                )));
+            };
+            let mut f: Vec<f64> = fr.counts.iter().map(|&c| c as f64).collect();
+            let t0 = match occ {
+                Occasions::Finite(t) => t as usize,
+                Occasions::Infinite => fr.max_captures(),
+            };
+            f.resize(t0, 0.0);
+            if t0 < 2 || (m.het().is_some() && t0 < 3) {
+                return Err(Error::Usage(format!(
+                    "method {} needs at least {} occasions; the data have {t0}",
+                    m.id(),
+                    if m.het().is_some() { 3 } else { 2 }
+                )));
+            }
+            (frequency_problem(m, occ, &f), t0, fr.observed(), None)
+        }
+    };
+    let fo = FitOptions {
+        max_iter: opts.max_iter,
+        ..FitOptions::default()
+    };
+    let chao_nca = match m {
+        ClosedModel::Mh(Het::Chao) => Some(2),
+        ClosedModel::Mth(Het::Chao) => Some(t + 1),
+        _ => None,
+    };
+    let options = json!({ "occasions": t, "level": opts.level, "interval": match m { ClosedModel::Mb | ClosedModel::Mbh => "log-normal", _ => match opts.interval { super::IntervalKind::Profile => "profile", super::IntervalKind::WaldLog => "wald-log" } } });
+    let Some(lf) = fit_loglin(&problem, chao_nca, fo, None) else {
+        return Ok(no_estimate(&m.id(), m.label(), None, options, n, Status::NotConverged, vec!["the IRLS fit failed: no finite deviance could be reached".into()]));
+    };
+    let warnings: Vec<String> = freq_note.into_iter().collect();
+    match m {
+        ClosedModel::Mb | ClosedModel::Mbh => Ok(behavioural_estimate(m, &lf, t, n, opts, options, warnings)),
+        _ => Ok(loglin_estimate(&m.id(), m.label(), None, options, &lf, n, opts, None, warnings)),
+    }
+}
+
+/// Mb and Mbh: N̂ from Rivest's closed forms, its delta-method standard error, and
+/// Chao's log-normal interval (Rcapture gives no profile interval for these).
+fn behavioural_estimate(m: ClosedModel, lf: &LoglinFit, t: usize, n: u64, opts: &MethodOptions, options: serde_json::Value, mut warnings: Vec<String>) -> Estimate {
+    let fit = &lf.fit;
+    let c = &fit.coef;
+    let tf = t as f64;
+    let e = |x: f64| x.exp();
+    let (pop, v): (f64, Vec<f64>) = if m == ClosedModel::Mb {
+        let den = 1.0 + e(c[2]) - e(c[1]);
+        let pop = e(c[0]) * (1.0 + e(c[2])).powf(tf) / den;
+        let v = vec![1.0, e(c[1]) / den, tf * e(c[2]) / (1.0 + e(c[2])) - e(c[2]) / den];
+        (pop, v.into_iter().map(|x| x * pop).collect())
+    } else {
+        let den = 1.0 + e(c[3]) - e(c[2]);
+        let a = e(c[1] + c[2]) / den;
+        let base = e(c[0]) * (1.0 + e(c[3])).powf(tf - 1.0);
+        let pop = base * (1.0 + a);
+        let v = vec![
+            1.0 + a,
+            a,
+            a + e(c[1] + 2.0 * c[2]) / (den * den),
+            (tf - 1.0) * e(c[3]) / (1.0 + e(c[3])) - e(c[1] + c[2] + c[3]) / (den * den),
+        ];
+        (pop, v.into_iter().map(|x| x * base).collect())
+    };
+    let mut q = 0.0;
+    for i in 0..v.len() {
+        for j in 0..v.len() {
+            q += v[i] * fit.cov[(i, j)] * v[j];
+        }
+    }
+    let se = (q - pop).sqrt();
+    warnings.extend(glm_warnings(fit));
+    let nf = n as f64;
+    let mut status = if fit.converged { Status::Ok } else { Status::NotConverged };
+    if !pop.is_finite() {
+        status = Status::Infinite;
+    } else if pop < nf {
+        // 1 + e^β2 − e^β1 < 0: the implied capture probability is negative, so the
+        // unconstrained log-linear fit has left the model's parameter space.
+        status = Status::MleDoesNotExist;
+        warnings.push(format!(
+            "the MLE does not exist within the {} model: the unconstrained fit implies a capture probability outside [0, 1] and N̂ = {pop:.6} < n (Rcapture prints this number)",
+            m.label()
+        ));
+    }
+    if let Some(bias) = super::common::asymptotic_bias(&lf.problem, fit) {
+        if pop.is_finite() && bias.abs() > 0.1 * pop {
+            warnings.push(format!("the asymptotic bias is large: {bias:.1} against N̂ = {pop:.1} (Rcapture's 10% rule)"));
+        }
+    }
+    let summary = super::common::fit_summary(lf, nf, None);
+    let exists = matches!(status, Status::Ok | Status::NotConverged);
+    Estimate {
+        method: m.id(),
+        label: m.label(),
+        model: None,
+        options,
+        status,
+        observed: n,
+        population: exists.then_some(pop),
+        missing: exists.then_some(pop - nf),
+        std_error: if exists { super::common::finite(se) } else { None },
+        interval: (exists && se.is_finite()).then(|| log_normal_interval(nf, pop, se, opts.level)),
+        fit: Some(summary),
+        draws: None,
+        warnings,
+    }
+}
