@@ -1,0 +1,405 @@
+//! Estimation jobs: what `models/*.json` hold (`darkfigure.job/1`) and what the CLI's
+//! `estimate` builds from its flags, validated once. `run` turns a job into a result
+//! document; the binary only prints and writes it.
+
+use crate::data::parse::{Format, ParseOptions, Parsed, parse_bytes, read_file, table_from_rows};
+use crate::data::{Dataset, Occasions};
+use crate::error::{Error, Result};
+use crate::methods::{Estimate, IntervalKind, MethodOptions, default_methods, run_method};
+use serde::{Deserialize, Serialize};
+
+/// Schema tag of job files.
+pub const JOB_SCHEMA: &str = "darkfigure.job/1";
+
+/// Number of occasions as a job gives it: a whole number or `"inf"`.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum OccasionsSpec {
+    /// t occasions.
+    Finite(u32),
+    /// `"inf"`: a single source without a fixed number of occasions.
+    Word(InfWord),
+}
+
+/// The word `inf`.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum InfWord {
+    /// Infinite.
+    Inf,
+}
+
+impl OccasionsSpec {
+    /// As the data type.
+    pub fn resolve(&self) -> Occasions {
+        match self {
+            OccasionsSpec::Finite(t) => Occasions::Finite(*t),
+            OccasionsSpec::Word(_) => Occasions::Infinite,
+        }
+    }
+}
+
+/// Where a job's data come from.
+///
+/// Written untagged; read through [`RawData`] so that a wrong or unknown field is reported
+/// by name and place rather than as "did not match any variant".
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(untagged, try_from = "RawData")]
+pub enum DataSpec {
+    /// A CSV file, relative to the job file.
+    File {
+        /// Path.
+        file: String,
+        /// Format (default: detect).
+        #[serde(default, skip_serializing_if = "is_auto")]
+        format: Format,
+        /// Records CSV: list columns.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        lists: Option<Vec<String>>,
+        /// Frequency CSV: number of occasions.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        occasions: Option<OccasionsSpec>,
+    },
+    /// A table carried in the job.
+    Inline {
+        /// List names.
+        lists: Vec<String>,
+        /// Rows of k 0/1 flags followed by a count.
+        rows: Vec<Vec<i64>>,
+        /// Where the numbers come from.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        source: Option<String>,
+    },
+}
+
+/// Every field a `data` object may hold; [`DataSpec`] is checked from it.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawData {
+    file: Option<String>,
+    #[serde(default)]
+    format: Format,
+    lists: Option<Vec<String>>,
+    occasions: Option<OccasionsSpec>,
+    rows: Option<Vec<Vec<i64>>>,
+    source: Option<String>,
+}
+
+impl TryFrom<RawData> for DataSpec {
+    type Error = String;
+
+    fn try_from(r: RawData) -> std::result::Result<Self, String> {
+        match (r.file, r.rows) {
+            (Some(_), Some(_)) => {
+                Err("expected either \"file\" (a CSV path) or \"rows\" (an inline table) in data, found both".into())
+            }
+            (Some(file), None) => {
+                if r.source.is_some() {
+                    return Err("expected \"source\" only with inline \"rows\", found it with \"file\"".into());
+                }
+                Ok(DataSpec::File { file, format: r.format, lists: r.lists, occasions: r.occasions })
+            }
+            (None, Some(rows)) => {
+                if r.format != Format::Auto || r.occasions.is_some() {
+                    return Err(
+                        "expected \"format\" and \"occasions\" only with \"file\", found them with inline \"rows\"".into(),
+                    );
+                }
+                let lists = r.lists.ok_or("expected \"lists\" (the list names) with inline \"rows\"")?;
+                Ok(DataSpec::Inline { lists, rows, source: r.source })
+            }
+            (None, None) => Err(
+                "expected \"file\" (a CSV path) or \"lists\" and \"rows\" (an inline table) in data, found neither".into(),
+            ),
+        }
+    }
+}
+
+fn is_auto(f: &Format) -> bool {
+    *f == Format::Auto
+}
+
+/// One method to run, with its own options.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MethodSpec {
+    /// Method id.
+    pub id: String,
+    /// Log-linear model SPEC (for `loglinear`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub model: Option<String>,
+    /// Interval kind for this method (default: the job's).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub interval: Option<IntervalKind>,
+    /// Level for this method (default: the job's).
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "de_opt_level"
+    )]
+    pub level: Option<f64>,
+}
+
+fn default_level() -> f64 {
+    0.95
+}
+
+/// Checks values while deserializing, so that the error carries the line and column.
+fn de_level<'de, D: serde::Deserializer<'de>>(d: D) -> std::result::Result<f64, D::Error> {
+    let l = f64::deserialize(d)?;
+    if l > 0.0 && l < 1.0 {
+        Ok(l)
+    } else {
+        Err(serde::de::Error::custom(format!(
+            "expected a level strictly between 0 and 1, found {l}"
+        )))
+    }
+}
+
+fn de_opt_level<'de, D: serde::Deserializer<'de>>(
+    d: D,
+) -> std::result::Result<Option<f64>, D::Error> {
+    match Option::<f64>::deserialize(d)? {
+        Some(l) if !(l > 0.0 && l < 1.0) => Err(serde::de::Error::custom(format!(
+            "expected a level strictly between 0 and 1, found {l}"
+        ))),
+        l => Ok(l),
+    }
+}
+
+fn de_schema<'de, D: serde::Deserializer<'de>>(d: D) -> std::result::Result<String, D::Error> {
+    let s = String::deserialize(d)?;
+    if s == JOB_SCHEMA {
+        Ok(s)
+    } else {
+        Err(serde::de::Error::custom(format!(
+            "expected \"{JOB_SCHEMA}\", found \"{s}\""
+        )))
+    }
+}
+
+/// A job: data, methods and options.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Job {
+    /// Must be `darkfigure.job/1`.
+    #[serde(deserialize_with = "de_schema")]
+    pub schema: String,
+    /// Short name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// What the job is for, and its sources.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    /// The data.
+    pub data: DataSpec,
+    /// Master seed for Monte Carlo methods.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub seed: Option<u64>,
+    /// Interval level.
+    #[serde(default = "default_level", deserialize_with = "de_level")]
+    pub level: f64,
+    /// Interval kind.
+    #[serde(default)]
+    pub interval: IntervalKind,
+    /// Methods in order (empty: the default set for the data).
+    #[serde(default)]
+    pub methods: Vec<MethodSpec>,
+}
+
+/// The data part of a result.
+#[derive(Debug, Clone, Serialize)]
+pub struct DataSummary {
+    /// `table` or `frequency`.
+    pub kind: String,
+    /// List names (tables).
+    pub lists: Vec<String>,
+    /// Observed n.
+    pub observed: u64,
+}
+
+/// The result document, `darkfigure.result/1`.
+#[derive(Debug, Clone, Serialize)]
+pub struct ResultDoc {
+    /// Always `darkfigure.result/1`.
+    pub schema: &'static str,
+    /// Program version.
+    pub version: &'static str,
+    /// The job as resolved (defaults filled in).
+    pub job: Job,
+    /// What was read.
+    pub data: DataSummary,
+    /// One entry per method (or per model / pair).
+    pub estimates: Vec<Estimate>,
+    /// Warnings about the input.
+    pub warnings: Vec<String>,
+}
+
+/// Reads and validates a job file.
+pub fn read_job(path: &str) -> Result<Job> {
+    let bytes = std::fs::read(path).map_err(|e| Error::Io {
+        path: path.to_string(),
+        source: e,
+    })?;
+    let text = std::str::from_utf8(&bytes).map_err(|e| {
+        let before = &bytes[..e.valid_up_to()];
+        let line = 1 + before.iter().filter(|&&b| b == b'\n').count();
+        let column = 1 + before.iter().rev().take_while(|&&b| b != b'\n').count();
+        Error::input(
+            path,
+            line,
+            column,
+            "expected UTF-8 JSON text, found bytes that are not UTF-8",
+        )
+    })?;
+    parse_job(path, text)
+}
+
+/// Parses and validates job JSON; errors name the file, line, column and JSON path.
+pub fn parse_job(name: &str, text: &str) -> Result<Job> {
+    let de = &mut serde_json::Deserializer::from_str(text);
+    let job: Job = serde_path_to_error::deserialize(de).map_err(|e| {
+        let path = e.path().to_string();
+        // An unread map key shows as "?": drop it.
+        let path = if path == "?" {
+            ""
+        } else {
+            path.strip_suffix(".?").unwrap_or(&path)
+        };
+        let inner = e.into_inner();
+        let at = if path.is_empty() || path == "." {
+            String::new()
+        } else {
+            format!(" at {path}")
+        };
+        // serde_json appends " at line L column C"; the location is already in front.
+        let msg = inner.to_string();
+        let suffix = format!(" at line {} column {}", inner.line(), inner.column());
+        let msg = msg.strip_suffix(&suffix).unwrap_or(&msg);
+        let (line, column) = if inner.classify() == serde_json::error::Category::Data {
+            value_end(text, inner.line(), inner.column())
+        } else {
+            (inner.line(), inner.column())
+        };
+        Error::input(name, line, column, format!("invalid job{at}: {msg}"))
+    })?;
+    Ok(job)
+}
+
+/// serde_json places an error about a value's content at the byte after a number (which
+/// may be on the next line) or at the closing quote of a string; this moves it back to the
+/// last byte of the value so the line and column point at the value itself.
+fn value_end(text: &str, line: usize, column: usize) -> (usize, usize) {
+    let b = text.as_bytes();
+    let start = match line {
+        0 | 1 => 0,
+        l => match b
+            .iter()
+            .enumerate()
+            .filter(|&(_, &c)| c == b'\n')
+            .nth(l - 2)
+        {
+            Some((i, _)) => i + 1,
+            None => return (line, column),
+        },
+    };
+    let orig = (start + column.saturating_sub(1)).min(b.len());
+    let mut p = orig;
+    while p > 0
+        && (p >= b.len()
+            || b[p].is_ascii_whitespace()
+            || (p == orig && matches!(b[p], b',' | b'}' | b']')))
+    {
+        p -= 1;
+    }
+    let line = 1 + b[..p].iter().filter(|&&c| c == b'\n').count();
+    let column = 1 + b[..p].iter().rev().take_while(|&&c| c != b'\n').count();
+    (line, column)
+}
+
+/// Loads a job's data; `base` is the job file's directory (for relative paths) and `name`
+/// the job file as errors about inline data name it.
+pub fn load_data(spec: &DataSpec, base: Option<&std::path::Path>, name: &str) -> Result<Parsed> {
+    match spec {
+        DataSpec::File {
+            file,
+            format,
+            lists,
+            occasions,
+        } => {
+            let path = match base {
+                Some(b) if std::path::Path::new(file).is_relative() => b.join(file),
+                _ => std::path::PathBuf::from(file),
+            };
+            let opts = ParseOptions {
+                format: *format,
+                lists: lists.clone(),
+                occasions: occasions.map(|o| o.resolve()),
+            };
+            read_file(&path.to_string_lossy(), &opts)
+        }
+        DataSpec::Inline { lists, rows, .. } => Ok(Parsed {
+            data: Dataset::Table(table_from_rows(name, lists, rows)?),
+            warnings: Vec::new(),
+        }),
+    }
+}
+
+/// Parses CSV bytes given on the command line (kept here so the CLI and jobs share it).
+pub fn load_bytes(name: &str, bytes: &[u8], opts: &ParseOptions) -> Result<Parsed> {
+    parse_bytes(name, bytes, opts)
+}
+
+/// Runs a job on already loaded data and returns the result document.
+pub fn run_with_data(mut job: Job, parsed: Parsed) -> Result<ResultDoc> {
+    let data = parsed.data;
+    if job.methods.is_empty() {
+        job.methods = default_methods(&data)
+            .into_iter()
+            .map(|id| MethodSpec {
+                id: id.to_string(),
+                model: None,
+                interval: None,
+                level: None,
+            })
+            .collect();
+    }
+    let mut estimates = Vec::new();
+    for m in &job.methods {
+        let opts = MethodOptions {
+            level: m.level.unwrap_or(job.level),
+            interval: m.interval.unwrap_or(job.interval),
+            model: m.model.clone(),
+            ..MethodOptions::default()
+        };
+        estimates.extend(run_method(&m.id, &data, &opts)?);
+    }
+    let summary = match &data {
+        Dataset::Table(t) => DataSummary {
+            kind: "table".into(),
+            lists: t.lists().to_vec(),
+            observed: t.observed(),
+        },
+        Dataset::Frequency(f) => DataSummary {
+            kind: "frequency".into(),
+            lists: Vec::new(),
+            observed: f.observed(),
+        },
+    };
+    Ok(ResultDoc {
+        schema: "darkfigure.result/1",
+        version: crate::VERSION,
+        job,
+        data: summary,
+        estimates,
+        warnings: parsed.warnings,
+    })
+}
+
+/// Reads a job file, its data, and runs it.
+pub fn run_file(path: &str) -> Result<ResultDoc> {
+    let job = read_job(path)?;
+    let base = std::path::Path::new(path).parent();
+    let parsed = load_data(&job.data, base, path)?;
+    run_with_data(job, parsed)
+}

@@ -1,3 +1,179 @@
-fn main() {
-    println!("Hello, world!");
+//! The `darkfigure` binary: parses the command line, calls the library, prints tables,
+//! writes JSON atomically, and maps errors to exit codes (2 for bad input, 1 otherwise).
+
+mod cli;
+
+use anyhow::Result;
+use clap::Parser;
+use cli::{Cli, Command, DataArgs, FormatArg, IntervalArg};
+use darkfigure::Error;
+use darkfigure::data::describe::describe;
+use darkfigure::data::parse::{Format, ParseOptions, Parsed, read_file};
+use darkfigure::job::{self, DataSpec, Job, MethodSpec, OccasionsSpec};
+use darkfigure::methods::IntervalKind;
+use darkfigure::report::{json, terminal};
+use std::process::ExitCode;
+
+fn format_of(f: FormatArg) -> Format {
+    match f {
+        FormatArg::Auto => Format::Auto,
+        FormatArg::Table => Format::Table,
+        FormatArg::Records => Format::Records,
+        FormatArg::Frequency => Format::Frequency,
+    }
+}
+
+fn occasions_of(s: &Option<String>) -> Result<Option<OccasionsSpec>, Error> {
+    match s.as_deref() {
+        None => Ok(None),
+        Some("inf") | Some("Inf") => Ok(Some(OccasionsSpec::Word(job::InfWord::Inf))),
+        Some(t) => match t.parse::<u32>() {
+            Ok(v) if v >= 1 => Ok(Some(OccasionsSpec::Finite(v))),
+            _ => Err(Error::Usage(format!(
+                "--occasions expects a whole number of occasions (at least 1) or inf, got \"{t}\""
+            ))),
+        },
+    }
+}
+
+fn load(d: &DataArgs) -> Result<(DataSpec, Parsed), Error> {
+    let occ = occasions_of(&d.occasions)?;
+    let opts = ParseOptions {
+        format: format_of(d.format),
+        lists: d.lists.clone(),
+        occasions: occ.map(|o| o.resolve()),
+    };
+    let parsed = read_file(&d.data, &opts)?;
+    let spec = DataSpec::File {
+        file: d.data.clone(),
+        format: opts.format,
+        lists: d.lists.clone(),
+        occasions: occ,
+    };
+    Ok((spec, parsed))
+}
+
+fn emit(doc_json: &str, target: &Option<String>) -> Result<(), Error> {
+    match target.as_deref() {
+        None => Ok(()),
+        Some("-") => {
+            print!("{doc_json}");
+            Ok(())
+        }
+        Some(path) => json::write_atomic(path, doc_json.as_bytes()),
+    }
+}
+
+fn run(cli: Cli) -> Result<(), Error> {
+    match cli.command {
+        Command::Describe { data, json: out } => {
+            let (_, parsed) = load(&data)?;
+            let d = describe(&parsed.data);
+            let text = json::to_json(&d)?;
+            if out.as_deref() != Some("-") {
+                print!("{}", terminal::render_description(&data.data, &d));
+                for w in &parsed.warnings {
+                    println!("warning: {w}");
+                }
+            }
+            emit(&text, &out)
+        }
+        Command::Estimate {
+            data,
+            methods,
+            models,
+            level,
+            interval,
+            seed,
+            json: out,
+            quiet,
+        } => {
+            if !(level > 0.0 && level < 1.0) {
+                return Err(Error::Usage(format!(
+                    "--level must be strictly between 0 and 1, got {level}"
+                )));
+            }
+            let (spec, parsed) = load(&data)?;
+            let mut specs: Vec<MethodSpec> = methods
+                .iter()
+                .filter(|m| !(m.as_str() == "loglinear" && !models.is_empty()))
+                .map(|id| MethodSpec {
+                    id: id.clone(),
+                    model: None,
+                    interval: None,
+                    level: None,
+                })
+                .collect();
+            if methods.iter().any(|m| m == "loglinear") && models.is_empty() {
+                return Err(Error::Usage(
+                    "--method loglinear needs --model SPEC, e.g. --model \"[12,23]\"".into(),
+                ));
+            }
+            specs.extend(models.iter().map(|m| MethodSpec {
+                id: "loglinear".into(),
+                model: Some(m.clone()),
+                interval: None,
+                level: None,
+            }));
+            let job = Job {
+                schema: job::JOB_SCHEMA.into(),
+                name: None,
+                description: None,
+                data: spec,
+                seed,
+                level,
+                interval: match interval {
+                    IntervalArg::Profile => IntervalKind::Profile,
+                    IntervalArg::WaldLog => IntervalKind::WaldLog,
+                },
+                methods: specs,
+            };
+            let doc = job::run_with_data(job, parsed)?;
+            let text = json::to_json(&doc)?;
+            show(&terminal::render_result(&doc), &out, quiet);
+            emit(&text, &out)
+        }
+        Command::Run {
+            job: path,
+            json: out,
+            quiet,
+        } => {
+            let doc = job::run_file(&path)?;
+            let text = json::to_json(&doc)?;
+            if let Some(name) = &doc.job.name {
+                if !quiet && out.as_deref() != Some("-") {
+                    println!("{name}");
+                }
+            }
+            show(&terminal::render_result(&doc), &out, quiet);
+            emit(&text, &out)
+        }
+    }
+}
+
+/// Prints the table on stdout, or on stderr when stdout carries the JSON.
+fn show(table: &str, out: &Option<String>, quiet: bool) {
+    if quiet {
+        return;
+    }
+    if out.as_deref() == Some("-") {
+        eprint!("{table}");
+    } else {
+        print!("{table}");
+    }
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match run(cli) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e}");
+            if e.is_user_error() {
+                ExitCode::from(2)
+            } else {
+                ExitCode::from(1)
+            }
+        }
+    }
 }

@@ -31,7 +31,9 @@ impl CaptureTable {
     pub fn new(lists: Vec<String>, rows: impl IntoIterator<Item = (u64, u64)>) -> Result<Self> {
         let k = lists.len();
         if k == 0 {
-            return Err(Error::Usage("a capture table needs at least one list".into()));
+            return Err(Error::Usage(
+                "a capture table needs at least one list".into(),
+            ));
         }
         if k > MAX_LISTS {
             return Err(Error::Usage(format!(
@@ -46,7 +48,9 @@ impl CaptureTable {
                 ));
             }
             if k < 64 && h >> k != 0 {
-                return Err(Error::Usage(format!("history {h:#b} names a list beyond the {k} lists")));
+                return Err(Error::Usage(format!(
+                    "history {h:#b} names a list beyond the {k} lists"
+                )));
             }
             let e = map.entry(h).or_insert(0u64);
             *e = e
@@ -145,7 +149,10 @@ impl FrequencyTable {
 
     /// Largest j with f_j > 0.
     pub fn max_captures(&self) -> usize {
-        self.counts.iter().rposition(|&c| c > 0).map_or(0, |i| i + 1)
+        self.counts
+            .iter()
+            .rposition(|&c| c > 0)
+            .map_or(0, |i| i + 1)
     }
 }
 

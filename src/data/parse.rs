@@ -57,8 +57,37 @@ struct Row {
     fields: Vec<String>,
 }
 
+/// Start offsets of the lines of a text; a line ends at `\n`, `\r\n` or a lone `\r`.
+///
+/// The csv crate's own line numbers count `\n` only and are taken before the terminator of
+/// the previous record is consumed, so they are off after CRLF, CR-only or blank lines;
+/// lines are therefore counted here from the byte offset where each record starts.
+struct Lines(Vec<usize>);
+
+impl Lines {
+    fn new(body: &[u8]) -> Self {
+        let mut starts = vec![0];
+        for (i, &b) in body.iter().enumerate() {
+            if b == b'\n' || (b == b'\r' && body.get(i + 1) != Some(&b'\n')) {
+                starts.push(i + 1);
+            }
+        }
+        Lines(starts)
+    }
+
+    /// 1-based line of the first byte at or after `byte` that is not a line terminator.
+    fn line_at(&self, body: &[u8], byte: u64) -> usize {
+        let mut p = usize::try_from(byte).unwrap_or(usize::MAX).min(body.len());
+        while p < body.len() && matches!(body[p], b'\r' | b'\n') {
+            p += 1;
+        }
+        self.0.partition_point(|&s| s <= p)
+    }
+}
+
 fn split_rows(name: &str, bytes: &[u8]) -> Result<Vec<Row>> {
     let body = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
+    let lines = Lines::new(body);
     let mut rdr = csv::ReaderBuilder::new()
         .has_headers(false)
         .flexible(true)
@@ -71,11 +100,16 @@ fn split_rows(name: &str, bytes: &[u8]) -> Result<Vec<Row>> {
             Ok(false) => break,
             Ok(true) => {}
             Err(e) => {
-                let line = e.position().map_or(0, |p| p.line() as usize);
-                return Err(Error::input(name, line, 0, format!("expected CSV text: {e}")));
+                let line = e.position().map_or(0, |p| lines.line_at(body, p.byte()));
+                return Err(Error::input(
+                    name,
+                    line,
+                    0,
+                    format!("expected CSV text: {e}"),
+                ));
             }
         }
-        let line = rec.position().map_or(0, |p| p.line() as usize);
+        let line = rec.position().map_or(0, |p| lines.line_at(body, p.byte()));
         let mut fields = Vec::with_capacity(rec.len());
         for (j, f) in rec.iter().enumerate() {
             match std::str::from_utf8(f) {
@@ -103,7 +137,12 @@ fn split_rows(name: &str, bytes: &[u8]) -> Result<Vec<Row>> {
 pub fn parse_bytes(name: &str, bytes: &[u8], opts: &ParseOptions) -> Result<Parsed> {
     let rows = split_rows(name, bytes)?;
     let Some(header) = rows.first() else {
-        return Err(Error::input(name, 1, 0, "expected a header line, found an empty file"));
+        return Err(Error::input(
+            name,
+            1,
+            0,
+            "expected a header line, found an empty file",
+        ));
     };
     check_header(name, header)?;
     let format = match opts.format {
@@ -152,7 +191,9 @@ fn check_header(name: &str, header: &Row) -> Result<()> {
                 name,
                 header.line,
                 j + 1,
-                format!("expected distinct column names, found \"{h}\" again (first in column {first})"),
+                format!(
+                    "expected distinct column names, found \"{h}\" again (first in column {first})"
+                ),
             ));
         }
     }
@@ -166,7 +207,10 @@ fn check_width(name: &str, row: &Row, width: usize) -> Result<()> {
             name,
             row.line,
             col,
-            format!("expected {width} fields like the header, found {}", row.fields.len()),
+            format!(
+                "expected {width} fields like the header, found {}",
+                row.fields.len()
+            ),
         ));
     }
     Ok(())
@@ -203,7 +247,11 @@ fn parse_count(name: &str, line: usize, col: usize, s: &str) -> Result<u64> {
 fn parse_table(name: &str, rows: &[Row]) -> Result<Parsed> {
     let header = &rows[0];
     let width = header.fields.len();
-    if !header.fields.last().is_some_and(|h| h.eq_ignore_ascii_case("count")) {
+    if !header
+        .fields
+        .last()
+        .is_some_and(|h| h.eq_ignore_ascii_case("count"))
+    {
         return Err(Error::input(
             name,
             header.line,
@@ -228,7 +276,9 @@ fn parse_table(name: &str, rows: &[Row]) -> Result<Parsed> {
             name,
             header.line,
             MAX_LISTS + 1,
-            format!("expected at most {MAX_LISTS} list columns, found {k} (more lists than supported)"),
+            format!(
+                "expected at most {MAX_LISTS} list columns, found {k} (more lists than supported)"
+            ),
         ));
     }
     let lists: Vec<String> = header.fields[..k].to_vec();
@@ -248,7 +298,10 @@ fn parse_table(name: &str, rows: &[Row]) -> Result<Parsed> {
                         name,
                         row.line,
                         j + 1,
-                        format!("expected 0 or 1 in list column \"{}\", found \"{other}\"", lists[j]),
+                        format!(
+                            "expected 0 or 1 in list column \"{}\", found \"{other}\"",
+                            lists[j]
+                        ),
                     ));
                 }
             }
@@ -266,7 +319,14 @@ fn parse_table(name: &str, rows: &[Row]) -> Result<Parsed> {
         total = total
             .checked_add(c)
             .filter(|t| *t <= MAX_COUNT)
-            .ok_or_else(|| Error::input(name, row.line, width, "expected counts whose total is at most 2^50"))?;
+            .ok_or_else(|| {
+                Error::input(
+                    name,
+                    row.line,
+                    width,
+                    "expected counts whose total is at most 2^50",
+                )
+            })?;
         if let Some(first) = seen.insert(h, row.line) {
             warnings.push(format!(
                 "{name}:{}: history repeats the one on line {first}; their counts were summed",
@@ -335,7 +395,10 @@ fn parse_records(name: &str, rows: &[Row], lists: Option<&[String]>) -> Result<P
             name,
             header.line,
             0,
-            format!("expected at most {MAX_LISTS} list columns, found {} (more lists than supported)", cols.len()),
+            format!(
+                "expected at most {MAX_LISTS} list columns, found {} (more lists than supported)",
+                cols.len()
+            ),
         ));
     }
     let list_names: Vec<String> = cols.iter().map(|&c| header.fields[c].clone()).collect();
@@ -356,7 +419,11 @@ fn parse_records(name: &str, rows: &[Row], lists: Option<&[String]>) -> Result<P
                             "expected a list flag (0/1, true/false, yes/no) in column \"{}\", found \"{}\"{}",
                             header.fields[c],
                             row.fields[c],
-                            if lists.is_none() { "; choose the list columns with --lists" } else { "" }
+                            if lists.is_none() {
+                                "; choose the list columns with --lists"
+                            } else {
+                                ""
+                            }
                         ),
                     ));
                 }
@@ -378,9 +445,16 @@ fn parse_records(name: &str, rows: &[Row], lists: Option<&[String]>) -> Result<P
     })
 }
 
+/// Largest `times_captured` (and number of occasions) a frequency CSV may have.
+const MAX_TIMES: usize = 100_000;
+
 fn parse_frequency(name: &str, rows: &[Row], occasions: Option<Occasions>) -> Result<Parsed> {
     let header = &rows[0];
-    let lower: Vec<String> = header.fields.iter().map(|h| h.to_ascii_lowercase()).collect();
+    let lower: Vec<String> = header
+        .fields
+        .iter()
+        .map(|h| h.to_ascii_lowercase())
+        .collect();
     if lower != ["times_captured", "count"] {
         return Err(Error::input(
             name,
@@ -396,8 +470,13 @@ fn parse_frequency(name: &str, rows: &[Row], occasions: Option<Occasions>) -> Re
     let mut seen = std::collections::HashMap::<usize, usize>::new();
     let mut warnings = Vec::new();
     let limit = match occasions {
+        Some(Occasions::Finite(t)) if t == 0 || t as usize > MAX_TIMES => {
+            return Err(Error::Usage(format!(
+                "expected the number of occasions to be a whole number from 1 to {MAX_TIMES} (or inf), found {t}"
+            )));
+        }
         Some(Occasions::Finite(t)) => t as usize,
-        _ => 100_000,
+        _ => MAX_TIMES,
     };
     for row in &rows[1..] {
         check_width(name, row, 2)?;
@@ -409,7 +488,9 @@ fn parse_frequency(name: &str, rows: &[Row], occasions: Option<Occasions>) -> Re
                     name,
                     row.line,
                     1,
-                    format!("expected times_captured to be a whole number from 1 to {limit}, found \"{s}\""),
+                    format!(
+                        "expected times_captured to be a whole number from 1 to {limit}, found \"{s}\""
+                    ),
                 ));
             }
         };
@@ -426,14 +507,34 @@ fn parse_frequency(name: &str, rows: &[Row], occasions: Option<Occasions>) -> Re
         counts[j - 1] = counts[j - 1]
             .checked_add(c)
             .filter(|v| *v <= MAX_COUNT)
-            .ok_or_else(|| Error::input(name, row.line, 2, "expected counts whose total is at most 2^50"))?;
+            .ok_or_else(|| {
+                Error::input(
+                    name,
+                    row.line,
+                    2,
+                    "expected counts whose total is at most 2^50",
+                )
+            })?;
     }
-    let total: u64 = counts.iter().try_fold(0u64, |a, &c| a.checked_add(c)).unwrap_or(u64::MAX);
+    let total: u64 = counts
+        .iter()
+        .try_fold(0u64, |a, &c| a.checked_add(c))
+        .unwrap_or(u64::MAX);
     if total == 0 {
-        return Err(Error::input(name, 0, 0, "expected at least one person observed, found only zero counts"));
+        return Err(Error::input(
+            name,
+            0,
+            0,
+            "expected at least one person observed, found only zero counts",
+        ));
     }
     if total > MAX_COUNT {
-        return Err(Error::input(name, 0, 0, "expected counts whose total is at most 2^50"));
+        return Err(Error::input(
+            name,
+            0,
+            0,
+            "expected counts whose total is at most 2^50",
+        ));
     }
     if let Some(Occasions::Finite(t)) = occasions {
         counts.resize(t as usize, 0);
@@ -445,36 +546,116 @@ fn parse_frequency(name: &str, rows: &[Row], occasions: Option<Occasions>) -> Re
 }
 
 /// Parses an inline job table: list names and rows of 0/1 flags followed by a count.
+///
+/// `name` is the job file; errors give the JSON path of the offending value
+/// (`data.rows[i][j]`, 0-based like the job parser's paths).
 pub fn table_from_rows(name: &str, lists: &[String], rows: &[Vec<i64>]) -> Result<CaptureTable> {
     let k = lists.len();
     if k == 0 || k > MAX_LISTS {
-        return Err(Error::input(name, 0, 0, format!("expected 1 to {MAX_LISTS} lists, found {k}")));
+        return Err(Error::input(
+            name,
+            0,
+            0,
+            format!("at data.lists: expected 1 to {MAX_LISTS} list names, found {k}"),
+        ));
+    }
+    let mut seen = std::collections::HashMap::new();
+    for (j, l) in lists.iter().enumerate() {
+        if l.trim().is_empty() {
+            return Err(Error::input(
+                name,
+                0,
+                0,
+                format!("at data.lists[{j}]: expected a list name, found an empty one"),
+            ));
+        }
+        if let Some(first) = seen.insert(l.as_str(), j) {
+            return Err(Error::input(
+                name,
+                0,
+                0,
+                format!(
+                    "at data.lists[{j}]: expected distinct list names, found \"{l}\" again (first at data.lists[{first}])"
+                ),
+            ));
+        }
     }
     let mut out = Vec::with_capacity(rows.len());
+    let mut total: u64 = 0;
     for (i, r) in rows.iter().enumerate() {
         if r.len() != k + 1 {
-            return Err(Error::input(name, i + 1, 0, format!("expected {} numbers (k flags and a count), found {}", k + 1, r.len())));
+            return Err(Error::input(
+                name,
+                0,
+                0,
+                format!(
+                    "at data.rows[{i}]: expected {} numbers ({k} 0/1 flags and a count), found {}",
+                    k + 1,
+                    r.len()
+                ),
+            ));
         }
         let mut h = 0u64;
         for (j, &v) in r[..k].iter().enumerate() {
             match v {
                 0 => {}
                 1 => h |= 1 << j,
-                _ => return Err(Error::input(name, i + 1, j + 1, format!("expected 0 or 1, found {v}"))),
+                _ => {
+                    return Err(Error::input(
+                        name,
+                        0,
+                        0,
+                        format!(
+                            "at data.rows[{i}][{j}]: expected 0 or 1 for list \"{}\", found {v}",
+                            lists[j]
+                        ),
+                    ));
+                }
             }
         }
         if h == 0 {
-            return Err(Error::input(name, i + 1, 1, "expected a history with at least one 1 (the all-zero history is the unknown)"));
+            return Err(Error::input(
+                name,
+                0,
+                0,
+                format!(
+                    "at data.rows[{i}]: expected a history with at least one 1: the all-zero history is the \
+                     unknown number that is being estimated and cannot be given"
+                ),
+            ));
         }
         let c = r[k];
         if c < 0 || c as u64 > MAX_COUNT {
-            return Err(Error::input(name, i + 1, k + 1, format!("expected a count from 0 to 2^50, found {c}")));
+            return Err(Error::input(
+                name,
+                0,
+                0,
+                format!(
+                    "at data.rows[{i}][{k}]: expected a count (a whole number from 0 to 2^50), found {c}"
+                ),
+            ));
         }
+        total = total
+            .checked_add(c as u64)
+            .filter(|t| *t <= MAX_COUNT)
+            .ok_or_else(|| {
+                Error::input(
+                    name,
+                    0,
+                    0,
+                    format!("at data.rows[{i}][{k}]: expected counts whose total is at most 2^50"),
+                )
+            })?;
         out.push((h, c as u64));
     }
     let t = CaptureTable::new(lists.to_vec(), out)?;
     if t.observed() == 0 {
-        return Err(Error::input(name, 0, 0, "expected at least one person observed"));
+        return Err(Error::input(
+            name,
+            0,
+            0,
+            "at data.rows: expected at least one person observed, found only zero counts",
+        ));
     }
     Ok(t)
 }

@@ -3,7 +3,14 @@
 //! bracket semantics the interval needs.
 
 /// Finds x in [a, b] with f(x) = 0, given f(a) and f(b) of opposite signs (Brent's zeroin).
-pub fn brent_root(mut f: impl FnMut(f64) -> f64, a: f64, b: f64, fa: f64, fb: f64, xtol: f64) -> f64 {
+pub fn brent_root(
+    mut f: impl FnMut(f64) -> f64,
+    a: f64,
+    b: f64,
+    fa: f64,
+    fb: f64,
+    xtol: f64,
+) -> f64 {
     let (mut a, mut b, mut fa, mut fb) = (a, b, fa, fb);
     let mut c = a;
     let mut fc = fa;

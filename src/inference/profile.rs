@@ -8,7 +8,7 @@
 //! upper limit at 3·N̂; here the search goes on (to 1000·N̂) and says when it went beyond.
 
 use super::optim::{brent_max, brent_root};
-use crate::glm::{FitOptions, Problem};
+use crate::glm::FitOptions;
 use crate::methods::Interval;
 use crate::methods::common::{LoglinFit, fit_loglin};
 
@@ -27,23 +27,17 @@ fn cormack(n0: f64, total: f64) -> f64 {
     }
 }
 
-/// The augmented problem: one more group (all-zero design row) holding the unknown cell.
-fn augment(problem: &Problem) -> Problem {
-    let mut q = problem.clone();
-    for (j, col) in q.columns.iter_mut().enumerate() {
-        col.push(if j == 0 { 1.0 } else { 0.0 });
-    }
-    q.offset.push(0.0);
-    q.y.push(0.0);
-    q.group.push(q.offset.len() - 1);
-    q
-}
-
 /// Computes the profile interval for a fitted model; returns the interval and warnings.
-pub fn profile_interval(lf: &LoglinFit, n: f64, pop: f64, level: f64, opts: FitOptions) -> Result<(Interval, Vec<String>), String> {
+pub fn profile_interval(
+    lf: &LoglinFit,
+    n: f64,
+    pop: f64,
+    level: f64,
+    opts: FitOptions,
+) -> Result<(Interval, Vec<String>), String> {
     // Start from the full design (before η removal): each trial N gets its own removal,
     // as in Rcapture.
-    let mut aug = augment(&lf.full);
+    let mut aug = lf.full.as_ref().unwrap_or(&lf.problem).with_unknown_cell();
     let last = aug.y.len() - 1;
     // Every trial N is fitted from R's default start: with Chao's η removal the removal
     // path (and so the deviance) depends on the fits along the way, exactly as in Rcapture.
@@ -51,7 +45,7 @@ pub fn profile_interval(lf: &LoglinFit, n: f64, pop: f64, level: f64, opts: FitO
     let mut loglik = |nn: f64| -> f64 {
         let n0 = (nn - n).max(0.0);
         aug.y[last] = n0;
-        match fit_loglin(&aug, lf.chao_nca, opts, None) {
+        match fit_loglin(aug.clone(), lf.chao_nca, opts, None) {
             Some(f) => -f.fit.deviance / 2.0 + cormack(n0, nn),
             None => {
                 failed = true;

@@ -6,6 +6,7 @@
 use crate::data::CaptureTable;
 use crate::error::{Error, Result};
 use crate::glm::Problem;
+use crate::glm::lattice::{Column, Lattice};
 
 /// A hierarchical model: every term (a set of lists, as a bitmask) of order ≥ 2 that it
 /// contains, main effects implied.
@@ -83,7 +84,9 @@ impl ModelSpec {
                 for el in inner.split(',') {
                     let el = el.trim();
                     if el.is_empty() {
-                        return Err(Error::Usage(format!("model SPEC \"{spec}\" has an empty element")));
+                        return Err(Error::Usage(format!(
+                            "model SPEC \"{spec}\" has an empty element"
+                        )));
                     }
                     g.push(parse_element(el, lists)?);
                 }
@@ -132,7 +135,11 @@ impl ModelSpec {
 
     /// Canonical label, e.g. `[LA:NG,NG:GP]` (or `[12,23]` style when names are digits).
     pub fn label(&self, lists: &[String]) -> String {
-        let parts: Vec<String> = self.generators.iter().map(|&g| term_name(g, lists)).collect();
+        let parts: Vec<String> = self
+            .generators
+            .iter()
+            .map(|&g| term_name(g, lists))
+            .collect();
         format!("[{}]", parts.join(","))
     }
 }
@@ -167,27 +174,50 @@ pub fn design(table: &CaptureTable, spec: &ModelSpec, drop_empty: bool) -> Resul
     all_terms.extend(spec.terms.iter().copied());
     // margin of each term
     let ncell = 1usize << k;
-    let margin = |t: u64| -> f64 { (1..ncell).filter(|&h| h as u64 & t == t).map(|h| counts[h]).sum() };
+    let margin = |t: u64| -> f64 {
+        (1..ncell)
+            .filter(|&h| h as u64 & t == t)
+            .map(|h| counts[h])
+            .sum()
+    };
     let empty: Vec<u64> = if drop_empty {
-        all_terms.iter().copied().filter(|&t| margin(t) == 0.0).collect()
+        all_terms
+            .iter()
+            .copied()
+            .filter(|&t| margin(t) == 0.0)
+            .collect()
     } else {
         Vec::new()
     };
     // Terms implied empty by a smaller empty term are also −∞; all are dropped.
-    let kept: Vec<u64> = all_terms.iter().copied().filter(|t| !empty.contains(t)).collect();
+    let kept: Vec<u64> = all_terms
+        .iter()
+        .copied()
+        .filter(|t| !empty.contains(t))
+        .collect();
     let names: Vec<String> = kept.iter().map(|&t| term_name(t, lists)).collect();
-    let mut zero_cells = 0;
-    let mut cells = Vec::with_capacity(ncell);
+    let mut hist = Vec::with_capacity(ncell);
+    let mut y = Vec::with_capacity(ncell);
     for h in 1..ncell as u64 {
-        if empty.iter().any(|&t| h & t == t) {
-            zero_cells += 1;
-            continue;
+        if !empty.iter().any(|&t| h & t == t) {
+            hist.push(h);
+            y.push(counts[h as usize]);
         }
-        let x: Vec<f64> = kept.iter().map(|&t| if h & t == t { 1.0 } else { 0.0 }).collect();
-        cells.push((x, 0.0, counts[h as usize]));
     }
+    let zero_cells = ncell - 1 - hist.len();
+    let mut columns = vec![Column::Contains(0)];
+    columns.extend(kept.iter().map(|&t| Column::Contains(t)));
+    let problem = Problem::from_lattice(
+        names,
+        Lattice {
+            t: k,
+            columns,
+            hist,
+        },
+        y,
+    );
     Ok(LoglinDesign {
-        problem: Problem::grouped(names, cells),
+        problem,
         empty_terms: empty,
         zero_cells,
     })

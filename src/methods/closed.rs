@@ -19,6 +19,7 @@ use super::common::{LoglinFit, fit_loglin, glm_warnings, loglin_estimate, no_est
 use super::{Estimate, MethodOptions, Status};
 use crate::data::{Dataset, MAX_DENSE_LISTS, Occasions};
 use crate::error::{Error, Result};
+use crate::glm::lattice::{Column, Lattice};
 use crate::glm::{FitOptions, Problem};
 use crate::inference::log_normal_interval;
 use serde_json::json;
@@ -55,8 +56,18 @@ pub enum ClosedModel {
 
 /// Method ids of the table family, in Rcapture's order.
 pub const TABLE_IDS: &[&str] = &[
-    "m0", "mt", "mh-chao", "mh-poisson2", "mh-darroch", "mh-gamma3.5", "mth-chao", "mth-poisson2",
-    "mth-darroch", "mth-gamma3.5", "mb", "mbh",
+    "m0",
+    "mt",
+    "mh-chao",
+    "mh-poisson2",
+    "mh-darroch",
+    "mh-gamma3.5",
+    "mth-chao",
+    "mth-poisson2",
+    "mth-darroch",
+    "mth-gamma3.5",
+    "mb",
+    "mbh",
 ];
 /// Method ids available on frequency data.
 pub const FREQUENCY_IDS: &[&str] = &["m0", "mh-chao", "mh-poisson2", "mh-darroch", "mh-gamma3.5"];
@@ -160,6 +171,9 @@ fn het_names(h: Het, t: usize) -> Vec<String> {
 }
 
 /// The design of a model on the full table of t occasions (cells h = 1..2^t − 1).
+/// Cells share a design row when the model cannot tell them apart: by number of captures
+/// k for M0 and Mh, by (first capture, k) for Mb and Mbh; Mt and Mth live on the lattice
+/// of histories (every cell its own row, fast normal equations).
 pub fn table_problem(m: ClosedModel, t: usize, counts: &[f64]) -> Problem {
     let mut names: Vec<String> = match m {
         ClosedModel::M0 | ClosedModel::Mh(_) => vec!["beta".into()],
@@ -170,31 +184,69 @@ pub fn table_problem(m: ClosedModel, t: usize, counts: &[f64]) -> Problem {
     if let Some(h) = m.het() {
         names.extend(het_names(h, t));
     }
-    let ncols = names.len();
-    let cells = (1u64..(1u64 << t)).map(|h| {
-        let k = h.count_ones() as usize;
-        let mut x = Vec::with_capacity(ncols);
-        match m {
-            ClosedModel::M0 | ClosedModel::Mh(_) => x.push(k as f64),
-            ClosedModel::Mt | ClosedModel::Mth(_) => {
-                for j in 0..t {
-                    x.push((h >> j & 1) as f64);
+    let ncell = (1usize << t) - 1;
+    let het_by_count = |h: Het| -> Vec<Vec<f64>> {
+        let per_k: Vec<Vec<f64>> = (0..=t)
+            .map(|k| {
+                let mut v = Vec::new();
+                het_columns(h, t, &mut v, k);
+                v
+            })
+            .collect();
+        (0..per_k[0].len())
+            .map(|c| (0..=t).map(|k| per_k[k][c]).collect())
+            .collect()
+    };
+    match m {
+        ClosedModel::Mt | ClosedModel::Mth(_) => {
+            let mut columns = vec![Column::Contains(0)];
+            columns.extend((0..t).map(|j| Column::Contains(1 << j)));
+            if let Some(h) = m.het() {
+                columns.extend(het_by_count(h).into_iter().map(Column::OfCount));
+            }
+            let hist: Vec<u64> = (1..=ncell as u64).collect();
+            let y = hist.iter().map(|&h| counts[h as usize]).collect();
+            Problem::from_lattice(names, Lattice { t, columns, hist }, y)
+        }
+        ClosedModel::M0 | ClosedModel::Mh(_) => {
+            let mut rows = Vec::with_capacity(t * names.len());
+            for k in 1..=t {
+                rows.push(k as f64);
+                if let Some(h) = m.het() {
+                    het_columns(h, t, &mut rows, k);
                 }
             }
-            ClosedModel::Mb | ClosedModel::Mbh => {
-                if m == ClosedModel::Mbh {
-                    x.push(1.0 - (h & 1) as f64);
+            let y = (1..=ncell).map(|h| counts[h]).collect();
+            let group = (1..=ncell as u64)
+                .map(|h| h.count_ones() as usize - 1)
+                .collect();
+            Problem::new(names, &rows, vec![0.0; t], y, group)
+        }
+        ClosedModel::Mb | ClosedModel::Mbh => {
+            // group index by (first capture j, k): rows created on first sight
+            let mut index = vec![usize::MAX; t * (t + 1)];
+            let mut rows = Vec::new();
+            let mut y = Vec::with_capacity(ncell);
+            let mut group = Vec::with_capacity(ncell);
+            let mut ngroups = 0;
+            for h in 1..=ncell as u64 {
+                let k = h.count_ones() as usize;
+                let key = h.trailing_zeros() as usize * (t + 1) + k;
+                if index[key] == usize::MAX {
+                    index[key] = ngroups;
+                    ngroups += 1;
+                    if m == ClosedModel::Mbh {
+                        rows.push(1.0 - (h & 1) as f64);
+                    }
+                    rows.push(h.trailing_zeros() as f64);
+                    rows.push(k as f64 - 1.0);
                 }
-                x.push(h.trailing_zeros() as f64);
-                x.push(k as f64 - 1.0);
+                y.push(counts[h as usize]);
+                group.push(index[key]);
             }
+            Problem::new(names, &rows, vec![0.0; ngroups], y, group)
         }
-        if let Some(hh) = m.het() {
-            het_columns(hh, t, &mut x, k);
-        }
-        (x, 0.0, counts[h as usize])
-    });
-    Problem::grouped(names, cells)
+    }
 }
 
 /// The design of M0/Mh on frequencies f_1..f_t0 (Rcapture `closedp.0`).
@@ -204,18 +256,19 @@ pub fn frequency_problem(m: ClosedModel, t: Occasions, f: &[f64]) -> Problem {
     if let Some(h) = m.het() {
         names.extend(het_names(h, t0));
     }
-    let cells = (1..=t0).map(|k| {
-        let mut x = vec![k as f64];
+    let mut rows = Vec::new();
+    let mut offset = Vec::with_capacity(t0);
+    for k in 1..=t0 {
+        rows.push(k as f64);
         if let Some(hh) = m.het() {
-            het_columns(hh, t0, &mut x, k);
+            het_columns(hh, t0, &mut rows, k);
         }
-        let off = match t {
+        offset.push(match t {
             Occasions::Finite(tt) => ln_choose(tt as usize, k),
             Occasions::Infinite => -statrs::function::factorial::ln_factorial(k as u64),
-        };
-        (x, off, f[k - 1])
-    });
-    Problem::grouped(names, cells)
+        });
+    }
+    Problem::new(names, &rows, offset, f.to_vec(), (0..t0).collect())
 }
 
 fn ln_choose(n: usize, k: usize) -> f64 {
@@ -252,7 +305,9 @@ pub fn estimate(m: ClosedModel, data: &Dataset, opts: &MethodOptions) -> Result<
                     frequency_problem(m, Occasions::Finite(t as u32), &f),
                     t,
                     tab.observed(),
-                    Some(format!("{t} lists: fitted to the frequencies of capture (as Rcapture's closedp.0)")),
+                    Some(format!(
+                        "{t} lists: fitted to the frequencies of capture (as Rcapture's closedp.0)"
+                    )),
                 )
             } else {
                 let dense = tab.dense()?;
@@ -298,20 +353,53 @@ pub fn estimate(m: ClosedModel, data: &Dataset, opts: &MethodOptions) -> Result<
         ClosedModel::Mth(Het::Chao) => Some(t + 1),
         _ => None,
     };
-    let options = json!({ "occasions": t, "level": opts.level, "interval": match m { ClosedModel::Mb | ClosedModel::Mbh => "log-normal", _ => match opts.interval { super::IntervalKind::Profile => "profile", super::IntervalKind::WaldLog => "wald-log" } } });
-    let Some(lf) = fit_loglin(&problem, chao_nca, fo, None) else {
-        return Ok(no_estimate(&m.id(), m.label(), None, options, n, Status::NotConverged, vec!["the IRLS fit failed: no finite deviance could be reached".into()]));
+    let kind = match (m, opts.interval) {
+        (_, super::IntervalKind::None) => "none",
+        (ClosedModel::Mb | ClosedModel::Mbh, _) => "log-normal",
+        (_, k) => k.as_str(),
+    };
+    let options = json!({ "occasions": t, "level": opts.level, "interval": kind });
+    let Some(lf) = fit_loglin(problem, chao_nca, fo, None) else {
+        return Ok(no_estimate(
+            &m.id(),
+            m.label(),
+            None,
+            options,
+            n,
+            Status::NotConverged,
+            vec!["the IRLS fit failed: no finite deviance could be reached".into()],
+        ));
     };
     let warnings: Vec<String> = freq_note.into_iter().collect();
     match m {
-        ClosedModel::Mb | ClosedModel::Mbh => Ok(behavioural_estimate(m, &lf, t, n, opts, options, warnings)),
-        _ => Ok(loglin_estimate(&m.id(), m.label(), None, options, &lf, n, opts, None, warnings)),
+        ClosedModel::Mb | ClosedModel::Mbh => {
+            Ok(behavioural_estimate(m, &lf, t, n, opts, options, warnings))
+        }
+        _ => Ok(loglin_estimate(
+            &m.id(),
+            m.label(),
+            None,
+            options,
+            &lf,
+            n,
+            opts,
+            None,
+            warnings,
+        )),
     }
 }
 
 /// Mb and Mbh: N̂ from Rivest's closed forms, its delta-method standard error, and
 /// Chao's log-normal interval (Rcapture gives no profile interval for these).
-fn behavioural_estimate(m: ClosedModel, lf: &LoglinFit, t: usize, n: u64, opts: &MethodOptions, options: serde_json::Value, mut warnings: Vec<String>) -> Estimate {
+fn behavioural_estimate(
+    m: ClosedModel,
+    lf: &LoglinFit,
+    t: usize,
+    n: u64,
+    opts: &MethodOptions,
+    options: serde_json::Value,
+    mut warnings: Vec<String>,
+) -> Estimate {
     let fit = &lf.fit;
     let c = &fit.coef;
     let tf = t as f64;
@@ -319,7 +407,11 @@ fn behavioural_estimate(m: ClosedModel, lf: &LoglinFit, t: usize, n: u64, opts: 
     let (pop, v): (f64, Vec<f64>) = if m == ClosedModel::Mb {
         let den = 1.0 + e(c[2]) - e(c[1]);
         let pop = e(c[0]) * (1.0 + e(c[2])).powf(tf) / den;
-        let v = vec![1.0, e(c[1]) / den, tf * e(c[2]) / (1.0 + e(c[2])) - e(c[2]) / den];
+        let v = vec![
+            1.0,
+            e(c[1]) / den,
+            tf * e(c[2]) / (1.0 + e(c[2])) - e(c[2]) / den,
+        ];
         (pop, v.into_iter().map(|x| x * pop).collect())
     } else {
         let den = 1.0 + e(c[3]) - e(c[2]);
@@ -343,7 +435,11 @@ fn behavioural_estimate(m: ClosedModel, lf: &LoglinFit, t: usize, n: u64, opts: 
     let se = (q - pop).sqrt();
     warnings.extend(glm_warnings(fit));
     let nf = n as f64;
-    let mut status = if fit.converged { Status::Ok } else { Status::NotConverged };
+    let mut status = if fit.converged {
+        Status::Ok
+    } else {
+        Status::NotConverged
+    };
     if !pop.is_finite() {
         status = Status::Infinite;
     } else if pop < nf {
@@ -357,7 +453,9 @@ fn behavioural_estimate(m: ClosedModel, lf: &LoglinFit, t: usize, n: u64, opts: 
     }
     if let Some(bias) = super::common::asymptotic_bias(&lf.problem, fit) {
         if pop.is_finite() && bias.abs() > 0.1 * pop {
-            warnings.push(format!("the asymptotic bias is large: {bias:.1} against N̂ = {pop:.1} (Rcapture's 10% rule)"));
+            warnings.push(format!(
+                "the asymptotic bias is large: {bias:.1} against N̂ = {pop:.1} (Rcapture's 10% rule)"
+            ));
         }
     }
     let summary = super::common::fit_summary(lf, nf, None);
@@ -371,8 +469,13 @@ fn behavioural_estimate(m: ClosedModel, lf: &LoglinFit, t: usize, n: u64, opts: 
         observed: n,
         population: exists.then_some(pop),
         missing: exists.then_some(pop - nf),
-        std_error: if exists { super::common::finite(se) } else { None },
-        interval: (exists && se.is_finite()).then(|| log_normal_interval(nf, pop, se, opts.level)),
+        std_error: if exists {
+            super::common::finite(se)
+        } else {
+            None
+        },
+        interval: (exists && se.is_finite() && opts.interval != super::IntervalKind::None)
+            .then(|| log_normal_interval(nf, pop, se, opts.level)),
         fit: Some(summary),
         draws: None,
         warnings,

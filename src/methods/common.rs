@@ -11,8 +11,9 @@ use crate::inference::{log_normal_interval, profile, wald_log_interval};
 pub struct LoglinFit {
     /// The problem as finally fitted (columns of removed η parameters dropped).
     pub problem: Problem,
-    /// The problem as first posed (every η column), which the profile interval refits.
-    pub full: Problem,
+    /// The problem as first posed (every η column) when η's were removed; the profile
+    /// interval refits it.
+    pub full: Option<Problem>,
     /// The fit.
     pub fit: Fit,
     /// Chao model: first column index that is an η parameter (Rcapture's `nca`).
@@ -23,32 +24,45 @@ pub struct LoglinFit {
 
 /// Fits `problem`; for a Chao lower-bound model (`chao_nca = Some(first η column)`)
 /// refits without the first negative η until none is negative, as Rcapture does.
-pub fn fit_loglin(problem: &Problem, chao_nca: Option<usize>, opts: FitOptions, start: Option<&[f64]>) -> Option<LoglinFit> {
+pub fn fit_loglin(
+    problem: Problem,
+    chao_nca: Option<usize>,
+    opts: FitOptions,
+    start: Option<&[f64]>,
+) -> Option<LoglinFit> {
+    let first = glm::fit(&problem, opts, start)?;
+    let negative = |f: &Fit, from: usize| {
+        (from..f.coef.len()).find(|&j| !f.coef[j].is_nan() && f.coef[j] < 0.0)
+    };
+    let Some(nca) = chao_nca.filter(|&nca| negative(&first, nca).is_some()) else {
+        return Some(LoglinFit {
+            problem,
+            full: None,
+            fit: first,
+            chao_nca,
+            removed: Vec::new(),
+        });
+    };
     let mut prob = problem.clone();
-    let mut fit = glm::fit(&prob, opts, start)?;
+    let mut fit = first;
     let mut removed = Vec::new();
-    if let Some(nca) = chao_nca {
-        while let Some(pos) = (nca..fit.coef.len()).find(|&j| !fit.coef[j].is_nan() && fit.coef[j] < 0.0) {
-            let next = prob.without_column(pos);
-            let mut st: Option<Vec<f64>> = None;
-            if start.is_some() {
-                let mut s = fit.coef.clone();
-                s.remove(pos);
-                if s.iter().all(|v| v.is_finite()) {
-                    st = Some(s);
-                }
-            }
-            let Some(f2) = glm::fit(&next, opts, st.as_deref()) else {
-                break;
-            };
-            removed.push(prob.names[pos].clone());
-            prob = next;
-            fit = f2;
-        }
+    while let Some(pos) = negative(&fit, nca) {
+        let next = prob.without_column(pos);
+        let st: Option<Vec<f64>> = start.and_then(|_| {
+            let mut s = fit.coef.clone();
+            s.remove(pos);
+            s.iter().all(|v| v.is_finite()).then_some(s)
+        });
+        let Some(f2) = glm::fit(&next, opts, st.as_deref()) else {
+            break;
+        };
+        removed.push(prob.names[pos].clone());
+        prob = next;
+        fit = f2;
     }
     Some(LoglinFit {
-        full: problem.clone(),
         problem: prob,
+        full: Some(problem),
         fit,
         chao_nca,
         removed,
@@ -79,29 +93,41 @@ pub fn asymptotic_bias(problem: &Problem, fit: &Fit) -> Option<f64> {
     if fit.aliased.iter().any(|&a| a) {
         return None;
     }
-    let p = problem.columns.len();
-    let g = problem.offset.len();
+    let g = problem.groups();
     let mut count = vec![0.0; g];
     for &gi in &problem.group {
         count[gi] += 1.0;
     }
-    let mut psi = vec![0.0; p];
-    for gi in 0..g {
-        if count[gi] == 0.0 {
-            continue;
-        }
-        let x: Vec<f64> = (0..p).map(|j| problem.columns[j][gi]).collect();
-        let mut q = 0.0;
+    let p = problem.p;
+    let m: Vec<f64> = (0..g).map(|gi| count[gi] * fit.mu[gi]).collect();
+    let mut psi: Vec<f64>;
+    if let Some(l) = &problem.lattice {
+        // ξ_g = −½ x_gᵀ V x_g ; ψ = −2 Xᵀ (m ∘ ξ) − e₀
+        let mut ws = crate::glm::lattice::Workspace::default();
+        let q = l.quad_forms(fit.cov.as_slice(), &mut ws);
+        let r: Vec<f64> = (0..g).map(|gi| m[gi] * q[gi]).collect();
+        psi = l.xt_vec(&r, &mut ws);
+    } else {
+        let xs = problem.x.as_slice();
+        let col = |j: usize| &xs[j * g..(j + 1) * g];
+        let mut q = vec![0.0; g];
+        let mut xi_xj = vec![0.0; g];
         for i in 0..p {
-            for j in 0..p {
-                q += x[i] * fit.cov[(i, j)] * x[j];
+            for j in 0..=i {
+                let v = fit.cov[(i, j)] * if i == j { 1.0 } else { 2.0 };
+                if v == 0.0 {
+                    continue;
+                }
+                for ((d, a), b) in xi_xj.iter_mut().zip(col(i)).zip(col(j)) {
+                    *d = a * b;
+                }
+                for (qg, d) in q.iter_mut().zip(&xi_xj) {
+                    *qg += v * d;
+                }
             }
         }
-        let xi = -0.5 * q;
-        let m = count[gi] * fit.mu[gi];
-        for i in 0..p {
-            psi[i] += -2.0 * x[i] * m * xi;
-        }
+        let r: Vec<f64> = (0..g).map(|gi| m[gi] * q[gi]).collect();
+        psi = (0..p).map(|j| crate::glm::dot(col(j), &r)).collect();
     }
     psi[0] -= 1.0;
     let v0: f64 = -(0..p).map(|j| fit.cov[(0, j)] * psi[j]).sum::<f64>();
@@ -117,7 +143,11 @@ pub fn population_from_intercept(n: f64, fit: &Fit) -> (f64, f64) {
 
 /// Fit statistics. `extra_params` are parameters fixed at −∞ by empty margins (counted
 /// in AIC, BIC and df as R's glm counts them) and `extra_cells` the cells they fix at 0.
-pub fn fit_summary(lf: &LoglinFit, n: f64, extra: Option<(usize, usize, Vec<String>)>) -> FitSummary {
+pub fn fit_summary(
+    lf: &LoglinFit,
+    n: f64,
+    extra: Option<(usize, usize, Vec<String>)>,
+) -> FitSummary {
     let fit = &lf.fit;
     let (extra_params, extra_cells, extra_names) = extra.unwrap_or((0, 0, Vec::new()));
     let rank = fit.rank + extra_params;
@@ -130,7 +160,11 @@ pub fn fit_summary(lf: &LoglinFit, n: f64, extra: Option<(usize, usize, Vec<Stri
         .map(|(j, name)| Coefficient {
             name: name.clone(),
             estimate: finite(fit.coef[j]),
-            std_error: if fit.aliased[j] { None } else { finite(fit.se(j)) },
+            std_error: if fit.aliased[j] {
+                None
+            } else {
+                finite(fit.se(j))
+            },
         })
         .collect();
     coefficients.extend(extra_names.into_iter().map(|name| Coefficient {
@@ -142,7 +176,11 @@ pub fn fit_summary(lf: &LoglinFit, n: f64, extra: Option<(usize, usize, Vec<Stri
     FitSummary {
         deviance: fit.deviance,
         df: cells as i64 - rank as i64,
-        df_adjusted: if extra_params > 0 { Some(fit.df_residual as i64) } else { None },
+        df_adjusted: if extra_params > 0 {
+            Some(fit.df_residual as i64)
+        } else {
+            None
+        },
         aic: m2ll + 2.0 * rank as f64,
         bic: m2ll + n.ln() * rank as f64,
         iterations: fit.iterations,
@@ -180,7 +218,11 @@ pub fn loglin_estimate(
     }
     let summary = fit_summary(lf, nf, extra);
     let (pop, se) = population_from_intercept(nf, fit);
-    let mut status = if fit.converged { Status::Ok } else { Status::NotConverged };
+    let mut status = if fit.converged {
+        Status::Ok
+    } else {
+        Status::NotConverged
+    };
     if fit.aliased[0] || fit.aliased.iter().any(|&a| a) && fit.coef[0].is_nan() {
         status = Status::NotIdentifiable;
     }
@@ -191,7 +233,11 @@ pub fn loglin_estimate(
     if !div.is_empty() {
         let names: Vec<&str> = div.iter().map(|&j| lf.problem.names[j].as_str()).collect();
         if div.contains(&0) {
-            let direction = if fit.coef[0] > nf.ln() { "N̂ grows without bound" } else { "the missing cell is fitted as zero and N̂ collapses to n" };
+            let direction = if fit.coef[0] > nf.ln() {
+                "N̂ grows without bound"
+            } else {
+                "the missing cell is fitted as zero and N̂ collapses to n"
+            };
             warnings.push(format!(
                 "the MLE does not exist: {} keep running off to infinity after the deviance has settled ({direction}); \
                  the last iterate gives N̂ = {pop:.6}, an artefact of where the iteration stopped",
@@ -217,8 +263,20 @@ pub fn loglin_estimate(
     let exists = matches!(status, Status::Ok | Status::NotConverged);
     let interval = if exists && !fit.aliased.iter().any(|&a| a) {
         match opts.interval {
-            IntervalKind::WaldLog => Some(wald_log_interval(nf, fit.coef[0], fit.se(0), opts.level)),
-            IntervalKind::Profile => match profile::profile_interval(lf, nf, pop, opts.level, FitOptions { max_iter: opts.max_iter, ..FitOptions::default() }) {
+            IntervalKind::None => None,
+            IntervalKind::WaldLog => {
+                Some(wald_log_interval(nf, fit.coef[0], fit.se(0), opts.level))
+            }
+            IntervalKind::Profile => match profile::profile_interval(
+                lf,
+                nf,
+                pop,
+                opts.level,
+                FitOptions {
+                    max_iter: opts.max_iter,
+                    ..FitOptions::default()
+                },
+            ) {
                 Ok((iv, w)) => {
                     warnings.extend(w);
                     Some(iv)
@@ -250,7 +308,15 @@ pub fn loglin_estimate(
 }
 
 /// An estimate with no number, only a status and the reason.
-pub fn no_estimate(method: &str, label: String, model: Option<String>, options: serde_json::Value, n: u64, status: Status, warnings: Vec<String>) -> Estimate {
+pub fn no_estimate(
+    method: &str,
+    label: String,
+    model: Option<String>,
+    options: serde_json::Value,
+    n: u64,
+    status: Status,
+    warnings: Vec<String>,
+) -> Estimate {
     Estimate {
         method: method.to_string(),
         label,

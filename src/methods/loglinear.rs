@@ -18,26 +18,39 @@ use crate::loglinear::{ModelSpec, design, term_name};
 use serde_json::json;
 
 /// Fits the model `spec` to a table.
-pub fn estimate_spec(data: &Dataset, spec: &str, opts: &MethodOptions, method: &str) -> Result<Estimate> {
+pub fn estimate_spec(
+    data: &Dataset,
+    spec: &str,
+    opts: &MethodOptions,
+    method: &str,
+) -> Result<Estimate> {
     let Dataset::Table(table) = data else {
         return Err(Error::Usage(format!(
             "method {method} needs capture histories (a table or records CSV), not frequencies"
         )));
     };
     if table.k() < 2 {
-        return Err(Error::Usage(format!("method {method} needs at least 2 lists; the table has {}", table.k())));
+        return Err(Error::Usage(format!(
+            "method {method} needs at least 2 lists; the table has {}",
+            table.k()
+        )));
     }
     let ms = ModelSpec::parse(spec, table.lists())?;
     fit_spec(table, &ms, opts, method)
 }
 
 /// Fits a parsed model.
-pub fn fit_spec(table: &crate::data::CaptureTable, ms: &ModelSpec, opts: &MethodOptions, method: &str) -> Result<Estimate> {
+pub fn fit_spec(
+    table: &crate::data::CaptureTable,
+    ms: &ModelSpec,
+    opts: &MethodOptions,
+    method: &str,
+) -> Result<Estimate> {
     let lists = table.lists();
     let label = ms.label(lists);
     let n = table.observed();
     let d = design(table, ms, !opts.glm_compat)?;
-    let options = json!({ "level": opts.level, "interval": match opts.interval { super::IntervalKind::Profile => "profile", super::IntervalKind::WaldLog => "wald-log" } });
+    let options = json!({ "level": opts.level, "interval": opts.interval.as_str() });
     let mut warnings = Vec::new();
     let empty_names: Vec<String> = d.empty_terms.iter().map(|&t| term_name(t, lists)).collect();
     if !d.empty_terms.is_empty() {
@@ -47,27 +60,72 @@ pub fn fit_spec(table: &crate::data::CaptureTable, ms: &ModelSpec, opts: &Method
             d.zero_cells
         ));
     }
-    let p = d.problem.columns.len();
+    let p = d.problem.p;
     let cells = d.problem.cells();
     if p > cells {
         warnings.push(format!(
             "{p} parameters for {cells} cells that are not structural zeros: the model is not identifiable"
         ));
-        return Ok(no_estimate(method, label.clone(), Some(label), options, n, Status::NotIdentifiable, warnings));
+        return Ok(no_estimate(
+            method,
+            label.clone(),
+            Some(label),
+            options,
+            n,
+            Status::NotIdentifiable,
+            warnings,
+        ));
     }
     let fo = FitOptions {
         max_iter: opts.max_iter,
         ..FitOptions::default()
     };
-    let Some(lf) = fit_loglin(&d.problem, None, fo, None) else {
+    let Some(lf) = fit_loglin(d.problem, None, fo, None) else {
         warnings.push("the IRLS fit failed: no finite deviance could be reached".into());
-        return Ok(no_estimate(method, label.clone(), Some(label), options, n, Status::NotConverged, warnings));
+        return Ok(no_estimate(
+            method,
+            label.clone(),
+            Some(label),
+            options,
+            n,
+            Status::NotConverged,
+            warnings,
+        ));
     };
     if lf.fit.aliased.iter().any(|&a| a) {
-        let names: Vec<&str> = lf.problem.names.iter().zip(&lf.fit.aliased).filter(|(_, a)| **a).map(|(s, _)| s.as_str()).collect();
-        warnings.push(format!("not identifiable: the terms {} are linear combinations of the others", names.join(", ")));
-        return Ok(no_estimate(method, label.clone(), Some(label), options, n, Status::NotIdentifiable, warnings));
+        let names: Vec<&str> = lf
+            .problem
+            .names
+            .iter()
+            .zip(&lf.fit.aliased)
+            .filter(|(_, a)| **a)
+            .map(|(s, _)| s.as_str())
+            .collect();
+        warnings.push(format!(
+            "not identifiable: the terms {} are linear combinations of the others",
+            names.join(", ")
+        ));
+        return Ok(no_estimate(
+            method,
+            label.clone(),
+            Some(label),
+            options,
+            n,
+            Status::NotIdentifiable,
+            warnings,
+        ));
     }
-    let extra = (!d.empty_terms.is_empty()).then(|| (d.empty_terms.len(), d.zero_cells, empty_names));
-    Ok(loglin_estimate(method, label.clone(), Some(label), options, &lf, n, opts, extra, warnings))
+    let extra =
+        (!d.empty_terms.is_empty()).then(|| (d.empty_terms.len(), d.zero_cells, empty_names));
+    Ok(loglin_estimate(
+        method,
+        label.clone(),
+        Some(label),
+        options,
+        &lf,
+        n,
+        opts,
+        extra,
+        warnings,
+    ))
 }

@@ -130,6 +130,19 @@ pub enum IntervalKind {
     Profile,
     /// Wald on the log of the dark figure (SparseMSE `estimatepopulation.0`).
     WaldLog,
+    /// No interval (what Rcapture's `closedp.t` reports).
+    None,
+}
+
+impl IntervalKind {
+    /// The name used in JSON and on the command line.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            IntervalKind::Profile => "profile",
+            IntervalKind::WaldLog => "wald-log",
+            IntervalKind::None => "none",
+        }
+    }
 }
 
 /// Options shared by the methods.
@@ -171,7 +184,9 @@ impl MethodOptions {
             )));
         }
         if self.max_iter == 0 {
-            return Err(Error::Usage("the iteration limit must be at least 1".into()));
+            return Err(Error::Usage(
+                "the iteration limit must be at least 1".into(),
+            ));
         }
         Ok(())
     }
@@ -179,9 +194,22 @@ impl MethodOptions {
 
 /// All method ids this build knows.
 pub const METHOD_IDS: &[&str] = &[
-    "m0", "mt", "mh-chao", "mh-poisson2", "mh-darroch", "mh-gamma3.5", "mth-chao",
-    "mth-poisson2", "mth-darroch", "mth-gamma3.5", "mb", "mbh", "loglinear", "main",
-    "petersen", "chapman",
+    "m0",
+    "mt",
+    "mh-chao",
+    "mh-poisson2",
+    "mh-darroch",
+    "mh-gamma3.5",
+    "mth-chao",
+    "mth-poisson2",
+    "mth-darroch",
+    "mth-gamma3.5",
+    "mb",
+    "mbh",
+    "loglinear",
+    "main",
+    "petersen",
+    "chapman",
 ];
 
 /// The methods run when the user names none: Rcapture's closed family and the
@@ -204,9 +232,16 @@ pub fn run_method(id: &str, data: &Dataset, opts: &MethodOptions) -> Result<Vec<
     match id {
         "loglinear" => {
             let spec = opts.model.as_deref().ok_or_else(|| {
-                Error::Usage("--method loglinear needs --model SPEC, e.g. --model \"[12,23]\"".into())
+                Error::Usage(
+                    "--method loglinear needs --model SPEC, e.g. --model \"[12,23]\"".into(),
+                )
             })?;
-            Ok(vec![loglinear::estimate_spec(data, spec, opts, "loglinear")?])
+            Ok(vec![loglinear::estimate_spec(
+                data,
+                spec,
+                opts,
+                "loglinear",
+            )?])
         }
         "main" => Ok(vec![loglinear::estimate_spec(data, "[]", opts, "main")?]),
         "petersen" | "chapman" => twolist::estimate_pairs(id, data, opts),

@@ -15,10 +15,15 @@ use serde_json::json;
 /// One estimate per pair of lists.
 pub fn estimate_pairs(id: &str, data: &Dataset, opts: &MethodOptions) -> Result<Vec<Estimate>> {
     let Dataset::Table(table) = data else {
-        return Err(Error::Usage(format!("method {id} needs capture histories, not frequencies")));
+        return Err(Error::Usage(format!(
+            "method {id} needs capture histories, not frequencies"
+        )));
     };
     if table.k() < 2 {
-        return Err(Error::Usage(format!("method {id} needs at least 2 lists; the table has {}", table.k())));
+        return Err(Error::Usage(format!(
+            "method {id} needs at least 2 lists; the table has {}",
+            table.k()
+        )));
     }
     let d = describe_table(table);
     let mut out = Vec::with_capacity(d.pairs.len());
@@ -28,21 +33,33 @@ pub fn estimate_pairs(id: &str, data: &Dataset, opts: &MethodOptions) -> Result<
         for j in i + 1..k {
             let pair = &d.pairs[idx];
             idx += 1;
-            let (n1, n2, m) = (d.list_sizes[i] as f64, d.list_sizes[j] as f64, pair.both as f64);
+            let (n1, n2, m) = (
+                d.list_sizes[i] as f64,
+                d.list_sizes[j] as f64,
+                pair.both as f64,
+            );
             let nobs = n1 + n2 - m;
             let (pop, var) = if id == "petersen" {
                 (n1 * n2 / m, n1 * n2 * (n1 - m) * (n2 - m) / (m * m * m))
             } else {
                 (
                     (n1 + 1.0) * (n2 + 1.0) / (m + 1.0) - 1.0,
-                    (n1 + 1.0) * (n2 + 1.0) * (n1 - m) * (n2 - m) / ((m + 1.0) * (m + 1.0) * (m + 2.0)),
+                    (n1 + 1.0) * (n2 + 1.0) * (n1 - m) * (n2 - m)
+                        / ((m + 1.0) * (m + 1.0) * (m + 2.0)),
                 )
             };
             let se = var.sqrt();
             let mut warnings = Vec::new();
-            let status = if pop.is_finite() { Status::Ok } else { Status::Infinite };
+            let status = if pop.is_finite() {
+                Status::Ok
+            } else {
+                Status::Infinite
+            };
             if status == Status::Infinite {
-                warnings.push(format!("lists {} and {} never overlap: the Petersen estimate is infinite", pair.a, pair.b));
+                warnings.push(format!(
+                    "lists {} and {} never overlap: the Petersen estimate is infinite",
+                    pair.a, pair.b
+                ));
             }
             let ok = status == Status::Ok;
             out.push(Estimate {

@@ -1,1 +1,6 @@
-//! stub
+//! Output: the JSON wire format (`json`), terminal tables in the manner of R's print
+//! methods (`terminal`). This is the end of the flow; together with `main.rs` it is the
+//! only place that turns results into text.
+
+pub mod json;
+pub mod terminal;

@@ -14,13 +14,16 @@ pub fn reference_dir() -> Option<PathBuf> {
 }
 
 fn locate(var: &str, default: &str) -> Option<PathBuf> {
-    let p = std::env::var(var).map(PathBuf::from).unwrap_or_else(|_| {
-        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(default)
-    });
+    let p = std::env::var(var)
+        .map(PathBuf::from)
+        .unwrap_or_else(|_| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(default));
     if p.is_dir() {
         Some(p)
     } else if std::env::var_os("CI").is_some() {
-        panic!("{} not found (set {var}); CI requires the shared data", p.display());
+        panic!(
+            "{} not found (set {var}); CI requires the shared data",
+            p.display()
+        );
     } else {
         eprintln!("note: {} not found, test skipped", p.display());
         None

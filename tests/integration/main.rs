@@ -1,5 +1,7 @@
 //! Integration tests (one binary): reference values from the R packages, the CLI, bad
 //! input, properties.
 
+mod badinput;
 mod common;
+mod props;
 mod reference;

@@ -12,9 +12,14 @@ const TOL: f64 = 1e-6;
 const TOL_CI: f64 = 1e-4;
 
 fn load_refs() -> Vec<(String, Value)> {
-    let Some(dir) = reference_dir() else { return Vec::new() };
+    let Some(dir) = reference_dir() else {
+        return Vec::new();
+    };
     let mut out = Vec::new();
-    let mut paths: Vec<_> = std::fs::read_dir(&dir).unwrap().map(|e| e.unwrap().path()).collect();
+    let mut paths: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
     paths.sort();
     for p in paths {
         let name = p.file_stem().unwrap().to_string_lossy().to_string();
@@ -58,7 +63,9 @@ impl Checker {
         self.checked += 1;
         match ours {
             Some(o) if rel(o, theirs) <= tol || (theirs.abs() < ZERO && o.abs() < ZERO) => {}
-            _ => self.failures.push(format!("{what}: ours {ours:?}, reference {theirs} (tol {tol:e})")),
+            _ => self.failures.push(format!(
+                "{what}: ours {ours:?}, reference {theirs} (tol {tol:e})"
+            )),
         }
     }
 
@@ -73,22 +80,44 @@ impl Checker {
         let theirs = f(&r["abundance"]);
         // Rcapture's N̂ within 1e-3 n of n is the boundary N̂ = n, where we report that the
         // MLE does not exist (the missing cell is fitted as zero).
-        let flagged = r["infoFit"].as_i64().unwrap_or(0) != 0 || theirs < n + 1e-3 * n || theirs > 1e6 * n;
-        let honest_none = matches!(est.status, Status::MleDoesNotExist | Status::NotIdentifiable);
+        let flagged =
+            r["infoFit"].as_i64().unwrap_or(0) != 0 || theirs < n + 1e-3 * n || theirs > 1e6 * n;
+        let honest_none = matches!(
+            est.status,
+            Status::MleDoesNotExist | Status::NotIdentifiable
+        );
         if honest_none {
             self.checked += 1;
             if !flagged {
-                self.failures.push(format!("{ctx}: we say {:?} but Rcapture reports a clean fit", est.status));
+                self.failures.push(format!(
+                    "{ctx}: we say {:?} but Rcapture reports a clean fit",
+                    est.status
+                ));
             }
             if fit.is_none() {
                 return false;
             }
         } else {
             self.close(&format!("{ctx} abundance"), est.population, theirs, TOL);
-            self.close(&format!("{ctx} stderr"), est.std_error, f(&r["stderr"]), TOL);
+            self.close(
+                &format!("{ctx} stderr"),
+                est.std_error,
+                f(&r["stderr"]),
+                TOL,
+            );
         }
-        self.close(&format!("{ctx} deviance"), fit.map(|x| x.deviance), f(&r["deviance"]), TOL);
-        self.close(&format!("{ctx} df"), fit.map(|x| x.df as f64), f(&r["df"]), 0.0);
+        self.close(
+            &format!("{ctx} deviance"),
+            fit.map(|x| x.deviance),
+            f(&r["deviance"]),
+            TOL,
+        );
+        self.close(
+            &format!("{ctx} df"),
+            fit.map(|x| x.df as f64),
+            f(&r["df"]),
+            0.0,
+        );
         self.close(&format!("{ctx} AIC"), fit.map(|x| x.aic), f(&r["AIC"]), TOL);
         self.close(&format!("{ctx} BIC"), fit.map(|x| x.bic), f(&r["BIC"]), TOL);
         let info = r["infoFit"].as_i64().unwrap_or(0).to_string();
@@ -114,20 +143,31 @@ impl Checker {
             self.failures.push(format!("{ctx}: no interval"));
             return;
         };
-        self.close(&format!("{ctx} multinomial N"), iv.center, f(&ci["abundance_multinomial"]), TOL_CI);
+        self.close(
+            &format!("{ctx} multinomial N"),
+            iv.center,
+            f(&ci["abundance_multinomial"]),
+            TOL_CI,
+        );
         self.close(&format!("{ctx} lower"), iv.lower, f(&ci["lower"]), TOL_CI);
         if ci["upper_is_only_a_bound"].as_bool() == Some(true) {
             // Rcapture reports only '>3N̂'; ours must lie beyond that bound (or be unbounded).
             self.checked += 1;
             if iv.upper.is_some_and(|u| u <= f(&ci["upper"])) {
-                self.failures.push(format!("{ctx} upper: ours {:?} should exceed Rcapture's bound {}", iv.upper, ci["upper"]));
+                self.failures.push(format!(
+                    "{ctx} upper: ours {:?} should exceed Rcapture's bound {}",
+                    iv.upper, ci["upper"]
+                ));
             }
         } else {
             self.close(&format!("{ctx} upper"), iv.upper, f(&ci["upper"]), TOL_CI);
         }
         self.checked += 1;
         if (iv.level - f(&ci["level"])).abs() > 1e-12 || iv.kind != "profile" {
-            self.failures.push(format!("{ctx}: interval kind/level {} {}", iv.kind, iv.level));
+            self.failures.push(format!(
+                "{ctx}: interval kind/level {} {}",
+                iv.kind, iv.level
+            ));
         }
     }
 }
@@ -136,7 +176,11 @@ fn table(name: &str, data_name: &str) -> Option<Dataset> {
     let dir = data_dir()?;
     let p = dir.join(format!("{data_name}.csv"));
     let _ = name;
-    Some(read_file(p.to_str().unwrap(), &ParseOptions::default()).unwrap().data)
+    Some(
+        read_file(p.to_str().unwrap(), &ParseOptions::default())
+            .unwrap()
+            .data,
+    )
 }
 
 fn one(id: &str, d: &Dataset, opts: &MethodOptions) -> Estimate {
@@ -147,7 +191,10 @@ fn one(id: &str, d: &Dataset, opts: &MethodOptions) -> Estimate {
 
 #[test]
 fn rcapture_closed_family_and_profile_intervals() {
-    let mut c = Checker { failures: Vec::new(), checked: 0 };
+    let mut c = Checker {
+        failures: Vec::new(),
+        checked: 0,
+    };
     let refs = load_refs();
     for (name, v) in &refs {
         let Some(r) = v.get("rcapture") else { continue };
@@ -167,12 +214,19 @@ fn rcapture_closed_family_and_profile_intervals() {
                 c.profile(&format!("{name} CI {key}"), &est, &ci["profile_CI"]);
             }
         }
-        for (key, spec) in [("custom_all_twoway", "twoway"), ("custom_c1c2_c2c3", "[12,23]")] {
+        for (key, spec) in [
+            ("custom_all_twoway", "twoway"),
+            ("custom_c1c2_c2c3", "[12,23]"),
+        ] {
             let Some(cv) = r.get(key) else { continue };
             // glm_compat: empty-margin terms fitted as R's glm leaves them, so that even
             // its truncated iterates are reproduced; the extended MLE is checked against
             // SparseMSE below.
-            let o = MethodOptions { model: Some(spec.into()), glm_compat: true, ..MethodOptions::default() };
+            let o = MethodOptions {
+                model: Some(spec.into()),
+                glm_compat: true,
+                ..MethodOptions::default()
+            };
             let est = one("loglinear", &d, &o);
             if c.rcapture_row(&format!("{name} {key}"), &est, cv) {
                 c.profile(&format!("{name} {key}"), &est, &cv["profile_CI"]);
@@ -180,15 +234,25 @@ fn rcapture_closed_family_and_profile_intervals() {
         }
     }
     eprintln!("checked {} values", c.checked);
-    assert!(c.failures.is_empty(), "{} mismatches:\n{}", c.failures.len(), c.failures.join("\n"));
+    assert!(
+        c.failures.is_empty(),
+        "{} mismatches:\n{}",
+        c.failures.len(),
+        c.failures.join("\n")
+    );
 }
 
 #[test]
 fn rcapture_frequency_models() {
-    let mut c = Checker { failures: Vec::new(), checked: 0 };
+    let mut c = Checker {
+        failures: Vec::new(),
+        checked: 0,
+    };
     for (name, v) in &load_refs() {
         let Some(r) = v.get("rcapture") else { continue };
-        let Some(c0) = r.get("closedp.0") else { continue };
+        let Some(c0) = r.get("closedp.0") else {
+            continue;
+        };
         let call = c0["call"].as_str().unwrap();
         let occ = if call.contains("t=Inf") {
             Some(Occasions::Infinite)
@@ -197,7 +261,10 @@ fn rcapture_frequency_models() {
         };
         let Some(dir) = data_dir() else { return };
         let p = dir.join(format!("{name}.csv"));
-        let po = ParseOptions { occasions: occ, ..ParseOptions::default() };
+        let po = ParseOptions {
+            occasions: occ,
+            ..ParseOptions::default()
+        };
         let d = read_file(p.to_str().unwrap(), &po).unwrap().data;
         let opts = MethodOptions::default();
         for row in c0["results"].as_array().unwrap() {
@@ -215,14 +282,24 @@ fn rcapture_frequency_models() {
         }
     }
     eprintln!("checked {} values", c.checked);
-    assert!(c.failures.is_empty(), "{} mismatches:\n{}", c.failures.len(), c.failures.join("\n"));
+    assert!(
+        c.failures.is_empty(),
+        "{} mismatches:\n{}",
+        c.failures.len(),
+        c.failures.join("\n")
+    );
 }
 
 #[test]
 fn sparsemse_modelfit_and_wald_intervals() {
-    let mut c = Checker { failures: Vec::new(), checked: 0 };
+    let mut c = Checker {
+        failures: Vec::new(),
+        checked: 0,
+    };
     for (name, v) in &load_refs() {
-        let Some(s) = v.get("sparsemse") else { continue };
+        let Some(s) = v.get("sparsemse") else {
+            continue;
+        };
         let Some(d) = table(name, name) else { return };
         for (key, mf) in s["modelfit"].as_object().unwrap() {
             if mf.get("error").is_some() {
@@ -235,49 +312,121 @@ fn sparsemse_modelfit_and_wald_intervals() {
                 "pairs_1_2_and_2_3" => "[12,23]".to_string(),
                 other => panic!("unknown modelfit {other}"),
             };
-            let o = MethodOptions { model: Some(spec), interval: IntervalKind::WaldLog, ..MethodOptions::default() };
+            let o = MethodOptions {
+                model: Some(spec),
+                interval: IntervalKind::WaldLog,
+                ..MethodOptions::default()
+            };
             let est = one("loglinear", &d, &o);
             let ctx = format!("{name} modelfit {key}");
             let fit = est.fit.as_ref();
             c.close(&format!("{ctx} N"), est.population, f(&mf["estimate"]), TOL);
-            c.close(&format!("{ctx} deviance"), fit.map(|x| x.deviance), f(&mf["deviance"]), TOL);
+            c.close(
+                &format!("{ctx} deviance"),
+                fit.map(|x| x.deviance),
+                f(&mf["deviance"]),
+                TOL,
+            );
             let df = fit.map(|x| x.df_adjusted.unwrap_or(x.df) as f64);
             c.close(&format!("{ctx} df"), df, f(&mf["df_residual"]), 0.0);
-            c.close(&format!("{ctx} AIC"), fit.map(|x| x.aic), f(&mf["aic_adjusted"]), TOL);
+            c.close(
+                &format!("{ctx} AIC"),
+                fit.map(|x| x.aic),
+                f(&mf["aic_adjusted"]),
+                TOL,
+            );
             let se0 = fit.and_then(|x| x.coefficients[0].std_error);
-            c.close(&format!("{ctx} se(intercept)"), se0, f(&mf["intercept_se"]), TOL);
+            c.close(
+                &format!("{ctx} se(intercept)"),
+                se0,
+                f(&mf["intercept_se"]),
+                TOL,
+            );
         }
         let m = &s["estimatepopulation.0_main"];
-        let o = MethodOptions { interval: IntervalKind::WaldLog, ..MethodOptions::default() };
+        let o = MethodOptions {
+            interval: IntervalKind::WaldLog,
+            ..MethodOptions::default()
+        };
         let est = one("main", &d, &o);
         let iv = est.interval.as_ref().unwrap();
         assert_eq!(iv.kind, "wald-log");
-        c.close(&format!("{name} main N"), est.population, f(&m["estimate"]["point est."]), TOL);
-        c.close(&format!("{name} main 2.5%"), iv.lower, f(&m["estimate"]["2.5%"]), TOL);
-        c.close(&format!("{name} main 97.5%"), iv.upper, f(&m["estimate"]["97.5%"]), TOL);
+        c.close(
+            &format!("{name} main N"),
+            est.population,
+            f(&m["estimate"]["point est."]),
+            TOL,
+        );
+        c.close(
+            &format!("{name} main 2.5%"),
+            iv.lower,
+            f(&m["estimate"]["2.5%"]),
+            TOL,
+        );
+        c.close(
+            &format!("{name} main 97.5%"),
+            iv.upper,
+            f(&m["estimate"]["97.5%"]),
+            TOL,
+        );
     }
     eprintln!("checked {} values", c.checked);
-    assert!(c.failures.is_empty(), "{} mismatches:\n{}", c.failures.len(), c.failures.join("\n"));
+    assert!(
+        c.failures.is_empty(),
+        "{} mismatches:\n{}",
+        c.failures.len(),
+        c.failures.join("\n")
+    );
 }
 
 #[test]
 fn care1_pairs() {
-    let mut c = Checker { failures: Vec::new(), checked: 0 };
+    let mut c = Checker {
+        failures: Vec::new(),
+        checked: 0,
+    };
     for (name, v) in &load_refs() {
-        let Some(p) = v.get("care1").and_then(|x| x.get("estN.pair")) else { continue };
+        let Some(p) = v.get("care1").and_then(|x| x.get("estN.pair")) else {
+            continue;
+        };
         let Some(d) = table(name, name) else { return };
         let pet = run_method("petersen", &d, &MethodOptions::default()).unwrap();
         let cha = run_method("chapman", &d, &MethodOptions::default()).unwrap();
         for (i, row) in p["value"].as_array().unwrap().iter().enumerate() {
             let ctx = format!("{name} {}", row["row"]);
-            c.close(&format!("{ctx} Petersen"), pet[i].population, f(&row["Petersen"]), TOL);
-            c.close(&format!("{ctx} Chapman"), cha[i].population, f(&row["Chapman"]), TOL);
+            c.close(
+                &format!("{ctx} Petersen"),
+                pet[i].population,
+                f(&row["Petersen"]),
+                TOL,
+            );
+            c.close(
+                &format!("{ctx} Chapman"),
+                cha[i].population,
+                f(&row["Chapman"]),
+                TOL,
+            );
             c.close(&format!("{ctx} se"), cha[i].std_error, f(&row["se"]), TOL);
             let iv = cha[i].interval.as_ref();
-            c.close(&format!("{ctx} cil"), iv.and_then(|x| x.lower), f(&row["cil"]), TOL);
-            c.close(&format!("{ctx} ciu"), iv.and_then(|x| x.upper), f(&row["ciu"]), TOL);
+            c.close(
+                &format!("{ctx} cil"),
+                iv.and_then(|x| x.lower),
+                f(&row["cil"]),
+                TOL,
+            );
+            c.close(
+                &format!("{ctx} ciu"),
+                iv.and_then(|x| x.upper),
+                f(&row["ciu"]),
+                TOL,
+            );
         }
     }
     eprintln!("checked {} values", c.checked);
-    assert!(c.failures.is_empty(), "{} mismatches:\n{}", c.failures.len(), c.failures.join("\n"));
+    assert!(
+        c.failures.is_empty(),
+        "{} mismatches:\n{}",
+        c.failures.len(),
+        c.failures.join("\n")
+    );
 }

@@ -1,0 +1,106 @@
+//! Command-line definitions (clap derive). Only shapes of arguments live here; `main.rs`
+//! turns them into library calls.
+
+use clap::{Parser, Subcommand, ValueEnum};
+
+/// darkfigure: how many people are behind the ones that were identified.
+#[derive(Debug, Parser)]
+#[command(name = "darkfigure", version, about, long_about = None)]
+pub struct Cli {
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Input format choices.
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum FormatArg {
+    /// Decide from the header.
+    Auto,
+    /// One 0/1 column per list and a `count` column.
+    Table,
+    /// One row per person with list flags.
+    Records,
+    /// `times_captured,count`.
+    Frequency,
+}
+
+/// Interval choices.
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum IntervalArg {
+    /// Multinomial profile likelihood (Rcapture closedpCI).
+    Profile,
+    /// Wald on the log of the dark figure (SparseMSE estimatepopulation.0).
+    WaldLog,
+}
+
+/// How to read the data file.
+#[derive(Debug, clap::Args)]
+pub struct DataArgs {
+    /// Data CSV: a table, records or frequency file.
+    pub data: String,
+    /// Format of the file (default: detect from the header).
+    #[arg(long, value_enum, default_value = "auto")]
+    pub format: FormatArg,
+    /// Records CSV: the columns that are lists, comma-separated.
+    #[arg(long, value_delimiter = ',')]
+    pub lists: Option<Vec<String>>,
+    /// Frequency CSV: number of capture occasions T, or `inf` for a single source.
+    #[arg(long)]
+    pub occasions: Option<String>,
+}
+
+/// Subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Lists, list sizes, pairwise overlaps, pairs that never overlap, frequencies.
+    Describe {
+        /// The data.
+        #[command(flatten)]
+        data: DataArgs,
+        /// Also write the description as JSON to FILE (`-` for standard output).
+        #[arg(long)]
+        json: Option<String>,
+    },
+    /// Estimate the population size with one or more methods.
+    Estimate {
+        /// The data.
+        #[command(flatten)]
+        data: DataArgs,
+        /// Method id (repeatable): m0 mt mh-chao mh-poisson2 mh-darroch mh-gamma3.5
+        /// mth-chao mth-poisson2 mth-darroch mth-gamma3.5 mb mbh loglinear main petersen
+        /// chapman. Default: Rcapture's closed family.
+        #[arg(long = "method", short = 'm')]
+        methods: Vec<String>,
+        /// Log-linear model SPEC (repeatable), e.g. "[12,23]" or "[LA:NG,PF]"; implies
+        /// --method loglinear.
+        #[arg(long = "model")]
+        models: Vec<String>,
+        /// Interval level, strictly between 0 and 1.
+        #[arg(long, default_value_t = 0.95)]
+        level: f64,
+        /// Interval kind.
+        #[arg(long, value_enum, default_value = "profile")]
+        interval: IntervalArg,
+        /// Master seed (recorded; used by Monte Carlo methods).
+        #[arg(long)]
+        seed: Option<u64>,
+        /// Write the result JSON to FILE (`-` for standard output).
+        #[arg(long)]
+        json: Option<String>,
+        /// Print no table.
+        #[arg(long, short = 'q')]
+        quiet: bool,
+    },
+    /// Run a job file (`darkfigure.job/1`).
+    Run {
+        /// The job JSON.
+        job: String,
+        /// Write the result JSON to FILE (`-` for standard output).
+        #[arg(long)]
+        json: Option<String>,
+        /// Print no table.
+        #[arg(long, short = 'q')]
+        quiet: bool,
+    },
+}

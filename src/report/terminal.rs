@@ -1,0 +1,219 @@
+//! Terminal tables in the manner of R's print methods: one row per estimate with N̂, its
+//! standard error, interval, deviance, df, AIC, BIC and status; then the warnings. Also
+//! the text of `describe`.
+
+use crate::data::describe::Description;
+use crate::job::ResultDoc;
+use crate::methods::{Estimate, Status};
+use std::fmt::Write;
+
+fn num(x: Option<f64>, digits: usize) -> String {
+    match x {
+        Some(v) if v.is_finite() => format!("{v:.digits$}"),
+        _ => "NA".into(),
+    }
+}
+
+fn status_word(s: Status) -> &'static str {
+    match s {
+        Status::Ok => "ok",
+        Status::NotConverged => "not converged",
+        Status::MleDoesNotExist => "MLE does not exist",
+        Status::NotIdentifiable => "not identifiable",
+        Status::Infinite => "infinite",
+    }
+}
+
+fn pad_table(rows: &[Vec<String>], left_cols: usize) -> String {
+    let ncol = rows.iter().map(|r| r.len()).max().unwrap_or(0);
+    let mut w = vec![0; ncol];
+    for r in rows {
+        for (j, c) in r.iter().enumerate() {
+            w[j] = w[j].max(c.chars().count());
+        }
+    }
+    let mut out = String::new();
+    for r in rows {
+        let mut line = String::new();
+        for (j, c) in r.iter().enumerate() {
+            let pad = w[j] - c.chars().count();
+            if j < left_cols {
+                line.push_str(c);
+                line.push_str(&" ".repeat(pad));
+            } else {
+                line.push_str(&" ".repeat(pad));
+                line.push_str(c);
+            }
+            line.push_str("  ");
+        }
+        out.push_str(line.trim_end());
+        out.push('\n');
+    }
+    out
+}
+
+/// The estimates table and warnings of a result.
+pub fn render_result(doc: &ResultDoc) -> String {
+    let mut out = String::new();
+    let _ = writeln!(out, "\nNumber of captured units: {}", doc.data.observed);
+    if !doc.data.lists.is_empty() {
+        let _ = writeln!(
+            out,
+            "Lists ({}): {}",
+            doc.data.lists.len(),
+            doc.data.lists.join(", ")
+        );
+    }
+    let _ = writeln!(out, "\nAbundance estimations and model fits:");
+    let mut rows = vec![vec![
+        "model".to_string(),
+        "abundance".into(),
+        "stderr".into(),
+        "lower".into(),
+        "upper".into(),
+        "deviance".into(),
+        "df".into(),
+        "AIC".into(),
+        "BIC".into(),
+        "status".into(),
+    ]];
+    let mut kinds: Vec<String> = Vec::new();
+    for e in &doc.estimates {
+        rows.push(row(e));
+        if let Some(iv) = &e.interval {
+            let k = format!("{}% {}", iv.level * 100.0, iv.kind);
+            if !kinds.contains(&k) {
+                kinds.push(k);
+            }
+        }
+    }
+    out.push_str(&pad_table(&rows, 1));
+    if !kinds.is_empty() {
+        let _ = writeln!(out, "\nIntervals: {}", kinds.join("; "));
+    }
+    let mut any = false;
+    for w in &doc.warnings {
+        if !any {
+            let _ = writeln!(out, "\nWarnings:");
+            any = true;
+        }
+        let _ = writeln!(out, "  input: {w}");
+    }
+    for e in &doc.estimates {
+        for w in &e.warnings {
+            if !any {
+                let _ = writeln!(out, "\nWarnings:");
+                any = true;
+            }
+            let _ = writeln!(out, "  {} {}: {w}", e.method, e.label);
+        }
+    }
+    out
+}
+
+fn row(e: &Estimate) -> Vec<String> {
+    let label = if e.method == "loglinear"
+        || e.method == "main"
+        || e.method == "petersen"
+        || e.method == "chapman"
+    {
+        format!("{} {}", e.method, e.label)
+    } else {
+        e.label.clone()
+    };
+    let (lo, hi) = match &e.interval {
+        Some(iv) => (
+            num(iv.lower, 1),
+            iv.upper.map_or("none".to_string(), |u| format!("{u:.1}")),
+        ),
+        None => ("NA".into(), "NA".into()),
+    };
+    let f = e.fit.as_ref();
+    vec![
+        label,
+        num(e.population, 1),
+        num(e.std_error, 1),
+        lo,
+        hi,
+        num(f.map(|x| x.deviance), 3),
+        f.map_or("NA".into(), |x| x.df.to_string()),
+        num(f.map(|x| x.aic), 3),
+        num(f.map(|x| x.bic), 3),
+        status_word(e.status).into(),
+    ]
+}
+
+/// The text of `describe`.
+pub fn render_description(name: &str, d: &Description) -> String {
+    let mut out = String::new();
+    let _ = writeln!(out, "{name}");
+    if d.list_names.is_empty() {
+        let _ = writeln!(out, "Frequency data: {} observed", d.observed);
+        if d.lists > 0 {
+            let _ = writeln!(out, "Occasions: {}", d.lists);
+        }
+    } else {
+        let _ = writeln!(out, "Lists: {} ({})", d.lists, d.list_names.join(", "));
+        let _ = writeln!(out, "Observed: {}", d.observed);
+        match d.possible_cells {
+            Some(p) => {
+                let _ = writeln!(
+                    out,
+                    "Non-empty cells: {} of {p} observable histories",
+                    d.nonempty_cells
+                );
+            }
+            None => {
+                let _ = writeln!(out, "Non-empty cells: {}", d.nonempty_cells);
+            }
+        }
+        let _ = writeln!(out, "\nList sizes:");
+        let rows: Vec<Vec<String>> = d
+            .list_names
+            .iter()
+            .zip(&d.list_sizes)
+            .map(|(n, s)| vec![format!("  {n}"), s.to_string()])
+            .collect();
+        out.push_str(&pad_table(&rows, 1));
+        if d.lists <= 12 {
+            let _ = writeln!(out, "\nPairwise overlaps (people on both lists):");
+            let k = d.lists;
+            let mut m = vec![vec![String::new(); k + 1]; k + 1];
+            m[0][0] = String::new();
+            for i in 0..k {
+                m[0][i + 1] = d.list_names[i].clone();
+                m[i + 1][0] = format!("  {}", d.list_names[i]);
+                m[i + 1][i + 1] = "-".into();
+            }
+            let mut idx = 0;
+            for i in 0..k {
+                for j in i + 1..k {
+                    let b = d.pairs[idx].both.to_string();
+                    idx += 1;
+                    m[i + 1][j + 1] = b.clone();
+                    m[j + 1][i + 1] = b;
+                }
+            }
+            out.push_str(&pad_table(&m, 1));
+        }
+        let _ = writeln!(
+            out,
+            "\nPairs that never overlap: {} of {}{}",
+            d.empty_pairs.len(),
+            d.pairs.len(),
+            if d.empty_pairs.is_empty() {
+                String::new()
+            } else {
+                format!(": {}", d.empty_pairs.join(", "))
+            }
+        );
+    }
+    let f: Vec<String> = d
+        .frequencies
+        .iter()
+        .enumerate()
+        .map(|(i, c)| format!("f{}={c}", i + 1))
+        .collect();
+    let _ = writeln!(out, "\nFrequencies of capture: {}", f.join(" "));
+    out
+}
