@@ -47,7 +47,15 @@ pub fn fit_spec(
     method: &str,
 ) -> Result<Estimate> {
     let lists = table.lists();
-    let label = ms.label(lists);
+    let canonical = ms.label(lists);
+    let k = table.k();
+    let label = if ms.terms.is_empty() {
+        "main effects".to_string()
+    } else if ms.generators.len() == k * (k - 1) / 2 && ms.generators.iter().all(|g| g.count_ones() == 2) {
+        "all two-way".to_string()
+    } else {
+        canonical.clone()
+    };
     let n = table.observed();
     let d = design(table, ms, !opts.glm_compat)?;
     let options = json!({ "level": opts.level, "interval": opts.interval.as_str() });
@@ -69,7 +77,7 @@ pub fn fit_spec(
         return Ok(no_estimate(
             method,
             label.clone(),
-            Some(label),
+            Some(canonical.clone()),
             options,
             n,
             Status::NotIdentifiable,
@@ -85,7 +93,7 @@ pub fn fit_spec(
         return Ok(no_estimate(
             method,
             label.clone(),
-            Some(label),
+            Some(canonical.clone()),
             options,
             n,
             Status::NotConverged,
@@ -108,7 +116,7 @@ pub fn fit_spec(
         return Ok(no_estimate(
             method,
             label.clone(),
-            Some(label),
+            Some(canonical.clone()),
             options,
             n,
             Status::NotIdentifiable,
@@ -119,8 +127,8 @@ pub fn fit_spec(
         (!d.empty_terms.is_empty()).then(|| (d.empty_terms.len(), d.zero_cells, empty_names));
     Ok(loglin_estimate(
         method,
-        label.clone(),
-        Some(label),
+        label,
+        Some(canonical),
         options,
         &lf,
         n,

@@ -75,6 +75,7 @@ pub fn render_result(doc: &ResultDoc) -> String {
         "df".into(),
         "AIC".into(),
         "BIC".into(),
+        "interval".into(),
         "status".into(),
     ]];
     let mut kinds: Vec<String> = Vec::new();
@@ -89,7 +90,11 @@ pub fn render_result(doc: &ResultDoc) -> String {
     }
     out.push_str(&pad_table(&rows, 1));
     if !kinds.is_empty() {
-        let _ = writeln!(out, "\nIntervals: {}", kinds.join("; "));
+        let _ = writeln!(
+            out,
+            "\nIntervals: {} (profile = multinomial profile likelihood, Rcapture closedpCI; wald-log = Wald on log(N - n), SparseMSE; log-normal = Chao 1987)",
+            kinds.join("; ")
+        );
     }
     let mut any = false;
     for w in &doc.warnings {
@@ -139,6 +144,7 @@ fn row(e: &Estimate) -> Vec<String> {
         f.map_or("NA".into(), |x| x.df.to_string()),
         num(f.map(|x| x.aic), 3),
         num(f.map(|x| x.bic), 3),
+        e.interval.as_ref().map_or("-".to_string(), |iv| iv.kind.clone()),
         status_word(e.status).into(),
     ]
 }
