@@ -30,6 +30,12 @@ pub struct Lattice {
     pub hist: Vec<u64>,
 }
 
+/// Number of captures of each history, computed once (popcount is a software loop on
+/// the baseline x86-64 target).
+fn counts_of(hist: &[u64]) -> Vec<u8> {
+    hist.iter().map(|h| h.count_ones() as u8).collect()
+}
+
 /// Scratch space reused across iterations.
 #[derive(Debug, Default)]
 pub struct Workspace {
@@ -42,6 +48,18 @@ pub struct Workspace {
     vk: Vec<f64>,
     prof: Vec<f64>,
     per_count: Vec<f64>,
+    /// |h| per group, cached for the lattice last seen (same number of groups).
+    k: Vec<u8>,
+    prod: Vec<f64>,
+}
+
+impl Workspace {
+    fn counts(&mut self, hist: &[u64]) -> &[u8] {
+        if self.k.len() != hist.len() {
+            self.k = counts_of(hist);
+        }
+        &self.k
+    }
 }
 
 fn reset(v: &mut Vec<f64>, n: usize) {
@@ -68,6 +86,30 @@ fn superset_sums(v: &mut [f64], t: usize) {
             let (lo, hi) = block.split_at_mut(bit);
             for (l, h) in lo.iter_mut().zip(hi.iter()) {
                 *l += *h;
+            }
+        }
+    }
+}
+
+/// v[h] ← Π_{g ⊆ h} v[g] (multiplicative zeta transform over subsets).
+fn subset_products(v: &mut [f64], t: usize) {
+    if t >= 2 {
+        // bits 0 and 1 together: [a, b, c, d] → [a, ab, ac, abcd]
+        for q in v.chunks_exact_mut(4) {
+            let (a, b, c) = (q[0], q[1], q[2]);
+            q[1] = b * a;
+            q[2] = c * a;
+            q[3] *= c * b * a;
+        }
+    } else if t == 1 {
+        v[1] *= v[0];
+    }
+    for i in 2..t {
+        let bit = 1usize << i;
+        for block in v.chunks_exact_mut(2 * bit) {
+            let (lo, hi) = block.split_at_mut(bit);
+            for (l, h) in lo.iter().zip(hi.iter_mut()) {
+                *h *= *l;
             }
         }
     }
@@ -151,8 +193,9 @@ impl Lattice {
         reset(&mut ws.vk, if needs_counts { kmax * self.t } else { 0 });
         reset(&mut ws.prof, kmax);
         if needs_counts {
+            ws.counts(&self.hist);
             for (g, &h) in self.hist.iter().enumerate() {
-                let k = h.count_ones() as usize;
+                let k = ws.k[g] as usize;
                 ws.wk[k] += w[g];
                 ws.zk[k] += wz[g];
                 let mut bits = h;
@@ -299,25 +342,63 @@ impl Lattice {
             .collect()
     }
 
+    /// Linear predictor η = Xβ and μ = exp(η) per group (offset 0). μ comes from a
+    /// multiplicative subset transform of exp(β_S) — t·2^(t−1) products instead of 2^t
+    /// exponentials — unless a coefficient is so large that the products could overflow.
+    pub fn predict(&self, beta: &[f64], eta: &mut [f64], mu: &mut [f64], ws: &mut Workspace) {
+        self.linear_predictor(beta, eta, ws);
+        if beta.iter().any(|b| b.abs() > 300.0) {
+            for (m, e) in mu.iter_mut().zip(eta.iter()) {
+                *m = e.exp();
+            }
+            return;
+        }
+        let n = 1usize << self.t;
+        ws.prod.clear();
+        ws.prod.resize(n, 1.0);
+        for (c, col) in self.columns.iter().enumerate() {
+            if let Column::Contains(s) = col {
+                ws.prod[*s as usize] *= beta[c].exp();
+            }
+        }
+        subset_products(&mut ws.prod, self.t);
+        if self.columns.iter().any(|c| matches!(c, Column::OfCount(_))) {
+            let e: Vec<f64> = ws.per_count.iter().map(|v| v.exp()).collect();
+            for (g, &h) in self.hist.iter().enumerate() {
+                mu[g] = ws.prod[h as usize] * e[ws.k[g] as usize];
+            }
+        } else {
+            for (g, &h) in self.hist.iter().enumerate() {
+                mu[g] = ws.prod[h as usize];
+            }
+        }
+    }
+
     /// Linear predictor Xβ per group (without offset).
     pub fn linear_predictor(&self, beta: &[f64], out: &mut [f64], ws: &mut Workspace) {
         let n = 1usize << self.t;
         reset(&mut ws.u, n);
         reset(&mut ws.per_count, self.t + 1);
-        let per_count = &mut ws.per_count;
         for (c, col) in self.columns.iter().enumerate() {
             match col {
                 Column::Contains(s) => ws.u[*s as usize] += beta[c],
                 Column::OfCount(f) => {
                     for (k, v) in f.iter().enumerate() {
-                        per_count[k] += beta[c] * v;
+                        ws.per_count[k] += beta[c] * v;
                     }
                 }
             }
         }
         subset_sums(&mut ws.u, self.t);
-        for (g, &h) in self.hist.iter().enumerate() {
-            out[g] = ws.u[h as usize] + per_count[h.count_ones() as usize];
+        if self.columns.iter().any(|c| matches!(c, Column::OfCount(_))) {
+            ws.counts(&self.hist);
+            for (g, &h) in self.hist.iter().enumerate() {
+                out[g] = ws.u[h as usize] + ws.per_count[ws.k[g] as usize];
+            }
+        } else {
+            for (g, &h) in self.hist.iter().enumerate() {
+                out[g] = ws.u[h as usize];
+            }
         }
     }
 }
@@ -397,9 +478,12 @@ mod tests {
         let beta = [0.3, -1.0, 2.0, 0.5, 0.25];
         let mut eta = vec![0.0; hist.len()];
         lat.linear_predictor(&beta, &mut eta, &mut ws);
+        let mut mu = vec![0.0; hist.len()];
+        lat.predict(&beta, &mut eta, &mut mu, &mut ws);
         for (g, &h) in hist.iter().enumerate() {
             let e: f64 = columns.iter().zip(&beta).map(|(c, b)| x(h, c) * b).sum();
             assert!((eta[g] - e).abs() < 1e-12);
+            assert!((mu[g] / e.exp() - 1.0).abs() < 1e-14);
         }
     }
 }

@@ -42,6 +42,7 @@ impl Problem {
     /// A problem whose design lives on the lattice of histories (one group per history,
     /// offset 0); `names` excludes the intercept, which must be `Contains(0)` first.
     pub fn from_lattice(names: Vec<String>, lattice: Lattice, y: Vec<f64>) -> Problem {
+        // The lattice path assumes offset 0 (fit's linear predictor does not add it).
         let g = lattice.hist.len();
         let p = lattice.columns.len();
         let mut all = Vec::with_capacity(names.len() + 1);
@@ -474,10 +475,9 @@ pub fn fit(problem: &Problem, opts: FitOptions, start: Option<&[f64]>) -> Option
         let e = eta.as_mut_slice();
         match &problem.lattice {
             Some(l) => {
-                l.linear_predictor(coef.as_slice(), e, &mut lws);
-                for (ev, o) in e.iter_mut().zip(&problem.offset) {
-                    *ev += o;
-                }
+                // lattice problems have offset 0
+                l.predict(coef.as_slice(), e, mu, &mut lws);
+                return;
             }
             None => {
                 e.copy_from_slice(&problem.offset);

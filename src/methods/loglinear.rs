@@ -51,7 +51,9 @@ pub fn fit_spec(
     let k = table.k();
     let label = if ms.terms.is_empty() {
         "main effects".to_string()
-    } else if ms.generators.len() == k * (k - 1) / 2 && ms.generators.iter().all(|g| g.count_ones() == 2) {
+    } else if ms.generators.len() == k * (k - 1) / 2
+        && ms.generators.iter().all(|g| g.count_ones() == 2)
+    {
         "all two-way".to_string()
     } else {
         canonical.clone()

@@ -14,6 +14,12 @@ fn num(x: Option<f64>, digits: usize) -> String {
     }
 }
 
+/// A level as a percentage without floating-point noise (0.57 → "57", 0.975 → "97.5").
+fn percent(level: f64) -> String {
+    let s = format!("{:.6}", level * 100.0);
+    s.trim_end_matches('0').trim_end_matches('.').to_string()
+}
+
 fn status_word(s: Status) -> &'static str {
     match s {
         Status::Ok => "ok",
@@ -82,7 +88,7 @@ pub fn render_result(doc: &ResultDoc) -> String {
     for e in &doc.estimates {
         rows.push(row(e));
         if let Some(iv) = &e.interval {
-            let k = format!("{}% {}", iv.level * 100.0, iv.kind);
+            let k = format!("{}% {}", percent(iv.level), iv.kind);
             if !kinds.contains(&k) {
                 kinds.push(k);
             }
@@ -144,7 +150,9 @@ fn row(e: &Estimate) -> Vec<String> {
         f.map_or("NA".into(), |x| x.df.to_string()),
         num(f.map(|x| x.aic), 3),
         num(f.map(|x| x.bic), 3),
-        e.interval.as_ref().map_or("-".to_string(), |iv| iv.kind.clone()),
+        e.interval
+            .as_ref()
+            .map_or("-".to_string(), |iv| iv.kind.clone()),
         status_word(e.status).into(),
     ]
 }

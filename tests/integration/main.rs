@@ -2,6 +2,7 @@
 //! input, properties.
 
 mod badinput;
+mod cli;
 mod common;
 mod props;
 mod reference;
