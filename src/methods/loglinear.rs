@@ -70,21 +70,24 @@ pub fn fit_spec(
             d.zero_cells
         ));
     }
+    let give_up = |status: Status, warnings: Vec<String>| {
+        Ok(no_estimate(
+            method,
+            label.clone(),
+            Some(canonical.clone()),
+            options.clone(),
+            n,
+            status,
+            warnings,
+        ))
+    };
     let p = d.problem.p;
     let cells = d.problem.cells();
     if p > cells {
         warnings.push(format!(
             "{p} parameters for {cells} cells that are not structural zeros: the model is not identifiable"
         ));
-        return Ok(no_estimate(
-            method,
-            label.clone(),
-            Some(canonical.clone()),
-            options,
-            n,
-            Status::NotIdentifiable,
-            warnings,
-        ));
+        return give_up(Status::NotIdentifiable, warnings);
     }
     let fo = FitOptions {
         max_iter: opts.max_iter,
@@ -92,15 +95,7 @@ pub fn fit_spec(
     };
     let Some(lf) = fit_loglin(d.problem, None, fo, None) else {
         warnings.push("the IRLS fit failed: no finite deviance could be reached".into());
-        return Ok(no_estimate(
-            method,
-            label.clone(),
-            Some(canonical.clone()),
-            options,
-            n,
-            Status::NotConverged,
-            warnings,
-        ));
+        return give_up(Status::NotConverged, warnings);
     };
     if lf.fit.aliased.iter().any(|&a| a) {
         let names: Vec<&str> = lf
@@ -115,15 +110,7 @@ pub fn fit_spec(
             "not identifiable: the terms {} are linear combinations of the others",
             names.join(", ")
         ));
-        return Ok(no_estimate(
-            method,
-            label.clone(),
-            Some(canonical.clone()),
-            options,
-            n,
-            Status::NotIdentifiable,
-            warnings,
-        ));
+        return give_up(Status::NotIdentifiable, warnings);
     }
     let extra =
         (!d.empty_terms.is_empty()).then(|| (d.empty_terms.len(), d.zero_cells, empty_names));

@@ -192,25 +192,13 @@ impl MethodOptions {
     }
 }
 
+/// Method ids beyond Rcapture's closed family.
+const OTHER_IDS: &[&str] = &["loglinear", "main", "petersen", "chapman"];
+
 /// All method ids this build knows.
-pub const METHOD_IDS: &[&str] = &[
-    "m0",
-    "mt",
-    "mh-chao",
-    "mh-poisson2",
-    "mh-darroch",
-    "mh-gamma3.5",
-    "mth-chao",
-    "mth-poisson2",
-    "mth-darroch",
-    "mth-gamma3.5",
-    "mb",
-    "mbh",
-    "loglinear",
-    "main",
-    "petersen",
-    "chapman",
-];
+pub fn method_ids() -> Vec<&'static str> {
+    closed::TABLE_IDS.iter().chain(OTHER_IDS).copied().collect()
+}
 
 /// The methods run when the user names none: Rcapture's closed family and the
 /// main-effects log-linear model.
@@ -247,7 +235,7 @@ pub fn run_method(id: &str, data: &Dataset, opts: &MethodOptions) -> Result<Vec<
         "petersen" | "chapman" => twolist::estimate_pairs(id, data, opts),
         _ => Err(Error::Usage(format!(
             "unknown method \"{id}\"; known methods: {}",
-            METHOD_IDS.join(", ")
+            method_ids().join(", ")
         ))),
     }
 }
