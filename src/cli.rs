@@ -62,6 +62,19 @@ pub enum Command {
         #[arg(long)]
         json: Option<String>,
     },
+    /// Does the MLE of a log-linear model exist, and is the model identifiable? (the
+    /// Fienberg–Rinaldo linear program and a rank check; SparseMSE's codes 0–3)
+    Check {
+        /// The data.
+        #[command(flatten)]
+        data: DataArgs,
+        /// Model SPEC (repeatable), e.g. "[12,23]", "[LA:NG]", main, twoway.
+        #[arg(long = "model", required = true)]
+        models: Vec<String>,
+        /// Also write the results as JSON to FILE (`-` for standard output).
+        #[arg(long)]
+        json: Option<String>,
+    },
     /// Estimate the population size with one or more methods.
     Estimate {
         /// The data.

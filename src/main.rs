@@ -10,6 +10,8 @@ use darkfigure::Error;
 use darkfigure::data::describe::describe;
 use darkfigure::data::parse::{Format, ParseOptions, Parsed, read_file};
 use darkfigure::job::{self, DataSpec, Job, MethodSpec, OccasionsSpec};
+use darkfigure::loglinear::ModelSpec;
+use darkfigure::loglinear::check::check;
 use darkfigure::methods::IntervalKind;
 use darkfigure::report::{json, terminal};
 use std::process::ExitCode;
@@ -77,6 +79,37 @@ fn run(cli: Cli) -> Result<(), Error> {
                 }
             }
             emit(&text, &out)
+        }
+        Command::Check {
+            data,
+            models,
+            json: out,
+        } => {
+            let (_, parsed) = load(&data)?;
+            let darkfigure::Dataset::Table(table) = &parsed.data else {
+                return Err(Error::Usage(
+                    "check needs capture histories (a table or records CSV), not frequencies"
+                        .into(),
+                ));
+            };
+            let mut results = Vec::new();
+            for spec in &models {
+                let ms = ModelSpec::parse(spec, table.lists())?;
+                let c = check(table, &ms)?;
+                results.push(serde_json::json!({ "model": ms.label(table.lists()), "check": c }));
+            }
+            if out.as_deref() != Some("-") {
+                for r in &results {
+                    println!(
+                        "{}  code {}: {}",
+                        r["model"].as_str().unwrap_or(""),
+                        r["check"]["code"],
+                        r["check"]["explanation"].as_str().unwrap_or("")
+                    );
+                }
+            }
+            let doc = serde_json::json!({ "schema": "darkfigure.check/1", "version": darkfigure::VERSION, "lists": table.lists(), "results": results });
+            emit(&json::to_json(&doc)?, &out)
         }
         Command::Estimate {
             data,

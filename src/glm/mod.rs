@@ -444,6 +444,42 @@ impl Solver {
     }
 }
 
+/// Column rank deficiency of the design over the problem's cells (how many columns are
+/// linear combinations of earlier ones), from XᵀX by the same pivoted Cholesky as the fit.
+pub fn rank_deficiency(problem: &Problem) -> usize {
+    let p = problem.p;
+    let g = problem.groups();
+    let mut count = vec![0.0; g];
+    for &gi in &problem.group {
+        count[gi] += 1.0;
+    }
+    // Weighting by cell counts leaves the column space unchanged; zero-weight groups drop out.
+    let w = count;
+    let mut a = DMatrix::<f64>::zeros(p, p);
+    let mut b = DVector::<f64>::zeros(p);
+    match &problem.lattice {
+        Some(l) => {
+            let mut ws = Workspace::default();
+            let z = vec![0.0; g];
+            l.normal_equations(&w, &z, a.as_mut_slice(), b.as_mut_slice(), &mut ws);
+        }
+        None => {
+            let xs = problem.x.as_slice();
+            for i in 0..p {
+                for j in 0..=i {
+                    let v: f64 = (0..g).map(|r| xs[i * g + r] * w[r] * xs[j * g + r]).sum();
+                    a[(i, j)] = v;
+                    a[(j, i)] = v;
+                }
+            }
+        }
+    }
+    let mut solver = Solver::new(p);
+    let mut beta = DVector::<f64>::zeros(p);
+    solver.solve(&a, &b, &mut beta);
+    solver.aliased.iter().filter(|&&x| x).count()
+}
+
 /// Fits the Poisson log-linear model. `start` gives starting coefficients (a warm start);
 /// without it the iteration starts as R does, from μ = y + 0.1 in every cell.
 pub fn fit(problem: &Problem, opts: FitOptions, start: Option<&[f64]>) -> Option<Fit> {

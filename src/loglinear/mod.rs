@@ -3,6 +3,8 @@
 //! the design over the observable cells, with the empty margins that make some
 //! interaction terms −∞ (the extended MLE of Fienberg & Rinaldo 2012).
 
+pub mod check;
+
 use crate::data::CaptureTable;
 use crate::error::{Error, Result};
 use crate::glm::Problem;

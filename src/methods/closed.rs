@@ -478,6 +478,7 @@ fn behavioural_estimate(
             .then(|| log_normal_interval(nf, pop, se, opts.level)),
         fit: Some(summary),
         draws: None,
+        check: None,
         warnings,
     }
 }

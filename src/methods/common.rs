@@ -303,6 +303,7 @@ pub fn loglin_estimate(
         interval,
         fit: Some(summary),
         draws: None,
+        check: None,
         warnings,
     }
 }
@@ -330,6 +331,7 @@ pub fn no_estimate(
         interval: None,
         fit: None,
         draws: None,
+        check: None,
         warnings,
     }
 }

@@ -14,6 +14,7 @@ use super::{Estimate, MethodOptions, Status};
 use crate::data::Dataset;
 use crate::error::{Error, Result};
 use crate::glm::FitOptions;
+use crate::loglinear::check::check_design;
 use crate::loglinear::{ModelSpec, design, term_name};
 use serde_json::json;
 
@@ -70,8 +71,15 @@ pub fn fit_spec(
             d.zero_cells
         ));
     }
+    // Existence is judged for the extended MLE (empty-margin terms at −∞), also when the fit
+    // itself keeps those terms finite as R's glm does.
+    let chk = if opts.glm_compat {
+        check_design(&design(table, ms, true)?, lists)?
+    } else {
+        check_design(&d, lists)?
+    };
     let give_up = |status: Status, warnings: Vec<String>| {
-        Ok(no_estimate(
+        let mut e = no_estimate(
             method,
             label.clone(),
             Some(canonical.clone()),
@@ -79,8 +87,19 @@ pub fn fit_spec(
             n,
             status,
             warnings,
-        ))
+        );
+        e.check = Some(chk.clone());
+        Ok(e)
     };
+    if chk.code != 0 {
+        warnings.push(chk.explanation.clone());
+        let status = if chk.identifiable {
+            Status::MleDoesNotExist
+        } else {
+            Status::NotIdentifiable
+        };
+        return give_up(status, warnings);
+    }
     let p = d.problem.p;
     let cells = d.problem.cells();
     if p > cells {
@@ -114,7 +133,7 @@ pub fn fit_spec(
     }
     let extra =
         (!d.empty_terms.is_empty()).then(|| (d.empty_terms.len(), d.zero_cells, empty_names));
-    Ok(loglin_estimate(
+    let mut est = loglin_estimate(
         method,
         label,
         Some(canonical),
@@ -124,5 +143,7 @@ pub fn fit_spec(
         opts,
         extra,
         warnings,
-    ))
+    );
+    est.check = Some(chk);
+    Ok(est)
 }

@@ -117,6 +117,9 @@ pub struct Estimate {
     pub fit: Option<FitSummary>,
     /// Draws of N, for Monte Carlo methods.
     pub draws: Option<Draws>,
+    /// Existence and identifiability of a log-linear model's MLE (SparseMSE's codes).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub check: Option<crate::loglinear::check::Check>,
     /// Everything the user should know about this estimate.
     pub warnings: Vec<String>,
 }

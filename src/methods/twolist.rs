@@ -75,6 +75,7 @@ pub fn estimate_pairs(id: &str, data: &Dataset, opts: &MethodOptions) -> Result<
                 interval: (ok && pop > nobs).then(|| log_normal_interval(nobs, pop, se, opts.level)),
                 fit: None,
                 draws: None,
+        check: None,
                 warnings,
             });
         }

@@ -430,3 +430,75 @@ fn care1_pairs() {
         c.failures.join("\n")
     );
 }
+
+/// SparseMSE `checkident`: the LP existence test and the rank test give the same codes on
+/// every dataset, for the main-effects model, all two-list effects and every single pair;
+/// and `modelfit` calls that SparseMSE refused with an error code get the matching status.
+#[test]
+fn sparsemse_checkident_codes() {
+    use darkfigure::loglinear::ModelSpec;
+    use darkfigure::loglinear::check::check;
+    let mut checked = 0;
+    let mut failures = Vec::new();
+    for (name, v) in &load_refs() {
+        let Some(ci) = v.get("sparsemse").and_then(|s| s.get("checkident")) else {
+            continue;
+        };
+        let Some(Dataset::Table(t)) = table(name, name) else {
+            return;
+        };
+        let mut cases: Vec<(String, i64)> = vec![
+            ("twoway".into(), ci["all_twoway"]["ierr"].as_i64().unwrap()),
+            ("[]".into(), ci["main_effects"]["ierr"].as_i64().unwrap()),
+        ];
+        for p in ci["each_single_pair"].as_array().unwrap() {
+            let mx = p["mX"].as_array().unwrap();
+            cases.push((format!("[{}{}]", mx[0], mx[1]), p["ierr"].as_i64().unwrap()));
+        }
+        for (spec, code) in cases {
+            let ms = ModelSpec::parse(&spec, t.lists()).unwrap();
+            let c = check(&t, &ms).unwrap();
+            checked += 1;
+            if i64::from(c.code) != code {
+                failures.push(format!(
+                    "{name} {spec}: ours {} ({}), SparseMSE {code}",
+                    c.code, c.explanation
+                ));
+            }
+        }
+        for (key, mf) in v["sparsemse"]["modelfit"].as_object().unwrap() {
+            let Some(err) = mf.get("error").and_then(|e| e.as_str()) else {
+                continue;
+            };
+            let code: u8 = err.trim_start_matches("error code ").parse().unwrap();
+            let spec = match key.as_str() {
+                "all_twoway" => "twoway",
+                "pair_1_2" => "[12]",
+                "pairs_1_2_and_2_3" => "[12,23]",
+                _ => "[]",
+            };
+            let o = MethodOptions {
+                model: Some(spec.into()),
+                ..MethodOptions::default()
+            };
+            let est = one("loglinear", &Dataset::Table(t.clone()), &o);
+            let want = if code & 2 != 0 {
+                Status::NotIdentifiable
+            } else {
+                Status::MleDoesNotExist
+            };
+            checked += 1;
+            if est.status != want
+                || est.population.is_some()
+                || est.check.as_ref().map(|c| c.code) != Some(code)
+            {
+                failures.push(format!(
+                    "{name} modelfit {key}: status {:?}, SparseMSE error code {code}",
+                    est.status
+                ));
+            }
+        }
+    }
+    eprintln!("checked {checked} codes");
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
