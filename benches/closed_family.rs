@@ -49,6 +49,13 @@ fn family(c: &mut Criterion) {
     c.bench_function("loglinear all two-way NewOrl + profile interval", |b| {
         b.iter(|| black_box(run_method("loglinear", black_box(&d), &prof).expect("fit")))
     });
+    for name in ["NewOrl", "UKdat_5"] {
+        let d = data(name);
+        let sw = MethodOptions::default();
+        c.bench_function(&format!("stepwise {name}"), |b| {
+            b.iter(|| black_box(run_method("stepwise", black_box(&d), &sw).expect("fit")))
+        });
+    }
     let d = data("UKdat");
     let mthc = MethodOptions::default();
     c.bench_function("Mth Chao + profile interval UKdat", |b| {

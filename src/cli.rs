@@ -92,9 +92,12 @@ pub enum Command {
         /// Interval level, strictly between 0 and 1.
         #[arg(long, default_value_t = 0.95)]
         level: f64,
-        /// Interval kind.
+        /// Interval kind (stepwise always reports the Wald interval on log(N − n)).
         #[arg(long, value_enum, default_value = "profile")]
         interval: IntervalArg,
+        /// Stepwise: p-value threshold for adding a two-list effect, in (0, 1].
+        #[arg(long)]
+        pthresh: Option<f64>,
         /// Master seed (recorded; used by Monte Carlo methods).
         #[arg(long)]
         seed: Option<u64>,

@@ -138,6 +138,9 @@ pub struct MethodSpec {
         deserialize_with = "de_opt_level"
     )]
     pub level: Option<f64>,
+    /// Stepwise: p-value threshold for adding a two-list effect (default 0.02).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pthresh: Option<f64>,
 }
 
 fn default_level() -> f64 {
@@ -361,6 +364,7 @@ pub fn run_with_data(mut job: Job, parsed: Parsed) -> Result<ResultDoc> {
                 model: None,
                 interval: None,
                 level: None,
+                pthresh: None,
             })
             .collect();
     }
@@ -370,6 +374,7 @@ pub fn run_with_data(mut job: Job, parsed: Parsed) -> Result<ResultDoc> {
             level: m.level.unwrap_or(job.level),
             interval: m.interval.unwrap_or(job.interval),
             model: m.model.clone(),
+            pthresh: m.pthresh.unwrap_or(MethodOptions::default().pthresh),
             ..MethodOptions::default()
         };
         estimates.extend(run_method(&m.id, &data, &opts)?);

@@ -117,10 +117,18 @@ fn run(cli: Cli) -> Result<(), Error> {
             models,
             level,
             interval,
+            pthresh,
             seed,
             json: out,
             quiet,
         } => {
+            if let Some(p) = pthresh {
+                if !(p > 0.0 && p <= 1.0) {
+                    return Err(Error::Usage(format!(
+                        "--pthresh must be in (0, 1], got {p}"
+                    )));
+                }
+            }
             if !(level > 0.0 && level < 1.0) {
                 return Err(Error::Usage(format!(
                     "--level must be strictly between 0 and 1, got {level}"
@@ -135,6 +143,7 @@ fn run(cli: Cli) -> Result<(), Error> {
                     model: None,
                     interval: None,
                     level: None,
+                    pthresh,
                 })
                 .collect();
             if methods.iter().any(|m| m == "loglinear") && models.is_empty() {
@@ -147,6 +156,7 @@ fn run(cli: Cli) -> Result<(), Error> {
                 model: Some(m.clone()),
                 interval: None,
                 level: None,
+                pthresh: None,
             }));
             let job = Job {
                 schema: job::JOB_SCHEMA.into(),

@@ -47,6 +47,17 @@ pub fn fit_spec(
     opts: &MethodOptions,
     method: &str,
 ) -> Result<Estimate> {
+    fit_spec_checked(table, ms, opts, method, None)
+}
+
+/// Fits a parsed model whose existence check may already be known (`known`).
+pub fn fit_spec_checked(
+    table: &crate::data::CaptureTable,
+    ms: &ModelSpec,
+    opts: &MethodOptions,
+    method: &str,
+    known: Option<crate::loglinear::check::Check>,
+) -> Result<Estimate> {
     let lists = table.lists();
     let canonical = ms.label(lists);
     let k = table.k();
@@ -73,7 +84,9 @@ pub fn fit_spec(
     }
     // Existence is judged for the extended MLE (empty-margin terms at −∞), also when the fit
     // itself keeps those terms finite as R's glm does.
-    let chk = if opts.glm_compat {
+    let chk = if let Some(c) = known {
+        c
+    } else if opts.glm_compat {
         check_design(&design(table, ms, true)?, lists)?
     } else {
         check_design(&d, lists)?
@@ -146,4 +159,25 @@ pub fn fit_spec(
     );
     est.check = Some(chk);
     Ok(est)
+}
+
+/// Fitted means of the observable cells under `ms` (extended MLE, no existence check):
+/// (history, μ) for every cell that is not a structural zero. None when the fit fails.
+pub fn fitted_cells(
+    table: &crate::data::CaptureTable,
+    ms: &ModelSpec,
+    max_iter: usize,
+) -> Result<Option<Vec<(u64, f64)>>> {
+    let d = design(table, ms, true)?;
+    let hist = d
+        .problem
+        .lattice
+        .as_ref()
+        .map(|l| l.hist.clone())
+        .unwrap_or_default();
+    let fo = FitOptions {
+        max_iter,
+        ..FitOptions::default()
+    };
+    Ok(fit_loglin(d.problem, None, fo, None).map(|lf| hist.into_iter().zip(lf.fit.mu).collect()))
 }

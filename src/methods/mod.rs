@@ -5,6 +5,7 @@
 pub mod closed;
 pub mod common;
 pub mod loglinear;
+pub mod stepwise;
 pub mod twolist;
 
 use crate::data::Dataset;
@@ -159,6 +160,8 @@ pub struct MethodOptions {
     pub model: Option<String>,
     /// IRLS iteration limit.
     pub max_iter: usize,
+    /// Stepwise selection: p-value threshold for adding a two-list effect.
+    pub pthresh: f64,
     /// Fit interaction terms with empty margins the way R's glm does (finite coefficients
     /// wherever its deviance test stops), to reproduce Rcapture digit for digit, instead of
     /// the extended MLE (those terms at −∞, their cells structural zeros).
@@ -172,6 +175,7 @@ impl Default for MethodOptions {
             interval: IntervalKind::Profile,
             model: None,
             max_iter: 25,
+            pthresh: 0.02,
             glm_compat: false,
         }
     }
@@ -186,6 +190,12 @@ impl MethodOptions {
                 self.level
             )));
         }
+        if !(self.pthresh > 0.0 && self.pthresh <= 1.0) {
+            return Err(Error::Usage(format!(
+                "--pthresh must be in (0, 1], got {}",
+                self.pthresh
+            )));
+        }
         if self.max_iter == 0 {
             return Err(Error::Usage(
                 "the iteration limit must be at least 1".into(),
@@ -196,7 +206,7 @@ impl MethodOptions {
 }
 
 /// Method ids beyond Rcapture's closed family.
-const OTHER_IDS: &[&str] = &["loglinear", "main", "petersen", "chapman"];
+const OTHER_IDS: &[&str] = &["loglinear", "main", "stepwise", "petersen", "chapman"];
 
 /// All method ids this build knows.
 pub fn method_ids() -> Vec<&'static str> {
@@ -235,6 +245,7 @@ pub fn run_method(id: &str, data: &Dataset, opts: &MethodOptions) -> Result<Vec<
             )?])
         }
         "main" => Ok(vec![loglinear::estimate_spec(data, "[]", opts, "main")?]),
+        "stepwise" => Ok(vec![stepwise::estimate(data, opts, opts.pthresh)?]),
         "petersen" | "chapman" => twolist::estimate_pairs(id, data, opts),
         _ => Err(Error::Usage(format!(
             "unknown method \"{id}\"; known methods: {}",

@@ -502,3 +502,96 @@ fn sparsemse_checkident_codes() {
     eprintln!("checked {checked} codes");
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
+
+/// SparseMSE `estimatepopulation.0(method = "stepwise")` at pthresh 0.02 and 0.05: the same
+/// two-list effects in the same order, N̂, the Wald interval, deviance and df within 1e-6.
+#[test]
+fn sparsemse_stepwise() {
+    let mut c = Checker {
+        failures: Vec::new(),
+        checked: 0,
+    };
+    for (name, v) in &load_refs() {
+        let Some(s) = v.get("sparsemse") else {
+            continue;
+        };
+        let Some(d) = table(name, name) else { return };
+        for (key, pthresh) in [
+            ("estimatepopulation.0_stepwise", 0.02),
+            ("estimatepopulation.0_stepwise_p05", 0.05),
+        ] {
+            let Some(r) = s.get(key) else { continue };
+            let o = MethodOptions {
+                pthresh,
+                ..MethodOptions::default()
+            };
+            let est = one("stepwise", &d, &o);
+            let ctx = format!("{name} {key}");
+            // SparseMSE's formula lists the selected effects in order but leaves out those
+            // whose overlap is empty (they are −∞, listed as `emptyoverlaps`).
+            let strs = |v: &Value| -> Vec<String> {
+                v.as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|t| t.as_str().unwrap().to_string())
+                    .collect()
+            };
+            let empty_ours = strs(&est.options["empty_overlaps"]);
+            let ours: Vec<String> = strs(&est.options["selected_terms"])
+                .into_iter()
+                .filter(|t| !empty_ours.contains(t))
+                .collect();
+            let theirs = strs(&r["model"]["twolist_terms"]);
+            let mut e1 = empty_ours.clone();
+            let mut e2 = strs(&r["model"]["emptyoverlaps"]);
+            e1.sort();
+            e2.sort();
+            c.checked += 1;
+            if ours != theirs || e1 != e2 {
+                c.failures.push(format!(
+                    "{ctx}: terms {ours:?} vs {theirs:?}, empty {e1:?} vs {e2:?}"
+                ));
+                continue;
+            }
+            let iv = est.interval.as_ref();
+            c.close(
+                &format!("{ctx} N"),
+                est.population,
+                f(&r["estimate"]["point est."]),
+                TOL,
+            );
+            c.close(
+                &format!("{ctx} 2.5%"),
+                iv.and_then(|i| i.lower),
+                f(&r["estimate"]["2.5%"]),
+                TOL,
+            );
+            c.close(
+                &format!("{ctx} 97.5%"),
+                iv.and_then(|i| i.upper),
+                f(&r["estimate"]["97.5%"]),
+                TOL,
+            );
+            let fit = est.fit.as_ref();
+            c.close(
+                &format!("{ctx} deviance"),
+                fit.map(|x| x.deviance),
+                f(&r["model"]["deviance"]),
+                TOL,
+            );
+            c.close(
+                &format!("{ctx} df"),
+                fit.map(|x| x.df_adjusted.unwrap_or(x.df) as f64),
+                f(&r["model"]["df_residual"]),
+                0.0,
+            );
+        }
+    }
+    eprintln!("checked {} values", c.checked);
+    assert!(
+        c.failures.is_empty(),
+        "{} mismatches:\n{}",
+        c.failures.len(),
+        c.failures.join("\n")
+    );
+}
