@@ -1,15 +1,21 @@
-//! Does the MLE exist, and is the model identifiable? The linear-programming criterion of
-//! Fienberg & Rinaldo (2012, p. 3, as corrected and used by SparseMSE's `checkident`): with
-//! A the design over the observable cells (empty-margin terms and their cells removed) and
-//! t = A y the observed margins, the MLE exists iff some strictly positive x solves A x = t,
-//! i.e. iff max { s : A x = t, x_c ≥ s for every cell } is positive. Identifiability is full
-//! column rank of A. SparseMSE's code: 1 MLE does not exist, 2 not identifiable, 3 both.
+//! Does the MLE exist, and is the model identifiable? The criterion of Fienberg & Rinaldo
+//! (2012; SparseMSE's `checkident`): with X the design over the observable cells (empty-
+//! margin terms and their cells removed) and t = Xᵀy, the MLE exists iff t lies in the
+//! relative interior of the cone spanned by the rows of X. SparseMSE solves the primal LP
+//! max { s : Xᵀx = t, x ≥ s }. Here the equivalent dual form is used (Haberman 1974): the MLE
+//! fails to exist iff there is a direction d with X_S d = 0 on the cells with a positive
+//! count, X_Z d ≤ 0 on the empty cells and X_Z d ≠ 0 — along it the likelihood never stops
+//! increasing. Writing d = N u with N a basis of the null space of X_S, the check is an LP
+//! in dim(N) free variables, and needs no LP at all when X_S has full column rank (the usual
+//! case) or no cell is empty. Identifiability is full column rank of X. SparseMSE's code:
+//! 1 MLE does not exist, 2 not identifiable, 3 both.
 
 use super::{LoglinDesign, ModelSpec, design, term_name};
 use crate::data::CaptureTable;
 use crate::error::{Error, Result};
 use crate::glm::lattice::Column;
 use crate::glm::rank_deficiency;
+use nalgebra::{DMatrix, DVector, SymmetricEigen};
 use serde::Serialize;
 
 /// The outcome of the existence and identifiability checks.
@@ -25,29 +31,24 @@ pub struct Check {
     pub rank_deficiency: usize,
     /// Terms whose margin is empty (fitted at −∞, their cells structural zeros).
     pub empty_margins: Vec<String>,
-    /// The LP optimum (the largest s with x ≥ s), scaled by 1/n; `null` when the LP was not
-    /// needed because no cell of the design is empty.
+    /// The optimum of the recession LP (max Σ −X_Z d with −1 ≤ X_Z d ≤ 0 over the null space
+    /// of X_S): positive exactly when the MLE does not exist; `null` when no LP was needed
+    /// (no empty cell, or X_S of full column rank).
     pub lp_objective: Option<f64>,
     /// A plain sentence saying what was found.
     pub explanation: String,
 }
 
-/// Below this (relative to n) the LP optimum counts as zero.
+/// At or below this the recession LP's optimum counts as zero.
 const LP_ZERO: f64 = 1e-9;
 
 /// Runs both checks on a design built by `design`.
 pub fn check_design(d: &LoglinDesign, lists: &[String]) -> Result<Check> {
     let prob = &d.problem;
     let empty: Vec<String> = d.empty_terms.iter().map(|&t| term_name(t, lists)).collect();
-    let n: f64 = prob.y.iter().sum();
     let rankdef = rank_deficiency(prob);
-    let lp_objective = if prob.y.iter().all(|&y| y > 0.0) {
-        // x = y is strictly positive: the MLE exists without asking the LP.
-        None
-    } else {
-        Some(lp_max_margin(d, n)?)
-    };
-    let mle_exists = lp_objective.is_none_or(|s| s > LP_ZERO);
+    let lp_objective = recession_lp(d)?;
+    let mle_exists = lp_objective.is_none_or(|s| s <= LP_ZERO);
     let identifiable = rankdef == 0;
     let code = u8::from(!mle_exists) + 2 * u8::from(!identifiable);
     let margins = if empty.is_empty() {
@@ -86,35 +87,84 @@ pub fn check_design(d: &LoglinDesign, lists: &[String]) -> Result<Check> {
     })
 }
 
-/// max s subject to A x = t/n, x_c ≥ s, x ≥ 0 (scaled by n for conditioning).
-fn lp_max_margin(d: &LoglinDesign, n: f64) -> Result<f64> {
+/// The recession LP, or None when it is not needed.
+fn recession_lp(d: &LoglinDesign) -> Result<Option<f64>> {
     let prob = &d.problem;
     let lat = prob
         .lattice
         .as_ref()
         .ok_or_else(|| Error::Numerical("existence check needs a lattice design".into()))?;
-    let mut lp = microlp::Problem::new(microlp::OptimizationDirection::Maximize);
-    let xs: Vec<microlp::Variable> = (0..prob.cells())
-        .map(|_| lp.add_var(0.0, (0.0, f64::INFINITY)))
-        .collect();
-    let s = lp.add_var(1.0, (0.0, f64::INFINITY));
-    for col in &lat.columns {
-        let mut expr = Vec::new();
-        let mut t = 0.0;
+    let p = lat.columns.len();
+    let value = |h: u64, col: &Column| match col {
+        Column::Contains(m) => f64::from(u8::from(h & m == *m)),
+        Column::OfCount(f) => f[h.count_ones() as usize],
+    };
+    let row = |h: u64| DVector::from_iterator(p, lat.columns.iter().map(|c| value(h, c)));
+    let (support, empty): (Vec<u64>, Vec<u64>) = {
+        let mut s = Vec::new();
+        let mut z = Vec::new();
         for (c, &h) in lat.hist.iter().enumerate() {
-            let a = match col {
-                Column::Contains(m) => f64::from(u8::from(h & m == *m)),
-                Column::OfCount(f) => f[h.count_ones() as usize],
-            };
-            if a != 0.0 {
-                expr.push((xs[c], a));
-                t += a * prob.y[c] / n;
+            if prob.y[c] > 0.0 {
+                s.push(h)
+            } else {
+                z.push(h)
             }
         }
-        lp.add_constraint(expr.as_slice(), microlp::ComparisonOp::Eq, t);
+        (s, z)
+    };
+    if empty.is_empty() {
+        return Ok(None);
     }
-    for &x in &xs {
-        lp.add_constraint(&[(x, 1.0), (s, -1.0)], microlp::ComparisonOp::Ge, 0.0);
+    // Null space of X_S from the eigenvectors of X_SᵀX_S with (relatively) zero eigenvalue.
+    let mut g = DMatrix::<f64>::zeros(p, p);
+    for &h in &support {
+        let r = row(h);
+        g += &r * r.transpose();
+    }
+    let eig = SymmetricEigen::new(g);
+    let top = eig
+        .eigenvalues
+        .iter()
+        .fold(0.0f64, |a, &b| a.max(b.abs()))
+        .max(1.0);
+    let null: Vec<DVector<f64>> = (0..p)
+        .filter(|&i| eig.eigenvalues[i].abs() <= 1e-10 * top)
+        .map(|i| eig.eigenvectors.column(i).into_owned())
+        .collect();
+    if null.is_empty() {
+        return Ok(None);
+    }
+    // M = X_Z N; maximise Σ −(M u)_c subject to −1 ≤ (M u)_c ≤ 0, u free.
+    let mut lp = microlp::Problem::new(microlp::OptimizationDirection::Maximize);
+    let rows: Vec<Vec<f64>> = empty
+        .iter()
+        .map(|&h| {
+            let r = row(h);
+            null.iter().map(|nv| r.dot(nv)).collect()
+        })
+        .collect();
+    let mut obj = vec![0.0; null.len()];
+    for r in &rows {
+        for (o, v) in obj.iter_mut().zip(r) {
+            *o -= v;
+        }
+    }
+    let us: Vec<microlp::Variable> = obj
+        .iter()
+        .map(|&o| lp.add_var(o, (f64::NEG_INFINITY, f64::INFINITY)))
+        .collect();
+    for r in &rows {
+        let expr: Vec<(microlp::Variable, f64)> = us
+            .iter()
+            .zip(r)
+            .filter(|(_, v)| v.abs() > 1e-14)
+            .map(|(&u, &v)| (u, v))
+            .collect();
+        if expr.is_empty() {
+            continue;
+        }
+        lp.add_constraint(expr.as_slice(), microlp::ComparisonOp::Le, 0.0);
+        lp.add_constraint(expr.as_slice(), microlp::ComparisonOp::Ge, -1.0);
     }
     let outcome = lp
         .solve()
@@ -122,7 +172,7 @@ fn lp_max_margin(d: &LoglinDesign, n: f64) -> Result<f64> {
     let sol = outcome
         .into_solution()
         .map_err(|e| Error::Numerical(format!("existence LP found no solution: {e:?}")))?;
-    Ok(sol.objective())
+    Ok(Some(sol.objective()))
 }
 
 /// Checks the model `spec` on `table`.
