@@ -98,9 +98,18 @@ pub enum Command {
         /// Stepwise: p-value threshold for adding a two-list effect, in (0, 1].
         #[arg(long)]
         pthresh: Option<f64>,
-        /// Master seed (recorded; used by Monte Carlo methods).
+        /// Master seed for Monte Carlo methods (default: a fixed seed, recorded in the JSON).
         #[arg(long)]
         seed: Option<u64>,
+        /// Bootstrap replicates for stepwise/main/loglinear, repeating the model choice in each.
+        #[arg(long)]
+        bootstrap: Option<usize>,
+        /// Simulate replicates from the fitted model instead of resampling the people.
+        #[arg(long)]
+        parametric: bool,
+        /// Worker threads (default: all cores); results do not depend on it.
+        #[arg(long)]
+        threads: Option<usize>,
         /// Write the result JSON to FILE (`-` for standard output).
         #[arg(long)]
         json: Option<String>,
@@ -112,6 +121,9 @@ pub enum Command {
     Run {
         /// The job JSON.
         job: String,
+        /// Worker threads (default: all cores); results do not depend on it.
+        #[arg(long)]
+        threads: Option<usize>,
         /// Write the result JSON to FILE (`-` for standard output).
         #[arg(long)]
         json: Option<String>,

@@ -208,6 +208,13 @@ pub struct Job {
     /// Methods in order (empty: the default set for the data).
     #[serde(default)]
     pub methods: Vec<MethodSpec>,
+    /// Bootstrap replicates for the log-linear methods (stepwise, main, loglinear), each
+    /// repeating the whole method; none when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bootstrap: Option<usize>,
+    /// Non-parametric (default) or parametric bootstrap.
+    #[serde(default)]
+    pub bootstrap_kind: crate::inference::bootstrap::BootKind,
 }
 
 /// The data part of a result.
@@ -354,8 +361,23 @@ pub fn load_bytes(name: &str, bytes: &[u8], opts: &ParseOptions) -> Result<Parse
 }
 
 /// Runs a job on already loaded data and returns the result document.
-pub fn run_with_data(mut job: Job, parsed: Parsed) -> Result<ResultDoc> {
+pub fn run_with_data(job: Job, parsed: Parsed) -> Result<ResultDoc> {
+    run_with_progress(job, parsed, None)
+}
+
+/// As `run_with_data`, reporting bootstrap progress through `progress`.
+pub fn run_with_progress(
+    mut job: Job,
+    parsed: Parsed,
+    progress: Option<crate::methods::ProgressFn>,
+) -> Result<ResultDoc> {
     let data = parsed.data;
+    if job.bootstrap == Some(0) {
+        return Err(Error::Usage("bootstrap needs at least 1 replicate".into()));
+    }
+    if job.bootstrap.is_some() && job.seed.is_none() {
+        job.seed = Some(crate::montecarlo::DEFAULT_SEED);
+    }
     if job.methods.is_empty() {
         job.methods = default_methods(&data)
             .into_iter()
@@ -375,6 +397,15 @@ pub fn run_with_data(mut job: Job, parsed: Parsed) -> Result<ResultDoc> {
             interval: m.interval.unwrap_or(job.interval),
             model: m.model.clone(),
             pthresh: m.pthresh.unwrap_or(MethodOptions::default().pthresh),
+            bootstrap: job
+                .bootstrap
+                .filter(|_| crate::methods::BOOTSTRAP_IDS.contains(&m.id.as_str()))
+                .map(|replicates| crate::inference::bootstrap::BootOptions {
+                    replicates,
+                    seed: job.seed.unwrap_or(crate::montecarlo::DEFAULT_SEED),
+                    kind: job.bootstrap_kind,
+                }),
+            progress: progress.clone(),
             ..MethodOptions::default()
         };
         estimates.extend(run_method(&m.id, &data, &opts)?);

@@ -12,6 +12,7 @@ pub mod inference;
 pub mod job;
 pub mod loglinear;
 pub mod methods;
+pub mod montecarlo;
 pub mod report;
 
 pub use data::{CaptureTable, Dataset, FrequencyTable, Occasions};

@@ -9,11 +9,14 @@ use cli::{Cli, Command, DataArgs, FormatArg, IntervalArg};
 use darkfigure::Error;
 use darkfigure::data::describe::describe;
 use darkfigure::data::parse::{Format, ParseOptions, Parsed, read_file};
+use darkfigure::inference::bootstrap::BootKind;
 use darkfigure::job::{self, DataSpec, Job, MethodSpec, OccasionsSpec};
 use darkfigure::loglinear::ModelSpec;
 use darkfigure::loglinear::check::check;
 use darkfigure::methods::IntervalKind;
+use darkfigure::methods::ProgressFn;
 use darkfigure::report::{json, terminal};
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use std::process::ExitCode;
 
 fn format_of(f: FormatArg) -> Format {
@@ -119,9 +122,13 @@ fn run(cli: Cli) -> Result<(), Error> {
             interval,
             pthresh,
             seed,
+            bootstrap,
+            parametric,
+            threads,
             json: out,
             quiet,
         } => {
+            set_threads(threads)?;
             if let Some(p) = pthresh {
                 if !(p > 0.0 && p <= 1.0) {
                     return Err(Error::Usage(format!(
@@ -170,18 +177,36 @@ fn run(cli: Cli) -> Result<(), Error> {
                     IntervalArg::WaldLog => IntervalKind::WaldLog,
                 },
                 methods: specs,
+                bootstrap,
+                bootstrap_kind: if parametric {
+                    BootKind::Parametric
+                } else {
+                    BootKind::Nonparametric
+                },
             };
-            let doc = job::run_with_data(job, parsed)?;
+            let progress = progress_bar(&job, quiet);
+            let doc = job::run_with_progress(job, parsed, progress.as_ref().map(|p| p.0.clone()))?;
+            if let Some((_, bar)) = progress {
+                bar.finish_and_clear();
+            }
             let text = json::to_json(&doc)?;
             show(&terminal::render_result(&doc), &out, quiet);
             emit(&text, &out)
         }
         Command::Run {
             job: path,
+            threads,
             json: out,
             quiet,
         } => {
-            let doc = job::run_file(&path)?;
+            set_threads(threads)?;
+            let jobv = job::read_job(&path)?;
+            let parsed = job::load_data(&jobv.data, std::path::Path::new(&path).parent(), &path)?;
+            let progress = progress_bar(&jobv, quiet);
+            let doc = job::run_with_progress(jobv, parsed, progress.as_ref().map(|p| p.0.clone()))?;
+            if let Some((_, bar)) = progress {
+                bar.finish_and_clear();
+            }
             let text = json::to_json(&doc)?;
             if let Some(name) = &doc.job.name {
                 if !quiet && out.as_deref() != Some("-") {
@@ -192,6 +217,43 @@ fn run(cli: Cli) -> Result<(), Error> {
             emit(&text, &out)
         }
     }
+}
+
+/// Sizes rayon's pool; results do not depend on it (every replicate has its own stream).
+fn set_threads(threads: Option<usize>) -> Result<(), Error> {
+    if let Some(n) = threads {
+        if n == 0 {
+            return Err(Error::Usage("--threads must be at least 1".into()));
+        }
+        rayon::ThreadPoolBuilder::new()
+            .num_threads(n)
+            .build_global()
+            .map_err(|e| Error::Usage(format!("--threads: {e}")))?;
+    }
+    Ok(())
+}
+
+/// A progress bar on stderr for bootstrap replicates; none with --quiet, without a
+/// bootstrap, or when stderr is not a terminal.
+fn progress_bar(job: &Job, quiet: bool) -> Option<(ProgressFn, ProgressBar)> {
+    use std::io::IsTerminal;
+    let b = job.bootstrap?;
+    if quiet || !std::io::stderr().is_terminal() {
+        return None;
+    }
+    let n = job
+        .methods
+        .iter()
+        .filter(|m| darkfigure::methods::BOOTSTRAP_IDS.contains(&m.id.as_str()))
+        .count()
+        .max(1);
+    let bar = ProgressBar::with_draw_target(Some((b * n) as u64), ProgressDrawTarget::stderr());
+    bar.set_style(
+        ProgressStyle::with_template("bootstrap {bar:40} {pos}/{len} replicates, {eta} left")
+            .unwrap_or_else(|_| ProgressStyle::default_bar()),
+    );
+    let b2 = bar.clone();
+    Some((ProgressFn(std::sync::Arc::new(move |k| b2.inc(k))), bar))
 }
 
 /// Prints the table on stdout, or on stderr when stdout carries the JSON.

@@ -2,6 +2,7 @@
 //! the Wald interval on the log of the dark figure, and Chao's (1987) log-normal interval.
 //! Estimators call these after fitting; nothing here fits a model except the profile.
 
+pub mod bootstrap;
 pub mod optim;
 pub mod profile;
 

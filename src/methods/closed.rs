@@ -479,6 +479,7 @@ fn behavioural_estimate(
         fit: Some(summary),
         draws: None,
         check: None,
+        bootstrap: None,
         warnings,
     }
 }

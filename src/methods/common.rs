@@ -304,6 +304,7 @@ pub fn loglin_estimate(
         fit: Some(summary),
         draws: None,
         check: None,
+        bootstrap: None,
         warnings,
     }
 }
@@ -332,6 +333,7 @@ pub fn no_estimate(
         fit: None,
         draws: None,
         check: None,
+        bootstrap: None,
         warnings,
     }
 }

@@ -118,6 +118,9 @@ pub struct Estimate {
     pub fit: Option<FitSummary>,
     /// Draws of N, for Monte Carlo methods.
     pub draws: Option<Draws>,
+    /// The bootstrap behind `draws` and the interval, when one was run.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub bootstrap: Option<crate::inference::bootstrap::Bootstrap>,
     /// Existence and identifiability of a log-linear model's MLE (SparseMSE's codes).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub check: Option<crate::loglinear::check::Check>,
@@ -149,6 +152,16 @@ impl IntervalKind {
     }
 }
 
+/// A progress callback (replicates finished).
+#[derive(Clone)]
+pub struct ProgressFn(pub std::sync::Arc<dyn Fn(u64) + Send + Sync>);
+
+impl std::fmt::Debug for ProgressFn {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("ProgressFn")
+    }
+}
+
 /// Options shared by the methods.
 #[derive(Debug, Clone)]
 pub struct MethodOptions {
@@ -162,6 +175,10 @@ pub struct MethodOptions {
     pub max_iter: usize,
     /// Stepwise selection: p-value threshold for adding a two-list effect.
     pub pthresh: f64,
+    /// Bootstrap the whole method (selection included), when asked.
+    pub bootstrap: Option<crate::inference::bootstrap::BootOptions>,
+    /// Called with the number of replicates finished (for a progress bar in the binary).
+    pub progress: Option<ProgressFn>,
     /// Fit interaction terms with empty margins the way R's glm does (finite coefficients
     /// wherever its deviance test stops), to reproduce Rcapture digit for digit, instead of
     /// the extended MLE (those terms at −∞, their cells structural zeros).
@@ -176,6 +193,8 @@ impl Default for MethodOptions {
             model: None,
             max_iter: 25,
             pthresh: 0.02,
+            bootstrap: None,
+            progress: None,
             glm_compat: false,
         }
     }
@@ -224,9 +243,141 @@ pub fn default_methods(data: &Dataset) -> Vec<&'static str> {
     }
 }
 
+/// Methods whose whole procedure can be repeated inside a bootstrap.
+pub const BOOTSTRAP_IDS: &[&str] = &["stepwise", "main", "loglinear"];
+
 /// Runs one method by id; a method may return several estimates (one per pair of lists).
 pub fn run_method(id: &str, data: &Dataset, opts: &MethodOptions) -> Result<Vec<Estimate>> {
     opts.validate()?;
+    let mut out = run_plain(id, data, opts)?;
+    if let (Some(b), Dataset::Table(table)) = (opts.bootstrap, data) {
+        if !BOOTSTRAP_IDS.contains(&id) {
+            return Err(Error::Usage(format!(
+                "--bootstrap repeats a log-linear method with its model choice; use it with {} (not {id})",
+                BOOTSTRAP_IDS.join(", ")
+            )));
+        }
+        for est in &mut out {
+            attach_bootstrap(id, table, est, opts, b)?;
+        }
+    }
+    Ok(out)
+}
+
+/// Runs the bootstrap for one estimate and makes its BCa limits the interval.
+fn attach_bootstrap(
+    id: &str,
+    table: &crate::data::CaptureTable,
+    est: &mut Estimate,
+    opts: &MethodOptions,
+    b: crate::inference::bootstrap::BootOptions,
+) -> Result<()> {
+    use crate::inference::bootstrap;
+    let Some(point) = est.population.filter(|_| est.status == Status::Ok) else {
+        est.warnings
+            .push("no bootstrap: the estimate on the data has no number".into());
+        return Ok(());
+    };
+    let inner = MethodOptions {
+        interval: IntervalKind::None,
+        bootstrap: None,
+        progress: None,
+        ..opts.clone()
+    };
+    let estimator = |t: &crate::data::CaptureTable| -> Option<f64> {
+        let d = Dataset::Table(t.clone());
+        run_plain(id, &d, &inner)
+            .ok()?
+            .into_iter()
+            .next()
+            .filter(|e| e.status == Status::Ok)?
+            .population
+    };
+    let fitted = match &est.model {
+        Some(m) => {
+            let ms = crate::loglinear::ModelSpec::parse(m, table.lists())?;
+            loglinear::fitted_cells(table, &ms, opts.max_iter)?
+        }
+        None => None,
+    };
+    let mut levels = vec![0.8, 0.9, 0.95, opts.level];
+    levels.sort_by(f64::total_cmp);
+    levels.dedup_by(|a, b| (*a - *b).abs() < 1e-12);
+    let noop = crate::montecarlo::no_progress;
+    let progress: crate::montecarlo::Progress = match &opts.progress {
+        Some(p) => &*p.0,
+        None => &noop,
+    };
+    let boot = bootstrap::run(
+        table,
+        point,
+        fitted.as_deref(),
+        &levels,
+        b,
+        &estimator,
+        progress,
+    )?;
+    let ok: Vec<f64> = boot.values.iter().flatten().copied().collect();
+    if !ok.is_empty() {
+        let mut sorted = ok.clone();
+        sorted.sort_by(f64::total_cmp);
+        let mean = ok.iter().sum::<f64>() / ok.len() as f64;
+        let sd = (ok.iter().map(|v| (v - mean).powi(2)).sum::<f64>()
+            / (ok.len().max(2) - 1) as f64)
+            .sqrt();
+        let quantiles = [0.025, 0.05, 0.1, 0.5, 0.9, 0.95, 0.975]
+            .iter()
+            .map(|&q| (q, bootstrap::quantile8(&sorted, q)))
+            .collect();
+        est.draws = Some(Draws {
+            count: ok.len(),
+            mean,
+            sd,
+            quantiles,
+        });
+    }
+    if boot.failures > 0 {
+        est.warnings.push(format!(
+            "{} of {} bootstrap replicates ({:.1}%) had no estimate (the chosen model's MLE did not exist); the limits use the others",
+            boot.failures,
+            boot.replicates,
+            100.0 * boot.failure_share
+        ));
+    }
+    let at_level = |v: &[bootstrap::Limits]| {
+        v.iter()
+            .find(|l| (l.level - opts.level).abs() < 1e-12)
+            .cloned()
+    };
+    match at_level(&boot.bca).filter(|l| l.lower.is_some() && l.upper.is_some()) {
+        Some(l) => {
+            est.interval = Some(Interval {
+                lower: l.lower,
+                upper: l.upper,
+                level: opts.level,
+                kind: "bootstrap-bca".into(),
+                center: None,
+            })
+        }
+        None => {
+            est.warnings.push("BCa limits unavailable (all replicates on one side of N̂, or the jackknife failed); percentile limits given".into());
+            if let Some(l) = at_level(&boot.percentile) {
+                est.interval = Some(Interval {
+                    lower: l.lower,
+                    upper: l.upper,
+                    level: opts.level,
+                    kind: "bootstrap-percentile".into(),
+                    center: None,
+                });
+            }
+        }
+    }
+    est.bootstrap = Some(boot);
+    Ok(())
+}
+
+/// Runs one method by id without the bootstrap.
+fn run_plain(id: &str, data: &Dataset, opts: &MethodOptions) -> Result<Vec<Estimate>> {
     if let Some(m) = closed::ClosedModel::from_id(id) {
         return Ok(vec![closed::estimate(m, data, opts)?]);
     }

@@ -76,6 +76,7 @@ pub fn estimate_pairs(id: &str, data: &Dataset, opts: &MethodOptions) -> Result<
                 fit: None,
                 draws: None,
         check: None,
+        bootstrap: None,
                 warnings,
             });
         }

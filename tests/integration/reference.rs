@@ -595,3 +595,100 @@ fn sparsemse_stepwise() {
         c.failures.join("\n")
     );
 }
+
+/// SparseMSE's bootstrap on UKdat_5 (`sparsemse_boot`: 1000 multinomial replicates, model
+/// choice repeated, BCa). N̂ and the jackknife acceleration are deterministic: 1e-6. Each BCa
+/// limit is a Monte Carlo quantity: we run the same bootstrap with 12 seeds, measure the
+/// seed-to-seed standard deviation s of every limit, and require |R − mean of ours| ≤
+/// 4·s·sqrt(1 + 1/12) — R's single run and our mean both scatter with that spread.
+#[test]
+fn sparsemse_bootstrap_bca_within_monte_carlo_error() {
+    use darkfigure::inference::bootstrap::{BootKind, BootOptions, run};
+    let refs = load_refs();
+    let Some((_, v)) = refs.iter().find(|(n, _)| n == "UKdat_5") else {
+        return;
+    };
+    let Some(Dataset::Table(t)) = table("UKdat_5", "UKdat_5") else {
+        return;
+    };
+    let mut failures = Vec::new();
+    for (key, id) in [
+        ("estimatepopulation_main", "main"),
+        ("estimatepopulation_stepwise", "stepwise"),
+    ] {
+        let r = &v["sparsemse_boot"][key];
+        let o = MethodOptions {
+            interval: IntervalKind::None,
+            ..MethodOptions::default()
+        };
+        let point = one(id, &Dataset::Table(t.clone()), &o).population.unwrap();
+        if rel(point, f(&r["popest"])) > TOL {
+            failures.push(format!("{key}: N̂ {point} vs {}", r["popest"]));
+        }
+        let est = |tb: &darkfigure::CaptureTable| -> Option<f64> {
+            run_method(id, &Dataset::Table(tb.clone()), &o)
+                .ok()?
+                .into_iter()
+                .next()
+                .filter(|e| e.status == Status::Ok)?
+                .population
+        };
+        let alphas = [
+            "0.025", "0.05", "0.1", "0.16", "0.84", "0.9", "0.95", "0.975",
+        ];
+        let levels = [0.68, 0.8, 0.9, 0.95];
+        let seeds = 12;
+        let mut limits: Vec<Vec<f64>> = vec![Vec::new(); alphas.len()];
+        for seed in 0..seeds {
+            let b = run(
+                &t,
+                point,
+                None,
+                &levels,
+                BootOptions {
+                    replicates: 1000,
+                    seed: 1000 + seed,
+                    kind: BootKind::Nonparametric,
+                },
+                &est,
+                &|_| {},
+            )
+            .unwrap();
+            if seed == 0 && rel(b.acceleration.unwrap(), f(&r["ahat"])) > TOL {
+                failures.push(format!(
+                    "{key}: acceleration {:?} vs {}",
+                    b.acceleration, r["ahat"]
+                ));
+            }
+            for (i, a) in alphas.iter().enumerate() {
+                let p: f64 = a.parse().unwrap();
+                let level = (1.0 - 2.0 * p.min(1.0 - p) * 1.0).abs();
+                let l = b
+                    .bca
+                    .iter()
+                    .find(|l| (l.level - level).abs() < 1e-9)
+                    .unwrap();
+                limits[i].push(if p < 0.5 {
+                    l.lower.unwrap()
+                } else {
+                    l.upper.unwrap()
+                });
+            }
+        }
+        for (i, a) in alphas.iter().enumerate() {
+            let xs = &limits[i];
+            let m = xs.iter().sum::<f64>() / xs.len() as f64;
+            let sd =
+                (xs.iter().map(|x| (x - m).powi(2)).sum::<f64>() / (xs.len() - 1) as f64).sqrt();
+            let theirs = f(&r["BCa_quantiles"][*a]);
+            let tol = 4.0 * sd * (1.0 + 1.0 / seeds as f64).sqrt();
+            eprintln!(
+                "{key} BCa {a}: R {theirs:.1}, ours {m:.1} (seed sd {sd:.1}, tolerance {tol:.1})"
+            );
+            if (theirs - m).abs() > tol {
+                failures.push(format!("{key} BCa {a}: R {theirs} vs our mean {m} ± {tol}"));
+            }
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
