@@ -375,6 +375,17 @@ pub fn run_with_progress(
     if job.bootstrap == Some(0) {
         return Err(Error::Usage("bootstrap needs at least 1 replicate".into()));
     }
+    if job.bootstrap.is_some()
+        && !job
+            .methods
+            .iter()
+            .any(|m| crate::methods::BOOTSTRAP_IDS.contains(&m.id.as_str()))
+    {
+        return Err(Error::Usage(format!(
+            "bootstrap repeats a log-linear method with its model choice: it needs one of {} among the methods",
+            crate::methods::BOOTSTRAP_IDS.join(", ")
+        )));
+    }
     if job.bootstrap.is_some() && job.seed.is_none() {
         job.seed = Some(crate::montecarlo::DEFAULT_SEED);
     }

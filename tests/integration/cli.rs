@@ -739,3 +739,69 @@ fn table_footer_prints_the_level_as_given() {
         );
     }
 }
+
+/// The bootstrap gives byte-identical JSON with 1 and 2 threads (each replicate has its own
+/// stream), and records its seed; different seeds give different draws.
+#[test]
+fn bootstrap_bytes_do_not_depend_on_threads() {
+    let Some(f) = data_file("UKdat_5.csv") else {
+        return;
+    };
+    let dir = TempDir::new("threads");
+    let mut outs = Vec::new();
+    for (threads, seed) in [("1", "7"), ("2", "7"), ("2", "8")] {
+        let p = dir.path(&format!("t{threads}s{seed}.json"));
+        ok([
+            "estimate",
+            f.to_str().unwrap(),
+            "-m",
+            "stepwise",
+            "--bootstrap",
+            "200",
+            "--seed",
+            seed,
+            "--threads",
+            threads,
+            "-q",
+            "--json",
+            p.to_str().unwrap(),
+        ]);
+        outs.push(std::fs::read(&p).expect("json written"));
+    }
+    assert_eq!(outs[0], outs[1], "1 and 2 threads must give the same bytes");
+    assert_ne!(outs[1], outs[2], "another seed must give other draws");
+    let doc = parse_json(&outs[0], "bootstrap json");
+    let e = &estimates(&doc)[0];
+    assert_eq!(e["bootstrap"]["seed"], 7);
+    assert_eq!(e["bootstrap"]["values"].as_array().unwrap().len(), 200);
+    assert_eq!(e["interval"]["kind"], "bootstrap-bca");
+    assert_eq!(e["draws"]["count"], 200);
+}
+
+/// Bad options of the model-uncertainty methods exit 2 with a message naming the option.
+#[test]
+fn bad_uncertainty_options_exit_2() {
+    let Some(f) = data_file("UKdat_5.csv") else {
+        return;
+    };
+    let f = f.to_str().unwrap().to_string();
+    for (args, needle) in [
+        (vec!["-m", "stepwise", "--bootstrap", "0"], "replicate"),
+        (vec!["-m", "stepwise", "--pthresh", "0"], "pthresh"),
+        (vec!["-m", "stepwise", "--pthresh", "1.5"], "pthresh"),
+        (vec!["-m", "stepwise", "--level", "1"], "level"),
+        (vec!["-m", "mt", "--bootstrap", "10"], "bootstrap"),
+        (vec!["--model", "[LA:XX]"], "XX"),
+        (vec!["-m", "stepwise", "--threads", "0"], "threads"),
+    ] {
+        let mut all = vec!["estimate".to_string(), f.clone()];
+        all.extend(args.iter().map(|s| s.to_string()));
+        let out = darkfigure(&all);
+        assert_eq!(out.status.code(), Some(2), "{all:?}: {}", text(&out.stderr));
+        assert!(
+            text(&out.stderr).contains(needle),
+            "{all:?}: {}",
+            text(&out.stderr)
+        );
+    }
+}

@@ -4,5 +4,6 @@
 mod badinput;
 mod cli;
 mod common;
+mod model_props;
 mod props;
 mod reference;

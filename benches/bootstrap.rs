@@ -1,0 +1,38 @@
+//! Criterion benchmarks of model uncertainty: stepwise + 1000-replicate BCa and main
+//! effects + 1000-replicate BCa on UKdat_5 (SparseMSE `estimatepopulation`: 56.7 s and
+//! 1.89 s on this kind of machine), with all cores.
+
+use criterion::{Criterion, criterion_group, criterion_main};
+use darkfigure::data::parse::{ParseOptions, read_file};
+use darkfigure::inference::bootstrap::{BootKind, BootOptions};
+use darkfigure::methods::{IntervalKind, MethodOptions, run_method};
+use std::hint::black_box;
+
+fn bootstrap(c: &mut Criterion) {
+    let dir = std::env::var("DARKFIGURE_DATA")
+        .unwrap_or_else(|_| concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/data").to_string());
+    let d = read_file(&format!("{dir}/UKdat_5.csv"), &ParseOptions::default())
+        .expect("shared data")
+        .data;
+    for id in ["stepwise", "main"] {
+        let o = MethodOptions {
+            interval: IntervalKind::WaldLog,
+            bootstrap: Some(BootOptions {
+                replicates: 1000,
+                seed: 1234,
+                kind: BootKind::Nonparametric,
+            }),
+            ..MethodOptions::default()
+        };
+        c.bench_function(&format!("{id} + 1000 BCa UKdat_5"), |b| {
+            b.iter(|| black_box(run_method(id, black_box(&d), &o).expect("fit")))
+        });
+    }
+}
+
+criterion_group! {
+    name = benches;
+    config = Criterion::default().sample_size(10).measurement_time(std::time::Duration::from_secs(8));
+    targets = bootstrap
+}
+criterion_main!(benches);
