@@ -98,6 +98,12 @@ pub enum Command {
         /// Stepwise: p-value threshold for adding a two-list effect, in (0, 1].
         #[arg(long)]
         pthresh: Option<f64>,
+        /// BIC: highest interaction order searched (default: 2 lists 1, 3 lists 2, 4-5 lists 3, else 2).
+        #[arg(long)]
+        maxorder: Option<usize>,
+        /// BIC: number of best models reported (default 5).
+        #[arg(long)]
+        ntop: Option<usize>,
         /// Master seed for Monte Carlo methods (default: a fixed seed, recorded in the JSON).
         #[arg(long)]
         seed: Option<u64>,

@@ -141,6 +141,12 @@ pub struct MethodSpec {
     /// Stepwise: p-value threshold for adding a two-list effect (default 0.02).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pthresh: Option<f64>,
+    /// BIC: highest interaction order.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub maxorder: Option<usize>,
+    /// BIC: number of best models reported.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ntop: Option<usize>,
 }
 
 fn default_level() -> f64 {
@@ -398,6 +404,8 @@ pub fn run_with_progress(
                 interval: None,
                 level: None,
                 pthresh: None,
+                maxorder: None,
+                ntop: None,
             })
             .collect();
     }
@@ -408,6 +416,8 @@ pub fn run_with_progress(
             interval: m.interval.unwrap_or(job.interval),
             model: m.model.clone(),
             pthresh: m.pthresh.unwrap_or(MethodOptions::default().pthresh),
+            maxorder: m.maxorder,
+            ntop: m.ntop.unwrap_or(MethodOptions::default().ntop),
             bootstrap: job
                 .bootstrap
                 .filter(|_| crate::methods::BOOTSTRAP_IDS.contains(&m.id.as_str()))

@@ -121,6 +121,8 @@ fn run(cli: Cli) -> Result<(), Error> {
             level,
             interval,
             pthresh,
+            maxorder,
+            ntop,
             seed,
             bootstrap,
             parametric,
@@ -151,6 +153,8 @@ fn run(cli: Cli) -> Result<(), Error> {
                     interval: None,
                     level: None,
                     pthresh,
+                    maxorder,
+                    ntop,
                 })
                 .collect();
             if methods.iter().any(|m| m == "loglinear") && models.is_empty() {
@@ -164,6 +168,8 @@ fn run(cli: Cli) -> Result<(), Error> {
                 interval: None,
                 level: None,
                 pthresh: None,
+                maxorder: None,
+                ntop: None,
             }));
             let job = Job {
                 schema: job::JOB_SCHEMA.into(),

@@ -2,6 +2,7 @@
 //! looked up by its id in `registry`; adding a family means one new file here and one
 //! line in `run_method`.
 
+pub mod bic;
 pub mod closed;
 pub mod common;
 pub mod loglinear;
@@ -175,6 +176,10 @@ pub struct MethodOptions {
     pub max_iter: usize,
     /// Stepwise selection: p-value threshold for adding a two-list effect.
     pub pthresh: f64,
+    /// BIC search: highest interaction order (default by number of lists).
+    pub maxorder: Option<usize>,
+    /// BIC search: how many of the best models to report.
+    pub ntop: usize,
     /// Bootstrap the whole method (selection included), when asked.
     pub bootstrap: Option<crate::inference::bootstrap::BootOptions>,
     /// Called with the number of replicates finished (for a progress bar in the binary).
@@ -193,6 +198,8 @@ impl Default for MethodOptions {
             model: None,
             max_iter: 25,
             pthresh: 0.02,
+            maxorder: None,
+            ntop: 5,
             bootstrap: None,
             progress: None,
             glm_compat: false,
@@ -225,7 +232,14 @@ impl MethodOptions {
 }
 
 /// Method ids beyond Rcapture's closed family.
-const OTHER_IDS: &[&str] = &["loglinear", "main", "stepwise", "petersen", "chapman"];
+const OTHER_IDS: &[&str] = &[
+    "loglinear",
+    "main",
+    "stepwise",
+    "bic",
+    "petersen",
+    "chapman",
+];
 
 /// All method ids this build knows.
 pub fn method_ids() -> Vec<&'static str> {
@@ -397,6 +411,7 @@ fn run_plain(id: &str, data: &Dataset, opts: &MethodOptions) -> Result<Vec<Estim
         }
         "main" => Ok(vec![loglinear::estimate_spec(data, "[]", opts, "main")?]),
         "stepwise" => Ok(vec![stepwise::estimate(data, opts, opts.pthresh)?]),
+        "bic" => bic::estimate(data, opts, opts.maxorder, opts.ntop),
         "petersen" | "chapman" => twolist::estimate_pairs(id, data, opts),
         _ => Err(Error::Usage(format!(
             "unknown method \"{id}\"; known methods: {}",
