@@ -15,6 +15,16 @@ fn bootstrap(c: &mut Criterion) {
     let d = read_file(&format!("{dir}/UKdat_5.csv"), &ParseOptions::default())
         .expect("shared data")
         .data;
+    let uk = read_file(&format!("{dir}/UKdat.csv"), &ParseOptions::default())
+        .expect("shared data")
+        .data;
+    let bic = MethodOptions {
+        maxorder: Some(2),
+        ..MethodOptions::default()
+    };
+    c.bench_function("bic all 32768 models UKdat (maxorder 2)", |b| {
+        b.iter(|| black_box(run_method("bic", black_box(&uk), &bic).expect("fit")))
+    });
     for id in ["stepwise", "main"] {
         let o = MethodOptions {
             interval: IntervalKind::WaldLog,
