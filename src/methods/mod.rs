@@ -236,6 +236,7 @@ const OTHER_IDS: &[&str] = &[
     "loglinear",
     "main",
     "stepwise",
+    "stepwise-aic",
     "bic",
     "petersen",
     "chapman",
@@ -258,7 +259,7 @@ pub fn default_methods(data: &Dataset) -> Vec<&'static str> {
 }
 
 /// Methods whose whole procedure can be repeated inside a bootstrap.
-pub const BOOTSTRAP_IDS: &[&str] = &["stepwise", "main", "loglinear"];
+pub const BOOTSTRAP_IDS: &[&str] = &["stepwise", "stepwise-aic", "main", "loglinear", "bic"];
 
 /// Runs one method by id; a method may return several estimates (one per pair of lists).
 pub fn run_method(id: &str, data: &Dataset, opts: &MethodOptions) -> Result<Vec<Estimate>> {
@@ -298,7 +299,31 @@ fn attach_bootstrap(
         progress: None,
         ..opts.clone()
     };
+    // BIC: each replicate chooses among the data's ntop models (refitting all 2^15 would
+    // make the bootstrap a thousand times dearer); the others repeat the whole method.
+    let candidates: Vec<crate::loglinear::ModelSpec> = if id == "bic" {
+        let o = MethodOptions {
+            interval: IntervalKind::None,
+            ..opts.clone()
+        };
+        bic::estimate(&Dataset::Table(table.clone()), &o, opts.maxorder, opts.ntop)?
+            .iter()
+            .filter_map(|e| e.model.as_ref())
+            .filter_map(|m| crate::loglinear::ModelSpec::parse(m, table.lists()).ok())
+            .collect()
+    } else {
+        Vec::new()
+    };
     let estimator = |t: &crate::data::CaptureTable| -> Option<f64> {
+        if id == "bic" {
+            return candidates
+                .iter()
+                .filter_map(|ms| loglinear::fit_spec(t, ms, &inner, "bic").ok())
+                .filter(|e| e.status == Status::Ok)
+                .filter_map(|e| Some((e.fit.as_ref()?.bic, e.population?)))
+                .min_by(|a, b| a.0.total_cmp(&b.0))
+                .map(|x| x.1);
+        }
         let d = Dataset::Table(t.clone());
         run_plain(id, &d, &inner)
             .ok()?
@@ -411,6 +436,11 @@ fn run_plain(id: &str, data: &Dataset, opts: &MethodOptions) -> Result<Vec<Estim
         }
         "main" => Ok(vec![loglinear::estimate_spec(data, "[]", opts, "main")?]),
         "stepwise" => Ok(vec![stepwise::estimate(data, opts, opts.pthresh)?]),
+        "stepwise-aic" => Ok(vec![stepwise::estimate_rule(
+            data,
+            opts,
+            stepwise::Rule::Aic,
+        )?]),
         "bic" => bic::estimate(data, opts, opts.maxorder, opts.ntop),
         "petersen" | "chapman" => twolist::estimate_pairs(id, data, opts),
         _ => Err(Error::Usage(format!(

@@ -26,6 +26,9 @@ use statrs::distribution::{DiscreteCDF, Poisson};
 pub enum Rule {
     /// Poisson p-value below the threshold (SparseMSE).
     PValue(f64),
+    /// Add the effect that lowers AIC most, while AIC falls (Bales, Hesketh & Silverman
+    /// 2015's rule for the UK data).
+    Aic,
 }
 
 /// One step of the selection, for the record.
@@ -44,7 +47,12 @@ pub fn select(
     max_iter: usize,
 ) -> Result<(ModelSpec, Vec<Step>, Check)> {
     let k = table.k();
-    let Rule::PValue(pthresh) = rule;
+    if rule == Rule::Aic {
+        return select_aic(table, max_iter);
+    }
+    let Rule::PValue(pthresh) = rule else {
+        unreachable!("handled above")
+    };
     let pairs: Vec<u64> = (0..k)
         .flat_map(|i| (i + 1..k).map(move |j| (1u64 << i) | (1u64 << j)))
         .collect();
@@ -117,6 +125,56 @@ pub fn select(
     Ok((model, steps, model_check))
 }
 
+/// Forward selection by AIC: add the two-list effect (with an existing MLE) that lowers AIC
+/// most; stop when none lowers it.
+fn select_aic(table: &CaptureTable, max_iter: usize) -> Result<(ModelSpec, Vec<Step>, Check)> {
+    let k = table.k();
+    let o = MethodOptions {
+        interval: super::IntervalKind::None,
+        max_iter,
+        ..MethodOptions::default()
+    };
+    let aic_of = |ms: &ModelSpec| -> Result<Option<f64>> {
+        let e = super::loglinear::fit_spec(table, ms, &o, "stepwise")?;
+        Ok(e.fit
+            .filter(|_| e.status == super::Status::Ok)
+            .map(|f| f.aic))
+    };
+    let pairs: Vec<u64> = (0..k)
+        .flat_map(|i| (i + 1..k).map(move |j| (1u64 << i) | (1u64 << j)))
+        .collect();
+    let mut gens: Vec<u64> = Vec::new();
+    let mut model = ModelSpec::from_generators(k, Vec::new());
+    let mut current = aic_of(&model)?.unwrap_or(f64::INFINITY);
+    let mut steps = Vec::new();
+    loop {
+        let mut best: Option<(f64, u64)> = None;
+        for &p in pairs.iter().filter(|p| !gens.contains(p)) {
+            let mut g = gens.clone();
+            g.push(p);
+            if let Some(a) = aic_of(&ModelSpec::from_generators(k, g))? {
+                if best.is_none_or(|b| a < b.0) {
+                    best = Some((a, p));
+                }
+            }
+        }
+        match best {
+            Some((a, p)) if a < current => {
+                gens.push(p);
+                current = a;
+                steps.push(Step {
+                    term: term_name(p, table.lists()),
+                    p_value: f64::NAN,
+                });
+                model = ModelSpec::from_generators(k, gens.clone());
+            }
+            _ => break,
+        }
+    }
+    let c = check(table, &model)?;
+    Ok((model, steps, c))
+}
+
 /// min(P(X ≤ n), P(X ≥ n)) for X ~ Poisson(λ).
 fn poisson_p(n: f64, lambda: f64) -> f64 {
     let Ok(d) = Poisson::new(lambda) else {
@@ -130,6 +188,15 @@ fn poisson_p(n: f64, lambda: f64) -> f64 {
 
 /// The `stepwise` method: select, then fit and report the chosen model.
 pub fn estimate(data: &Dataset, opts: &MethodOptions, pthresh: f64) -> Result<Estimate> {
+    estimate_rule(data, opts, Rule::PValue(pthresh))
+}
+
+/// The stepwise method with a given rule.
+pub fn estimate_rule(data: &Dataset, opts: &MethodOptions, rule: Rule) -> Result<Estimate> {
+    let pthresh = match rule {
+        Rule::PValue(p) => p,
+        Rule::Aic => f64::NAN,
+    };
     let Dataset::Table(table) = data else {
         return Err(Error::Usage(
             "method stepwise needs capture histories (a table or records CSV), not frequencies"
@@ -142,12 +209,12 @@ pub fn estimate(data: &Dataset, opts: &MethodOptions, pthresh: f64) -> Result<Es
             table.k()
         )));
     }
-    if !(pthresh > 0.0 && pthresh <= 1.0) {
+    if rule != Rule::Aic && !(pthresh > 0.0 && pthresh <= 1.0) {
         return Err(Error::Usage(format!(
             "--pthresh must be in (0, 1], got {pthresh}"
         )));
     }
-    let (model, steps, chk) = select(table, Rule::PValue(pthresh), opts.max_iter)?;
+    let (model, steps, chk) = select(table, rule, opts.max_iter)?;
     // SparseMSE reports the Wald interval on log(N − n) for the selected model; an interval
     // that accounts for the selection itself needs the bootstrap.
     let opts = &MethodOptions {
@@ -168,7 +235,8 @@ pub fn estimate(data: &Dataset, opts: &MethodOptions, pthresh: f64) -> Result<Es
     est.options = serde_json::json!({
         "level": opts.level,
         "interval": opts.interval.as_str(),
-        "pthresh": pthresh,
+        "rule": if rule == Rule::Aic { "aic" } else { "pvalue" },
+        "pthresh": if rule == Rule::Aic { None } else { Some(pthresh) },
         "selected_terms": terms,
         "empty_overlaps": empty,
         "steps": steps,

@@ -793,6 +793,8 @@ fn bad_uncertainty_options_exit_2() {
         (vec!["-m", "mt", "--bootstrap", "10"], "bootstrap"),
         (vec!["--model", "[LA:XX]"], "XX"),
         (vec!["-m", "stepwise", "--threads", "0"], "threads"),
+        (vec!["-m", "bic", "--maxorder", "5"], "maxorder"),
+        (vec!["-m", "bic", "--ntop", "0"], "ntop"),
     ] {
         let mut all = vec!["estimate".to_string(), f.clone()];
         all.extend(args.iter().map(|s| s.to_string()));
