@@ -35,6 +35,9 @@ pub struct Check {
     /// of X_S): positive exactly when the MLE does not exist; `null` when no LP was needed
     /// (no empty cell, or X_S of full column rank).
     pub lp_objective: Option<f64>,
+    /// Empty cells the likelihood drives to zero when the MLE does not exist (histories as
+    /// list names joined by `+`).
+    pub zero_cells: Vec<String>,
     /// A plain sentence saying what was found.
     pub explanation: String,
 }
@@ -47,7 +50,21 @@ pub fn check_design(d: &LoglinDesign, lists: &[String]) -> Result<Check> {
     let prob = &d.problem;
     let empty: Vec<String> = d.empty_terms.iter().map(|&t| term_name(t, lists)).collect();
     let rankdef = rank_deficiency(prob);
-    let lp_objective = recession_lp(d)?;
+    let lp = recession_lp(d)?;
+    let lp_objective = lp.as_ref().map(|x| x.0);
+    let history = |h: u64| {
+        (0..lists.len())
+            .filter(|&i| h >> i & 1 == 1)
+            .map(|i| lists[i].as_str())
+            .collect::<Vec<_>>()
+            .join("+")
+    };
+    let zero_cells: Vec<String> = lp
+        .map(|x| x.1)
+        .unwrap_or_default()
+        .into_iter()
+        .map(history)
+        .collect();
     let mle_exists = lp_objective.is_none_or(|s| s <= LP_ZERO);
     let identifiable = rankdef == 0;
     let code = u8::from(!mle_exists) + 2 * u8::from(!identifiable);
@@ -64,7 +81,8 @@ pub fn check_design(d: &LoglinDesign, lists: &[String]) -> Result<Check> {
             "The maximum-likelihood estimate exists and the model is identifiable.{margins}"
         ),
         1 => format!(
-            "The maximum-likelihood estimate does not exist: no table with every cell positive has the observed margins of this model, so the fit runs to the boundary and N̂ has no finite, positive estimate.{margins}"
+            "The maximum-likelihood estimate does not exist: no table with every cell positive has the observed margins of this model; the fit drives the empty cells {} to zero, runs to the boundary, and N̂ has no finite estimate.{margins}",
+            zero_cells.join(", ")
         ),
         2 => format!(
             "The model is not identifiable: {rankdef} of its {} parameters are determined by the others on the {} cells that remain.{margins}",
@@ -83,12 +101,14 @@ pub fn check_design(d: &LoglinDesign, lists: &[String]) -> Result<Check> {
         rank_deficiency: rankdef,
         empty_margins: empty,
         lp_objective,
+        zero_cells,
         explanation,
     })
 }
 
-/// The recession LP, or None when it is not needed.
-fn recession_lp(d: &LoglinDesign) -> Result<Option<f64>> {
+/// The recession LP's optimum and the empty cells strictly negative along the optimal
+/// direction (those the fit drives to zero), or None when no LP is needed.
+fn recession_lp(d: &LoglinDesign) -> Result<Option<(f64, Vec<u64>)>> {
     let prob = &d.problem;
     let lat = prob
         .lattice
@@ -172,7 +192,14 @@ fn recession_lp(d: &LoglinDesign) -> Result<Option<f64>> {
     let sol = outcome
         .into_solution()
         .map_err(|e| Error::Numerical(format!("existence LP found no solution: {e:?}")))?;
-    Ok(Some(sol.objective()))
+    let u: Vec<f64> = us.iter().map(|&v| sol.var_value(v)).collect();
+    let zeros = empty
+        .iter()
+        .zip(&rows)
+        .filter(|(_, r)| r.iter().zip(&u).map(|(a, b)| a * b).sum::<f64>() < -1e-7)
+        .map(|(&h, _)| h)
+        .collect();
+    Ok(Some((sol.objective(), zeros)))
 }
 
 /// Checks the model `spec` on `table`.

@@ -692,3 +692,31 @@ fn sparsemse_bootstrap_bca_within_monte_carlo_error() {
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
+
+/// The Artificial_3 facts of the reference README (SparseMSE's test data, Chan, Silverman &
+/// Vincent 2021, Table 2): all three two-list effects → not identifiable (2); A:B alone or
+/// with A:C or B:C → MLE does not exist (1); main effects, A:C and/or B:C without A:B → 0.
+/// For A:B the cells driven to zero are named.
+#[test]
+fn artificial_3_outcomes() {
+    use darkfigure::loglinear::ModelSpec;
+    use darkfigure::loglinear::check::check;
+    let Some(Dataset::Table(t)) = table("Artificial_3", "Artificial_3") else {
+        return;
+    };
+    for (spec, code) in [
+        ("[12,13,23]", 2),
+        ("[12]", 1),
+        ("[12,13]", 1),
+        ("[12,23]", 1),
+        ("[]", 0),
+        ("[13]", 0),
+        ("[23]", 0),
+        ("[13,23]", 0),
+    ] {
+        let c = check(&t, &ModelSpec::parse(spec, t.lists()).unwrap()).unwrap();
+        assert_eq!(c.code, code, "{spec}: {}", c.explanation);
+    }
+    let c = check(&t, &ModelSpec::parse("[12]", t.lists()).unwrap()).unwrap();
+    assert_eq!(c.zero_cells, vec!["A+C", "B+C", "A+B+C"]);
+}
