@@ -48,6 +48,9 @@ pub struct DataArgs {
     /// Frequency CSV: number of capture occasions T, or `inf` for a single source.
     #[arg(long)]
     pub occasions: Option<String>,
+    /// Records CSV: estimate each value of this column as a stratum, and their total.
+    #[arg(long)]
+    pub stratify_by: Option<String>,
 }
 
 /// Subcommands.

@@ -221,6 +221,10 @@ pub struct Job {
     /// Non-parametric (default) or parametric bootstrap.
     #[serde(default)]
     pub bootstrap_kind: crate::inference::bootstrap::BootKind,
+    /// Records data: the column whose values are the strata (estimated one by one; their
+    /// total from the summed bootstrap draws).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub strata: Option<String>,
 }
 
 /// The data part of a result.
@@ -247,6 +251,12 @@ pub struct ResultDoc {
     pub data: DataSummary,
     /// One entry per method (or per model / pair).
     pub estimates: Vec<Estimate>,
+    /// Per-stratum estimates, when the job is stratified.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub strata: Vec<crate::aggregate::StratumResult>,
+    /// Totals over the strata, one per method.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub totals: Vec<crate::aggregate::Total>,
     /// Warnings about the input.
     pub warnings: Vec<String>,
 }
@@ -335,7 +345,12 @@ fn value_end(text: &str, line: usize, column: usize) -> (usize, usize) {
 
 /// Loads a job's data; `base` is the job file's directory (for relative paths) and `name`
 /// the job file as errors about inline data name it.
-pub fn load_data(spec: &DataSpec, base: Option<&std::path::Path>, name: &str) -> Result<Parsed> {
+pub fn load_data(
+    spec: &DataSpec,
+    base: Option<&std::path::Path>,
+    name: &str,
+    stratify_by: &Option<String>,
+) -> Result<Parsed> {
     match spec {
         DataSpec::File {
             file,
@@ -351,12 +366,14 @@ pub fn load_data(spec: &DataSpec, base: Option<&std::path::Path>, name: &str) ->
                 format: *format,
                 lists: lists.clone(),
                 occasions: occasions.map(|o| o.resolve()),
+                stratify_by: stratify_by.clone(),
             };
             read_file(&path.to_string_lossy(), &opts)
         }
         DataSpec::Inline { lists, rows, .. } => Ok(Parsed {
             data: Dataset::Table(table_from_rows(name, lists, rows)?),
             warnings: Vec::new(),
+            strata: Vec::new(),
         }),
     }
 }
@@ -410,6 +427,10 @@ pub fn run_with_progress(
             .collect();
     }
     let mut estimates = Vec::new();
+    let mut strata: Vec<crate::aggregate::StratumResult> = Vec::new();
+    if job.strata.is_some() && parsed.strata.is_empty() {
+        return Err(Error::Usage("strata need a records CSV with the stratum column (--stratify-by COL, --format records)".into()));
+    }
     for m in &job.methods {
         let opts = MethodOptions {
             level: m.level.unwrap_or(job.level),
@@ -430,7 +451,36 @@ pub fn run_with_progress(
             ..MethodOptions::default()
         };
         estimates.extend(run_method(&m.id, &data, &opts)?);
+        for (si, (name, table)) in parsed.strata.iter().enumerate() {
+            let mut so = opts.clone();
+            if let Some(b) = &mut so.bootstrap {
+                b.seed = crate::aggregate::stratum_seed(b.seed, si);
+            }
+            let ests = match run_method(&m.id, &Dataset::Table(table.clone()), &so) {
+                Ok(e) => e,
+                // A stratum too sparse for the method is shown with its reason, not dropped.
+                Err(e) if e.is_user_error() => vec![crate::methods::common::no_estimate(
+                    &m.id,
+                    m.id.clone(),
+                    None,
+                    serde_json::Value::Null,
+                    table.observed(),
+                    crate::methods::Status::NotIdentifiable,
+                    vec![format!("stratum {name}: {e}")],
+                )],
+                Err(e) => return Err(e),
+            };
+            match strata.get_mut(si) {
+                Some(sr) => sr.estimates.extend(ests),
+                None => strata.push(crate::aggregate::StratumResult {
+                    stratum: name.clone(),
+                    observed: table.observed(),
+                    estimates: ests,
+                }),
+            }
+        }
     }
+    let totals = crate::aggregate::totals(&strata, job.level);
     let summary = match &data {
         Dataset::Table(t) => DataSummary {
             kind: "table".into(),
@@ -449,6 +499,8 @@ pub fn run_with_progress(
         job,
         data: summary,
         estimates,
+        strata,
+        totals,
         warnings: parsed.warnings,
     })
 }
@@ -457,6 +509,6 @@ pub fn run_with_progress(
 pub fn run_file(path: &str) -> Result<ResultDoc> {
     let job = read_job(path)?;
     let base = std::path::Path::new(path).parent();
-    let parsed = load_data(&job.data, base, path)?;
+    let parsed = load_data(&job.data, base, path, &job.strata)?;
     run_with_data(job, parsed)
 }

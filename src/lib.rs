@@ -5,6 +5,7 @@
 //! from `loglinear`); `inference` adds intervals; `report` writes JSON and terminal
 //! tables; `job` runs recipe files. The library never prints.
 
+pub mod aggregate;
 pub mod data;
 pub mod error;
 pub mod glm;

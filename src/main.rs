@@ -47,6 +47,7 @@ fn load(d: &DataArgs) -> Result<(DataSpec, Parsed), Error> {
         format: format_of(d.format),
         lists: d.lists.clone(),
         occasions: occ.map(|o| o.resolve()),
+        stratify_by: d.stratify_by.clone(),
     };
     let parsed = read_file(&d.data, &opts)?;
     let spec = DataSpec::File {
@@ -184,6 +185,7 @@ fn run(cli: Cli) -> Result<(), Error> {
                 },
                 methods: specs,
                 bootstrap,
+                strata: data.stratify_by.clone(),
                 bootstrap_kind: if parametric {
                     BootKind::Parametric
                 } else {
@@ -207,7 +209,12 @@ fn run(cli: Cli) -> Result<(), Error> {
         } => {
             set_threads(threads)?;
             let jobv = job::read_job(&path)?;
-            let parsed = job::load_data(&jobv.data, std::path::Path::new(&path).parent(), &path)?;
+            let parsed = job::load_data(
+                &jobv.data,
+                std::path::Path::new(&path).parent(),
+                &path,
+                &jobv.strata,
+            )?;
             let progress = progress_bar(&jobv, quiet);
             let doc = job::run_with_progress(jobv, parsed, progress.as_ref().map(|p| p.0.clone()))?;
             if let Some((_, bar)) = progress {

@@ -31,6 +31,8 @@ pub struct ParseOptions {
     pub lists: Option<Vec<String>>,
     /// Frequency CSV: number of occasions t.
     pub occasions: Option<Occasions>,
+    /// Records CSV: a column whose values split the people into strata.
+    pub stratify_by: Option<String>,
 }
 
 /// A parsed dataset and the warnings the parser raised (e.g. repeated histories summed).
@@ -40,6 +42,8 @@ pub struct Parsed {
     pub data: Dataset,
     /// Things the user should know that did not stop the parse.
     pub warnings: Vec<String>,
+    /// With `stratify_by`: the table of each stratum, by stratum value (sorted).
+    pub strata: Vec<(String, CaptureTable)>,
 }
 
 /// Reads and parses a data file.
@@ -159,7 +163,12 @@ pub fn parse_bytes(name: &str, bytes: &[u8], opts: &ParseOptions) -> Result<Pars
     }
     match format {
         Format::Frequency => parse_frequency(name, &rows, opts.occasions),
-        Format::Records => parse_records(name, &rows, opts.lists.as_deref()),
+        Format::Records => parse_records(
+            name,
+            &rows,
+            opts.lists.as_deref(),
+            opts.stratify_by.as_deref(),
+        ),
         Format::Table | Format::Auto => parse_table(name, &rows),
     }
 }
@@ -347,6 +356,7 @@ fn parse_table(name: &str, rows: &[Row]) -> Result<Parsed> {
     Ok(Parsed {
         data: Dataset::Table(table),
         warnings,
+        strata: Vec::new(),
     })
 }
 
@@ -358,9 +368,25 @@ fn parse_flag(s: &str) -> Option<bool> {
     }
 }
 
-fn parse_records(name: &str, rows: &[Row], lists: Option<&[String]>) -> Result<Parsed> {
+fn parse_records(
+    name: &str,
+    rows: &[Row],
+    lists: Option<&[String]>,
+    stratify_by: Option<&str>,
+) -> Result<Parsed> {
     let header = &rows[0];
     let width = header.fields.len();
+    let strat_col = match stratify_by {
+        Some(col) => Some(header.fields.iter().position(|h| h == col).ok_or_else(|| {
+            Error::input(
+                name,
+                header.line,
+                0,
+                format!("expected a column named \"{col}\" (from --stratify-by) in the header, found only: {}", header.fields.join(", ")),
+            )
+        })?),
+        None => None,
+    };
     let cols: Vec<usize> = match lists {
         Some(names) => {
             let mut cols = Vec::with_capacity(names.len());
@@ -385,11 +411,21 @@ fn parse_records(name: &str, rows: &[Row], lists: Option<&[String]>) -> Result<P
             }
             cols
         }
-        None => (0..width).collect(),
+        None => (0..width).filter(|&c| Some(c) != strat_col).collect(),
     };
     if cols.is_empty() {
         return Err(Error::Usage("--lists names no column".into()));
     }
+    if let Some(sc) = strat_col {
+        if cols.contains(&sc) {
+            return Err(Error::Usage(format!(
+                "column \"{}\" cannot be both a list and the stratum",
+                header.fields[sc]
+            )));
+        }
+    }
+    let mut strata: std::collections::BTreeMap<String, Vec<(u64, u64)>> =
+        std::collections::BTreeMap::new();
     if cols.len() > MAX_LISTS {
         return Err(Error::input(
             name,
@@ -437,11 +473,31 @@ fn parse_records(name: &str, rows: &[Row], lists: Option<&[String]>) -> Result<P
                 "expected the person to be on at least one list, found no list flag set",
             ));
         }
+        if let Some(sc) = strat_col {
+            let v = row.fields[sc].clone();
+            if v.is_empty() {
+                return Err(Error::input(
+                    name,
+                    row.line,
+                    sc + 1,
+                    format!(
+                        "expected a value of the stratum column \"{}\", found an empty field",
+                        header.fields[sc]
+                    ),
+                ));
+            }
+            strata.entry(v).or_default().push((h, 1u64));
+        }
         out.push((h, 1u64));
     }
+    let strata = strata
+        .into_iter()
+        .map(|(k, rows)| CaptureTable::new(list_names.clone(), rows).map(|t| (k, t)))
+        .collect::<Result<Vec<_>>>()?;
     Ok(Parsed {
         data: Dataset::Table(CaptureTable::new(list_names, out)?),
         warnings: Vec::new(),
+        strata,
     })
 }
 
@@ -542,6 +598,7 @@ fn parse_frequency(name: &str, rows: &[Row], occasions: Option<Occasions>) -> Re
     Ok(Parsed {
         data: Dataset::Frequency(FrequencyTable { occasions, counts }),
         warnings,
+        strata: Vec::new(),
     })
 }
 

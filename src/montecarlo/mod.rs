@@ -4,6 +4,8 @@
 //! parallel with rayon and are collected in index order: results are bit-identical whatever
 //! the number of threads. Progress is reported through a callback; the library never prints.
 
+pub mod simulate;
+
 use chacha20::ChaCha8Rng;
 use rand::SeedableRng;
 use rayon::prelude::*;

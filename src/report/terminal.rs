@@ -95,6 +95,53 @@ pub fn render_result(doc: &ResultDoc) -> String {
         }
     }
     out.push_str(&pad_table(&rows, 1));
+    for st in &doc.strata {
+        let _ = writeln!(
+            out,
+            "\nStratum {} ({} identified):",
+            st.stratum, st.observed
+        );
+        let mut r = vec![rows[0].clone()];
+        r.extend(st.estimates.iter().map(row));
+        out.push_str(&pad_table(&r, 1));
+    }
+    if !doc.totals.is_empty() {
+        let _ = writeln!(
+            out,
+            "\nTotal over the {} strata (bootstrap draws summed replicate by replicate):",
+            doc.strata.len()
+        );
+        let mut r = vec![vec![
+            "method".to_string(),
+            "identified".into(),
+            "total".into(),
+            "lower".into(),
+            "upper".into(),
+            "status".into(),
+        ]];
+        for t in &doc.totals {
+            let (lo, hi) = t
+                .interval
+                .as_ref()
+                .map_or(("NA".to_string(), "NA".to_string()), |iv| {
+                    (num(iv.lower, 1), num(iv.upper, 1))
+                });
+            r.push(vec![
+                t.method.clone(),
+                t.observed.to_string(),
+                num(t.population, 1),
+                lo,
+                hi,
+                t.status.clone(),
+            ]);
+        }
+        out.push_str(&pad_table(&r, 1));
+        for t in &doc.totals {
+            for w in &t.warnings {
+                let _ = writeln!(out, "  total {}: {w}", t.method);
+            }
+        }
+    }
     if !kinds.is_empty() {
         let _ = writeln!(
             out,
@@ -123,11 +170,7 @@ pub fn render_result(doc: &ResultDoc) -> String {
 }
 
 fn row(e: &Estimate) -> Vec<String> {
-    let label = if e.method == "loglinear"
-        || e.method == "main"
-        || e.method == "petersen"
-        || e.method == "chapman"
-    {
+    let label = if crate::methods::closed::ClosedModel::from_id(&e.method).is_none() {
         format!("{} {}", e.method, e.label)
     } else {
         e.label.clone()

@@ -7,3 +7,4 @@ mod common;
 mod model_props;
 mod props;
 mod reference;
+mod strata;

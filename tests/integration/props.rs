@@ -35,11 +35,18 @@ fn lists() -> impl Strategy<Value = Option<Vec<String>>> {
 }
 
 fn options() -> impl Strategy<Value = ParseOptions> {
-    (format(), occasions(), lists()).prop_map(|(format, occasions, lists)| ParseOptions {
-        format,
-        lists,
-        occasions,
-    })
+    (
+        format(),
+        occasions(),
+        lists(),
+        proptest::option::of("[a-c]{1,2}"),
+    )
+        .prop_map(|(format, occasions, lists, stratify_by)| ParseOptions {
+            format,
+            lists,
+            occasions,
+            stratify_by,
+        })
 }
 
 /// Text built from the characters CSV files of this crate are made of.

@@ -1,0 +1,144 @@
+//! Behind the identified count: strata and their total. Each stratum (children/adults,
+//! sex, region, year) is estimated on its own; the total's draws are the strata's bootstrap
+//! draws summed replicate by replicate (never interval ends added up), so the total's
+//! interval carries the strata's uncertainty. A stratum with no estimate is shown with its
+//! status and makes the total incomplete; it is never dropped silently. Runs after the
+//! estimators, before the report.
+
+use crate::inference::bootstrap::quantile8;
+use crate::methods::{Draws, Estimate, Interval, Status};
+use serde::Serialize;
+
+/// One stratum's estimates.
+#[derive(Debug, Clone, Serialize)]
+pub struct StratumResult {
+    /// The stratum's value in the stratifying column.
+    pub stratum: String,
+    /// People identified in it.
+    pub observed: u64,
+    /// Estimates, in the job's method order.
+    pub estimates: Vec<Estimate>,
+}
+
+/// The total over strata for one method.
+#[derive(Debug, Clone, Serialize)]
+pub struct Total {
+    /// Method id.
+    pub method: String,
+    /// `ok`, or `incomplete` when some stratum has no estimate.
+    pub status: String,
+    /// People identified in all strata.
+    pub observed: u64,
+    /// Sum of the strata's N̂ (`null` when incomplete).
+    pub population: Option<f64>,
+    /// Percentile interval of the summed draws (needs a bootstrap).
+    pub interval: Option<Interval>,
+    /// Summary of the summed draws.
+    pub draws: Option<Draws>,
+    /// The summed draws, replicate by replicate (`null` where a stratum's replicate failed).
+    pub values: Vec<Option<f64>>,
+    /// Strata without an estimate.
+    pub strata_without_estimate: Vec<String>,
+    /// What the reader should know.
+    pub warnings: Vec<String>,
+}
+
+/// The seed of stratum `s` derived from the job's seed (SplitMix64 step), so that strata
+/// draw independent streams.
+pub fn stratum_seed(seed: u64, s: usize) -> u64 {
+    let mut z = seed.wrapping_add((s as u64 + 1).wrapping_mul(0x9E37_79B9_7F4A_7C15));
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    z ^ (z >> 31)
+}
+
+/// Totals for every method position that all strata share.
+pub fn totals(strata: &[StratumResult], level: f64) -> Vec<Total> {
+    let Some(first) = strata.first() else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    for (i, e0) in first.estimates.iter().enumerate() {
+        let ests: Vec<&Estimate> = strata.iter().filter_map(|s| s.estimates.get(i)).collect();
+        if ests.len() != strata.len() || ests.iter().any(|e| e.method != e0.method) {
+            continue;
+        }
+        let observed = strata.iter().map(|s| s.observed).sum();
+        let missing: Vec<String> = strata
+            .iter()
+            .zip(&ests)
+            .filter(|(_, e)| e.status != Status::Ok || e.population.is_none())
+            .map(|(s, _)| s.stratum.clone())
+            .collect();
+        let mut warnings = Vec::new();
+        if !missing.is_empty() {
+            warnings.push(format!(
+                "no estimate in stratum {}: the total is incomplete and is not given",
+                missing.join(", ")
+            ));
+        }
+        let population = missing
+            .is_empty()
+            .then(|| ests.iter().filter_map(|e| e.population).sum());
+        let boots: Vec<_> = ests.iter().filter_map(|e| e.bootstrap.as_ref()).collect();
+        let mut values = Vec::new();
+        let (mut interval, mut draws) = (None, None);
+        if missing.is_empty() && boots.len() == ests.len() {
+            let b = boots[0].replicates;
+            if boots.iter().all(|x| x.replicates == b) {
+                values = (0..b)
+                    .map(|r| boots.iter().map(|x| x.values[r]).sum::<Option<f64>>())
+                    .collect();
+                let mut ok: Vec<f64> = values.iter().flatten().copied().collect();
+                ok.sort_by(f64::total_cmp);
+                if !ok.is_empty() {
+                    let mean = ok.iter().sum::<f64>() / ok.len() as f64;
+                    let sd = (ok.iter().map(|v| (v - mean).powi(2)).sum::<f64>()
+                        / (ok.len().max(2) - 1) as f64)
+                        .sqrt();
+                    let quantiles = [0.025, 0.05, 0.1, 0.5, 0.9, 0.95, 0.975]
+                        .iter()
+                        .map(|&q| (q, quantile8(&ok, q)))
+                        .collect();
+                    draws = Some(Draws {
+                        count: ok.len(),
+                        mean,
+                        sd,
+                        quantiles,
+                    });
+                    interval = Some(Interval {
+                        lower: Some(quantile8(&ok, (1.0 - level) / 2.0)),
+                        upper: Some(quantile8(&ok, (1.0 + level) / 2.0)),
+                        level,
+                        kind: "bootstrap-percentile-of-sum".into(),
+                        center: None,
+                    });
+                }
+                let failed = values.iter().filter(|v| v.is_none()).count();
+                if failed > 0 {
+                    warnings.push(format!("{failed} of {b} summed replicates had a stratum without an estimate; the interval uses the others"));
+                }
+            }
+        } else if missing.is_empty() {
+            warnings.push(
+                "the total's interval needs a bootstrap of every stratum (--bootstrap B)".into(),
+            );
+        }
+        out.push(Total {
+            method: e0.method.clone(),
+            status: if missing.is_empty() {
+                "ok".into()
+            } else {
+                "incomplete".into()
+            },
+            observed,
+            population,
+            interval,
+            draws,
+            values,
+            strata_without_estimate: missing,
+            warnings,
+        });
+    }
+    out
+}
