@@ -5,6 +5,8 @@
 //! status and makes the total incomplete; it is never dropped silently. Runs after the
 //! estimators, before the report.
 
+pub mod meta;
+
 use crate::inference::bootstrap::quantile8;
 use crate::methods::{Draws, Estimate, Interval, Status};
 use serde::Serialize;
