@@ -225,6 +225,9 @@ pub struct Job {
     /// total from the summed bootstrap draws).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub strata: Option<String>,
+    /// Global extrapolation from identified counts through the studies' multipliers.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub aggregate: Option<crate::aggregate::global::AggregateSpec>,
 }
 
 /// The data part of a result.
@@ -257,6 +260,9 @@ pub struct ResultDoc {
     /// Totals over the strata, one per method.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub totals: Vec<crate::aggregate::Total>,
+    /// The global extrapolation, when the job asks for one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub aggregate: Option<crate::aggregate::global::AggregateResult>,
     /// Warnings about the input.
     pub warnings: Vec<String>,
 }
@@ -390,9 +396,20 @@ pub fn run_with_data(job: Job, parsed: Parsed) -> Result<ResultDoc> {
 
 /// As `run_with_data`, reporting bootstrap progress through `progress`.
 pub fn run_with_progress(
+    job: Job,
+    parsed: Parsed,
+    progress: Option<crate::methods::ProgressFn>,
+) -> Result<ResultDoc> {
+    run_full(job, parsed, progress, None, "<job>")
+}
+
+/// Runs a job whose file lives in `base` (for relative paths) and is called `name`.
+pub fn run_full(
     mut job: Job,
     parsed: Parsed,
     progress: Option<crate::methods::ProgressFn>,
+    base: Option<&std::path::Path>,
+    name: &str,
 ) -> Result<ResultDoc> {
     let data = parsed.data;
     if job.bootstrap == Some(0) {
@@ -481,6 +498,15 @@ pub fn run_with_progress(
         }
     }
     let totals = crate::aggregate::totals(&strata, job.level);
+    let aggregate = match &job.aggregate {
+        Some(spec) => {
+            let seed = *job.seed.get_or_insert(crate::montecarlo::DEFAULT_SEED);
+            Some(crate::aggregate::global::run(
+                spec, base, name, job.level, seed,
+            )?)
+        }
+        None => None,
+    };
     let summary = match &data {
         Dataset::Table(t) => DataSummary {
             kind: "table".into(),
@@ -501,6 +527,7 @@ pub fn run_with_progress(
         estimates,
         strata,
         totals,
+        aggregate,
         warnings: parsed.warnings,
     })
 }
@@ -510,5 +537,5 @@ pub fn run_file(path: &str) -> Result<ResultDoc> {
     let job = read_job(path)?;
     let base = std::path::Path::new(path).parent();
     let parsed = load_data(&job.data, base, path, &job.strata)?;
-    run_with_data(job, parsed)
+    run_full(job, parsed, None, base, path)
 }

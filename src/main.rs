@@ -186,6 +186,7 @@ fn run(cli: Cli) -> Result<(), Error> {
                 methods: specs,
                 bootstrap,
                 strata: data.stratify_by.clone(),
+                aggregate: None,
                 bootstrap_kind: if parametric {
                     BootKind::Parametric
                 } else {
@@ -216,7 +217,13 @@ fn run(cli: Cli) -> Result<(), Error> {
                 &jobv.strata,
             )?;
             let progress = progress_bar(&jobv, quiet);
-            let doc = job::run_with_progress(jobv, parsed, progress.as_ref().map(|p| p.0.clone()))?;
+            let doc = job::run_full(
+                jobv,
+                parsed,
+                progress.as_ref().map(|p| p.0.clone()),
+                std::path::Path::new(&path).parent(),
+                &path,
+            )?;
             if let Some((_, bar)) = progress {
                 bar.finish_and_clear();
             }

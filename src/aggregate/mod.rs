@@ -5,6 +5,7 @@
 //! status and makes the total incomplete; it is never dropped silently. Runs after the
 //! estimators, before the report.
 
+pub mod global;
 pub mod meta;
 
 use crate::inference::bootstrap::quantile8;

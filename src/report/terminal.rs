@@ -58,9 +58,136 @@ fn pad_table(rows: &[Vec<String>], left_cols: usize) -> String {
     out
 }
 
+/// Thousands separated with commas, rounded to the nearest 100 above 10,000.
+pub fn people(x: f64) -> String {
+    let r = if x >= 10_000.0 {
+        (x / 100.0).round() * 100.0
+    } else {
+        x.round()
+    };
+    let s = format!("{r:.0}");
+    let mut out = String::new();
+    for (i, c) in s.chars().enumerate() {
+        if i > 0 && (s.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// The global extrapolation: headline, studies, pooling, sensitivity, assumptions, caveats.
+pub fn render_aggregate(a: &crate::aggregate::global::AggregateResult) -> String {
+    use crate::aggregate::global::Count;
+    let mut out = String::new();
+    let pct = percent(a.total.level);
+    let ident = match a.identified.total {
+        Count::Exact(x) => people(x),
+        Count::Range { lower, upper } => format!("{} to {}", people(lower), people(upper)),
+    };
+    let _ = writeln!(
+        out,
+        "\nBetween {} and {} people ({pct}% interval), most likely around {}; {ident} were identified.",
+        people(a.total.lower),
+        people(a.total.upper),
+        people(a.total.median)
+    );
+    if let (Some(c), Some(ci)) = (&a.children, &a.identified.children) {
+        let cid = match ci {
+            Count::Exact(x) => people(*x),
+            Count::Range { lower, upper } => format!("{} to {}", people(*lower), people(*upper)),
+        };
+        let _ = writeln!(
+            out,
+            "Children: between {} and {}, most likely around {}; {cid} were identified.",
+            people(c.lower),
+            people(c.upper),
+            people(c.median)
+        );
+    }
+    let _ = writeln!(
+        out,
+        "Multiplier for a place without its own study: {:.2} ({:.2} to {:.2}).",
+        a.multiplier.median, a.multiplier.lower, a.multiplier.upper
+    );
+    let _ = writeln!(out, "\nStudies (multiplier = total / identified):");
+    let mut rows = vec![vec![
+        "study".to_string(),
+        "source".into(),
+        "identified".into(),
+        "multiplier".into(),
+        "lower".into(),
+        "upper".into(),
+    ]];
+    for s in &a.studies {
+        rows.push(vec![
+            s.name.clone(),
+            s.source.clone(),
+            s.observed.map_or("-".into(), |n| n.to_string()),
+            format!("{:.2}", s.multiplier),
+            format!("{:.2}", s.lower),
+            format!("{:.2}", s.upper),
+        ]);
+    }
+    out.push_str(&pad_table(&rows, 2));
+    let p = &a.pooled;
+    let _ = writeln!(
+        out,
+        "\nPooled ({:?}): log M = {:.3} (se {:.3}), tau^2 = {:.3}, Q = {:.2} on {} df, I^2 = {:.0}%",
+        p.method,
+        p.mu,
+        p.se,
+        p.tau2,
+        p.q,
+        p.df,
+        100.0 * p.i2
+    );
+    let _ = writeln!(out, "\nSensitivity (total; children):");
+    let mut rows = vec![vec![
+        "scenario".to_string(),
+        "total".into(),
+        "lower".into(),
+        "upper".into(),
+        "children".into(),
+        "lower".into(),
+        "upper".into(),
+    ]];
+    for r in &a.sensitivity {
+        let (c, cl, cu) = r
+            .children
+            .as_ref()
+            .map_or(("-".to_string(), "-".to_string(), "-".to_string()), |c| {
+                (people(c.median), people(c.lower), people(c.upper))
+            });
+        rows.push(vec![
+            r.scenario.clone(),
+            people(r.total.median),
+            people(r.total.lower),
+            people(r.total.upper),
+            c,
+            cl,
+            cu,
+        ]);
+    }
+    out.push_str(&pad_table(&rows, 1));
+    let _ = writeln!(out, "\nAssumptions:");
+    for x in &a.assumptions {
+        let _ = writeln!(out, "  - {x}");
+    }
+    let _ = writeln!(out, "\nCaveats:");
+    for x in &a.caveats {
+        let _ = writeln!(out, "  - {x}");
+    }
+    out
+}
+
 /// The estimates table and warnings of a result.
 pub fn render_result(doc: &ResultDoc) -> String {
     let mut out = String::new();
+    if let Some(a) = &doc.aggregate {
+        out.push_str(&render_aggregate(a));
+        let _ = writeln!(out, "\nThe table estimated with the job's methods:");
+    }
     let _ = writeln!(out, "\nNumber of captured units: {}", doc.data.observed);
     if !doc.data.lists.is_empty() {
         let _ = writeln!(

@@ -4,6 +4,7 @@
 mod badinput;
 mod cli;
 mod common;
+mod global;
 mod model_props;
 mod props;
 mod reference;

@@ -36,6 +36,7 @@ fn job(bootstrap: Option<usize>, seed: u64) -> Job {
         bootstrap,
         bootstrap_kind: Default::default(),
         strata: Some("stratum".into()),
+        aggregate: None,
     }
 }
 
