@@ -122,6 +122,9 @@ pub enum Command {
         /// Write the result JSON to FILE (`-` for standard output).
         #[arg(long)]
         json: Option<String>,
+        /// Write the report to FILE: self-contained HTML (`.html`) or Markdown (`.md`).
+        #[arg(long)]
+        report: Option<String>,
         /// Print no table.
         #[arg(long, short = 'q')]
         quiet: bool,
@@ -136,6 +139,9 @@ pub enum Command {
         /// Write the result JSON to FILE (`-` for standard output).
         #[arg(long)]
         json: Option<String>,
+        /// Write the report to FILE: self-contained HTML (`.html`) or Markdown (`.md`).
+        #[arg(long)]
+        report: Option<String>,
         /// Print no table.
         #[arg(long, short = 'q')]
         quiet: bool,

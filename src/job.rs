@@ -228,6 +228,34 @@ pub struct Job {
     /// Global extrapolation from identified counts through the studies' multipliers.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub aggregate: Option<crate::aggregate::global::AggregateSpec>,
+    /// The report: where to write it and the small-cell threshold.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub report: Option<ReportSpec>,
+}
+
+fn default_suppress() -> u64 {
+    5
+}
+
+/// Report options of a job.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReportSpec {
+    /// File to write (`.html` or `.md`), relative to the working directory.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub file: Option<String>,
+    /// Counts of identified people below this are shown as "<threshold" (default 5).
+    #[serde(default = "default_suppress")]
+    pub suppress_below: u64,
+}
+
+impl Job {
+    /// The small-cell threshold of the job's outputs.
+    pub fn suppress_below(&self) -> u64 {
+        self.report
+            .as_ref()
+            .map_or(default_suppress(), |r| r.suppress_below)
+    }
 }
 
 /// The data part of a result.

@@ -129,6 +129,7 @@ fn run(cli: Cli) -> Result<(), Error> {
             parametric,
             threads,
             json: out,
+            report,
             quiet,
         } => {
             set_threads(threads)?;
@@ -187,6 +188,7 @@ fn run(cli: Cli) -> Result<(), Error> {
                 bootstrap,
                 strata: data.stratify_by.clone(),
                 aggregate: None,
+                report: None,
                 bootstrap_kind: if parametric {
                     BootKind::Parametric
                 } else {
@@ -200,12 +202,14 @@ fn run(cli: Cli) -> Result<(), Error> {
             }
             let text = json::to_json(&doc)?;
             show(&terminal::render_result(&doc), &out, quiet);
+            write_report(&doc, &report)?;
             emit(&text, &out)
         }
         Command::Run {
             job: path,
             threads,
             json: out,
+            report,
             quiet,
         } => {
             set_threads(threads)?;
@@ -234,9 +238,32 @@ fn run(cli: Cli) -> Result<(), Error> {
                 }
             }
             show(&terminal::render_result(&doc), &out, quiet);
+            write_report(&doc, &report)?;
             emit(&text, &out)
         }
     }
+}
+
+/// Writes the HTML or Markdown report (atomically) when asked for, on the command line or
+/// in the job.
+fn write_report(doc: &job::ResultDoc, cli: &Option<String>) -> Result<(), Error> {
+    let Some(path) = cli
+        .clone()
+        .or_else(|| doc.job.report.as_ref().and_then(|r| r.file.clone()))
+    else {
+        return Ok(());
+    };
+    let thr = doc.job.suppress_below();
+    let text = if path.ends_with(".md") || path.ends_with(".markdown") {
+        darkfigure::report::html::markdown(doc, thr)
+    } else if path.ends_with(".html") || path.ends_with(".htm") {
+        darkfigure::report::html::html(doc, thr)
+    } else {
+        return Err(Error::Usage(format!(
+            "--report {path}: expected a file ending in .html or .md"
+        )));
+    };
+    json::write_atomic(&path, text.as_bytes())
 }
 
 /// Sizes rayon's pool; results do not depend on it (every replicate has its own stream).

@@ -123,7 +123,8 @@ pub fn render_aggregate(a: &crate::aggregate::global::AggregateResult) -> String
         rows.push(vec![
             s.name.clone(),
             s.source.clone(),
-            s.observed.map_or("-".into(), |n| n.to_string()),
+            s.observed
+                .map_or("-".into(), |n| crate::report::html::count(n, 5)),
             format!("{:.2}", s.multiplier),
             format!("{:.2}", s.lower),
             format!("{:.2}", s.upper),
@@ -188,7 +189,13 @@ pub fn render_result(doc: &ResultDoc) -> String {
         out.push_str(&render_aggregate(a));
         let _ = writeln!(out, "\nThe table estimated with the job's methods:");
     }
-    let _ = writeln!(out, "\nNumber of captured units: {}", doc.data.observed);
+    let thr = doc.job.suppress_below();
+    let cnt = |n: u64| crate::report::html::count(n, thr);
+    let _ = writeln!(
+        out,
+        "\nNumber of captured units: {}",
+        cnt(doc.data.observed)
+    );
     if !doc.data.lists.is_empty() {
         let _ = writeln!(
             out,
@@ -226,7 +233,8 @@ pub fn render_result(doc: &ResultDoc) -> String {
         let _ = writeln!(
             out,
             "\nStratum {} ({} identified):",
-            st.stratum, st.observed
+            st.stratum,
+            cnt(st.observed)
         );
         let mut r = vec![rows[0].clone()];
         r.extend(st.estimates.iter().map(row));
@@ -255,7 +263,7 @@ pub fn render_result(doc: &ResultDoc) -> String {
                 });
             r.push(vec![
                 t.method.clone(),
-                t.observed.to_string(),
+                cnt(t.observed),
                 num(t.population, 1),
                 lo,
                 hi,

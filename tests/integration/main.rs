@@ -8,4 +8,5 @@ mod global;
 mod model_props;
 mod props;
 mod reference;
+mod report;
 mod strata;

@@ -1,0 +1,266 @@
+//! The reports: the HTML loads nothing from elsewhere; counts of identified people below
+//! the threshold appear as "<5" in the HTML, the Markdown and the terminal; every number in
+//! the Markdown report's text is a number of the result JSON (rounded as shown, or as a
+//! percentage); and a real browser (Debian's chromium, headless) renders the HTML to a
+//! picture that is not blank.
+
+use darkfigure::data::parse::{Format, ParseOptions, parse_bytes};
+use darkfigure::job::{DataSpec, Job, MethodSpec, ReportSpec, ResultDoc, run_with_data};
+use darkfigure::montecarlo::simulate::{StratumSpec, simulate_records};
+use darkfigure::report::html::{html, markdown};
+
+fn stratified_doc() -> ResultDoc {
+    let lists = vec!["A".to_string(), "B".to_string(), "C".to_string()];
+    let mut csv = simulate_records(
+        5,
+        &lists,
+        &[
+            StratumSpec {
+                name: "adult".into(),
+                size: 1500,
+                probs: vec![0.35, 0.3, 0.25],
+            },
+            StratumSpec {
+                name: "child".into(),
+                size: 600,
+                probs: vec![0.3, 0.25, 0.2],
+            },
+        ],
+    );
+    csv.push_str("1,0,0,tiny\n0,1,0,tiny\n1,1,0,tiny\n");
+    let opts = ParseOptions {
+        format: Format::Records,
+        lists: Some(lists.clone()),
+        stratify_by: Some("stratum".into()),
+        ..ParseOptions::default()
+    };
+    let parsed = parse_bytes("sim.csv", csv.as_bytes(), &opts).unwrap();
+    let job = Job {
+        schema: darkfigure::job::JOB_SCHEMA.into(),
+        name: Some("Simulated strata".into()),
+        description: None,
+        data: DataSpec::Inline {
+            lists,
+            rows: Vec::new(),
+            source: None,
+        },
+        seed: Some(3),
+        level: 0.95,
+        interval: darkfigure::methods::IntervalKind::WaldLog,
+        methods: vec![MethodSpec {
+            id: "main".into(),
+            model: None,
+            interval: None,
+            level: None,
+            pthresh: None,
+            maxorder: None,
+            ntop: None,
+        }],
+        bootstrap: Some(200),
+        bootstrap_kind: Default::default(),
+        strata: Some("stratum".into()),
+        aggregate: None,
+        report: Some(ReportSpec {
+            file: None,
+            suppress_below: 5,
+        }),
+    };
+    run_with_data(job, parsed).unwrap()
+}
+
+fn world() -> ResultDoc {
+    darkfigure::job::run_file(concat!(env!("CARGO_MANIFEST_DIR"), "/models/world.json")).unwrap()
+}
+
+#[test]
+fn html_is_self_contained() {
+    for doc in [world(), stratified_doc()] {
+        let h = html(&doc, 5).to_lowercase();
+        for needle in [
+            "http:", "https:", "src=", "<link", "@import", "url(", "<script", "<iframe", "<img",
+        ] {
+            assert!(!h.contains(needle), "the report contains {needle}");
+        }
+        assert!(h.contains("<svg"), "the report has its pictures inline");
+    }
+}
+
+#[test]
+fn small_counts_are_suppressed_everywhere() {
+    let doc = stratified_doc();
+    let tiny = doc.strata.iter().find(|s| s.stratum == "tiny").unwrap();
+    assert_eq!(tiny.observed, 3);
+    let md = markdown(&doc, 5);
+    let h = html(&doc, 5);
+    let term = darkfigure::report::terminal::render_result(&doc);
+    for (what, text) in [("markdown", &md), ("html", &h), ("terminal", &term)] {
+        assert!(
+            text.contains("<5") || text.contains("&lt;5"),
+            "{what}: the small stratum is not shown as <5"
+        );
+        for line in text.lines().filter(|l| l.contains("tiny")) {
+            assert!(
+                !line.contains("| 3 |")
+                    && !line.contains("<td>3</td>")
+                    && !line.contains("(3 identified)"),
+                "{what} shows the count 3: {line}"
+            );
+        }
+    }
+}
+
+/// Every number in the Markdown text (the reproduce block with the job excluded) matches a
+/// number of the result JSON: equal at the shown precision, within 50 for counts shown to
+/// the nearest hundred, or a JSON proportion shown as a percentage.
+#[test]
+fn every_number_in_the_report_is_in_the_json() {
+    for doc in [world(), stratified_doc()] {
+        let json: serde_json::Value =
+            serde_json::from_str(&darkfigure::report::json::to_json(&doc).unwrap()).unwrap();
+        let mut nums = Vec::new();
+        collect(&json, &mut nums);
+        let md = markdown(&doc, 5);
+        let text = md.split("## Reproduce").next().unwrap();
+        for tok in numbers(text) {
+            let (x, decimals) = tok;
+            let ok = nums.iter().any(|&y| {
+                let tol = 0.5 * 10f64.powi(-(decimals as i32)) + 1e-9;
+                (y - x).abs() <= tol
+                    || (x >= 10_000.0 && (y - x).abs() <= 50.0)
+                    || (100.0 * y - x).abs() <= tol
+            });
+            assert!(
+                ok,
+                "{x} (shown with {decimals} decimals) is not a number of the JSON"
+            );
+        }
+    }
+}
+
+fn collect(v: &serde_json::Value, out: &mut Vec<f64>) {
+    match v {
+        serde_json::Value::Number(n) => out.extend(n.as_f64()),
+        serde_json::Value::String(s) => out.extend(numbers(s).into_iter().map(|x| x.0)),
+        serde_json::Value::Array(a) => a.iter().for_each(|x| collect(x, out)),
+        serde_json::Value::Object(o) => o.values().for_each(|x| collect(x, out)),
+        _ => {}
+    }
+}
+
+/// Numbers in text: digits with optional thousands commas and decimals; (value, decimals).
+fn numbers(s: &str) -> Vec<(f64, usize)> {
+    let mut out = Vec::new();
+    let b: Vec<char> = s.chars().collect();
+    let mut i = 0;
+    while i < b.len() {
+        if b[i].is_ascii_digit() && (i == 0 || !(b[i - 1].is_alphabetic() || b[i - 1] == '_')) {
+            let mut j = i;
+            let mut t = String::new();
+            while j < b.len()
+                && (b[j].is_ascii_digit()
+                    || (b[j] == ','
+                        && j + 3 < b.len() + 1
+                        && b.get(j + 1).is_some_and(|c| c.is_ascii_digit())
+                        && b.get(j + 3).is_some_and(|c| c.is_ascii_digit())
+                        && !b.get(j + 4).is_some_and(|c| c.is_ascii_digit())))
+            {
+                if b[j] != ',' {
+                    t.push(b[j]);
+                }
+                j += 1;
+            }
+            let mut dec = 0;
+            if j + 1 < b.len() && b[j] == '.' && b[j + 1].is_ascii_digit() {
+                t.push('.');
+                j += 1;
+                while j < b.len() && b[j].is_ascii_digit() {
+                    t.push(b[j]);
+                    dec += 1;
+                    j += 1;
+                }
+            }
+            if j < b.len() && b[j].is_alphabetic() {
+                // part of a word (e.g. "2x"), not a number shown to the reader
+                i = j;
+                continue;
+            }
+            if let Ok(x) = t.parse::<f64>() {
+                out.push((x, dec));
+            }
+            i = j;
+        } else {
+            i += 1;
+        }
+    }
+    out
+}
+
+/// Renders the world report in headless chromium and checks the picture. Without chromium
+/// the test is skipped, unless CI is set (then chromium is required: `.ci/run` installs it).
+#[test]
+fn a_real_browser_renders_the_report() {
+    let chromium = ["/usr/bin/chromium", "/usr/bin/chromium-browser"]
+        .into_iter()
+        .find(|p| std::path::Path::new(p).exists());
+    let Some(chromium) = chromium else {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "CI needs Debian's chromium for the report test (.ci/run installs it)"
+        );
+        eprintln!("note: chromium not found, browser test skipped");
+        return;
+    };
+    let dir = std::env::temp_dir().join(format!("darkfigure-render-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let page = dir.join("report.html");
+    std::fs::write(&page, html(&world(), 5)).unwrap();
+    let png = dir.join("report.png");
+    let out = std::process::Command::new(chromium)
+        .args([
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-quic",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--hide-scrollbars",
+            "--window-size=1000,1400",
+        ])
+        .arg(format!("--user-data-dir={}", dir.join("profile").display()))
+        .arg(format!("--screenshot={}", png.display()))
+        .arg(format!("file://{}", page.display()))
+        .output()
+        .expect("run chromium");
+    assert!(
+        png.exists(),
+        "chromium wrote no picture: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let decoder = png::Decoder::new(std::io::BufReader::new(std::fs::File::open(&png).unwrap()));
+    let mut reader = decoder.read_info().unwrap();
+    let mut buf = vec![0; reader.output_buffer_size().unwrap()];
+    let info = reader.next_frame(&mut buf).unwrap();
+    let px = info.color_type.samples();
+    let bytes = &buf[..info.buffer_size()];
+    let mut colours = std::collections::HashSet::new();
+    let mut dark = 0usize;
+    let total = bytes.len() / px;
+    for p in bytes.chunks(px) {
+        colours.insert((p[0], p[1], p[2]));
+        if (p[0] as u32 + p[1] as u32 + p[2] as u32) < 384 {
+            dark += 1;
+        }
+    }
+    assert!(
+        colours.len() > 50,
+        "the rendered page has only {} colours",
+        colours.len()
+    );
+    assert!(
+        dark * 100 > total,
+        "the rendered page is almost blank ({dark} dark pixels of {total})"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
