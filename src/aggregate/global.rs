@@ -119,6 +119,20 @@ fn default_boot() -> usize {
     1000
 }
 
+/// A unit (country, region, group) with its identified count; its multiplier comes from
+/// its own study when `study` names one, else from the pooled predictive distribution.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Unit {
+    /// Name.
+    pub name: String,
+    /// Identified in this unit.
+    pub identified: Count,
+    /// The study (by name) that measured this unit's multiplier, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub study: Option<String>,
+}
+
 /// The `aggregate` section of a job.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -127,6 +141,9 @@ pub struct AggregateSpec {
     pub identified: Identified,
     /// The studies.
     pub studies: Vec<Study>,
+    /// Units whose identified counts add up to the total, when known separately.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub units: Vec<Unit>,
     /// τ² estimator (default REML).
     #[serde(default)]
     pub model: Tau2Method,
@@ -305,6 +322,16 @@ pub fn run(
             "aggregate: draws and study_bootstrap must be at least 1".into(),
         ));
     }
+    for (i, u) in spec.units.iter().enumerate() {
+        if let Some(n) = &u.study {
+            if !spec.studies.iter().any(|s| &s.name == n) {
+                return Err(Error::Usage(format!(
+                    "aggregate.units[{i}] ({}): names the study \"{n}\", which is not among aggregate.studies",
+                    u.name
+                )));
+            }
+        }
+    }
     let z = qnorm(0.5 + level / 2.0);
     let mut studies = Vec::new();
     for (i, st) in spec.studies.iter().enumerate() {
@@ -392,16 +419,48 @@ pub fn run(
         let (mu, var) = p.predictive();
         let sd = var.sqrt();
         let ident = spec.identified.clone();
+        let (tau, se_mu) = (p.tau2.sqrt(), p.se);
+        let _ = sd;
+        // units with their own study use it; the others share one draw of μ per replicate
+        // and get their own deviation from it (the random-effects predictive distribution).
+        let own: Vec<Option<(f64, f64)>> = spec
+            .units
+            .iter()
+            .map(|u| {
+                u.study
+                    .as_ref()
+                    .and_then(|n| studies.iter().find(|s| &s.name == n))
+                    .map(|s| (s.log_m, s.var_log_m.sqrt()))
+            })
+            .collect();
+        let units = spec.units.clone();
         let rows: Vec<(f64, f64, Option<f64>)> = replicate(
             spec.draws,
             super::stratum_seed(seed, tag as usize),
             &|_| {},
             |_, rng| {
-                let zdraw: f64 = StandardNormal.sample(rng);
-                let m = (mu + sd * zdraw).exp();
-                let t = ident.total.draw(rng);
+                let z_mu: f64 = StandardNormal.sample(rng);
+                let mu_d = mu + se_mu * z_mu;
+                let z_u: f64 = StandardNormal.sample(rng);
+                let m = (mu_d + tau * z_u).exp();
+                let t = if units.is_empty() {
+                    ident.total.draw(rng) * m
+                } else {
+                    units
+                        .iter()
+                        .zip(&own)
+                        .map(|(u, o)| {
+                            let z: f64 = StandardNormal.sample(rng);
+                            let mu_unit = match o {
+                                Some((y, sdv)) => (y + sdv * z).exp(),
+                                None => (mu_d + tau * z).exp(),
+                            };
+                            u.identified.draw(rng) * mu_unit
+                        })
+                        .sum()
+                };
                 let c = ident.children.map(|c| c.draw(rng) * m / rho);
-                (m, t * m, c)
+                (m, t, c)
             },
         );
         let mult = summarise(rows.iter().map(|r| r.0).collect(), level);
@@ -485,6 +544,13 @@ pub fn run(
         "The identified count is cumulative over years and places; the total is on the same footing, not a number of people at one time.".into(),
         "Each study assumes a closed population and lists whose dependence the chosen model captures; where that fails the multiplier is biased, usually downwards.".into(),
     ];
+    if !spec.units.is_empty() {
+        let sum: f64 = spec.units.iter().map(|u| u.identified.middle()).sum();
+        let tot = spec.identified.total.middle();
+        if (sum - tot).abs() > 0.01 * tot {
+            caveats.insert(0, format!("The units' identified counts add up to {sum:.0}, not to the identified total {tot:.0}; the total is the sum over the units."));
+        }
+    }
     if pooled.tau2 == 0.0 && pooled.k < 10 && spec.model != Tau2Method::Fixed {
         caveats.insert(
             0,

@@ -55,3 +55,38 @@ fn world_job_is_reproducible() {
     assert_eq!(v["aggregate"]["studies"].as_array().unwrap().len(), 6);
     assert!(v["aggregate"]["total"]["lower"].as_f64().unwrap() > 125000.0);
 }
+
+/// Units: one measured by its own study (M = 2, known to ±0.001) takes that multiplier; the
+/// unmeasured one takes the pooled multiplier (common effect of both studies, exp μ̂):
+/// total ≈ 100·2 + 50·exp μ̂. A unit naming an unknown study is refused with its JSON path.
+#[test]
+fn units_use_their_own_study_or_the_pooled_multiplier() {
+    let mut sp: AggregateSpec = serde_json::from_value(serde_json::json!({
+        "identified": {"total": 150, "source": "test"},
+        "studies": [
+            {"name": "own", "citation": "c", "published": {"multiplier": 2.0, "lower": 1.999, "upper": 2.001, "level": 0.95}},
+            {"name": "other", "citation": "c", "published": {"multiplier": 10.0, "lower": 9.99, "upper": 10.01, "level": 0.95}}
+        ],
+        "units": [
+            {"name": "measured", "identified": 100, "study": "own"},
+            {"name": "unmeasured", "identified": 50}
+        ],
+        "model": "fixed",
+        "draws": 2000
+    }))
+    .unwrap();
+    let r = run(&sp, None, "t", 0.95, 4).unwrap();
+    let pooled_m = r.pooled.mu.exp();
+    let expect = 100.0 * 2.0 + 50.0 * pooled_m;
+    assert!(
+        (r.total.median / expect - 1.0).abs() < 0.01,
+        "{} vs {expect}",
+        r.total.median
+    );
+    sp.units[0].study = Some("nowhere".into());
+    let err = run(&sp, None, "t", 0.95, 4).unwrap_err().to_string();
+    assert!(
+        err.contains("aggregate.units[0]") && err.contains("nowhere"),
+        "{err}"
+    );
+}
