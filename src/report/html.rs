@@ -124,6 +124,28 @@ pub fn summary(doc: &ResultDoc, thr: u64) -> Vec<String> {
 
 fn warnings(doc: &ResultDoc) -> Vec<String> {
     let mut w: Vec<String> = doc.warnings.iter().map(|x| format!("Input: {x}")).collect();
+    if let Some(e) = primary(doc) {
+        if let Some((lo, hi)) = e.interval.as_ref().and_then(|i| Some((i.lower?, i.upper?))) {
+            if lo > 0.0 && hi / lo > 3.0 {
+                // in words: every number in the report is a number of the JSON
+                w.push("Wide uncertainty: the upper end of the interval is more than three times the lower end; the lists do not pin the number down.".to_string());
+            }
+        }
+    }
+    let points: Vec<f64> = doc
+        .estimates
+        .iter()
+        .filter(|e| e.status == Status::Ok)
+        .filter_map(|e| e.population)
+        .collect();
+    if points.len() > 1 {
+        let (lo, hi) = points
+            .iter()
+            .fold((f64::INFINITY, 0.0f64), |(a, b), &x| (a.min(x), b.max(x)));
+        if lo > 0.0 && hi / lo > 2.0 {
+            w.push("Wide model uncertainty: the largest of the models' estimates is more than twice the smallest; they assume different things about how people come to be on the lists, and the data cannot tell which holds.".to_string());
+        }
+    }
     for e in &doc.estimates {
         if e.status != Status::Ok {
             w.push(format!(
