@@ -68,13 +68,17 @@ fn stratified_doc() -> ResultDoc {
     run_with_data(job, parsed).unwrap()
 }
 
+fn uk() -> ResultDoc {
+    darkfigure::job::run_file(concat!(env!("CARGO_MANIFEST_DIR"), "/models/uk2013.json")).unwrap()
+}
+
 fn world() -> ResultDoc {
     darkfigure::job::run_file(concat!(env!("CARGO_MANIFEST_DIR"), "/models/world.json")).unwrap()
 }
 
 #[test]
 fn html_is_self_contained() {
-    for doc in [world(), stratified_doc()] {
+    for doc in [world(), stratified_doc(), uk()] {
         let h = html(&doc, 5).to_lowercase();
         for needle in [
             "http:", "https:", "src=", "<link", "@import", "url(", "<script", "<iframe", "<img",
@@ -114,7 +118,7 @@ fn small_counts_are_suppressed_everywhere() {
 /// the nearest hundred, or a JSON proportion shown as a percentage.
 #[test]
 fn every_number_in_the_report_is_in_the_json() {
-    for doc in [world(), stratified_doc()] {
+    for doc in [world(), stratified_doc(), uk()] {
         let json: serde_json::Value =
             serde_json::from_str(&darkfigure::report::json::to_json(&doc).unwrap()).unwrap();
         let mut nums = Vec::new();
