@@ -5,6 +5,7 @@
 pub mod bic;
 pub mod closed;
 pub mod common;
+pub mod dga;
 pub mod loglinear;
 pub mod stepwise;
 pub mod twolist;
@@ -238,6 +239,7 @@ const OTHER_IDS: &[&str] = &[
     "stepwise",
     "stepwise-aic",
     "bic",
+    "dga",
     "petersen",
     "chapman",
 ];
@@ -442,6 +444,7 @@ fn run_plain(id: &str, data: &Dataset, opts: &MethodOptions) -> Result<Vec<Estim
             stepwise::Rule::Aic,
         )?]),
         "bic" => bic::estimate(data, opts, opts.maxorder, opts.ntop),
+        "dga" => Ok(vec![dga::estimate(data, opts)?]),
         "petersen" | "chapman" => twolist::estimate_pairs(id, data, opts),
         _ => Err(Error::Usage(format!(
             "unknown method \"{id}\"; known methods: {}",

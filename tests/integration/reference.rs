@@ -720,3 +720,211 @@ fn artificial_3_outcomes() {
     let c = check(&t, &ModelSpec::parse("[12]", t.lists()).unwrap()).unwrap();
     assert_eq!(c.zero_cells, vec!["A+C", "B+C", "A+B+C"]);
 }
+
+fn clique_sets(label: &str) -> Vec<Vec<String>> {
+    let mut v: Vec<Vec<String>> = label
+        .trim_matches(|c| c == '[' || c == ']')
+        .split("][")
+        .map(|c| {
+            let mut x: Vec<String> = c.split(',').map(|s| s.to_string()).collect();
+            x.sort();
+            x
+        })
+        .collect();
+    v.sort();
+    v
+}
+
+/// dga `bma.cr` on every dataset with a `dga` section, for δ = 2^-k, 1/2 and 1 (grid 0..5n,
+/// prior 1/N): posterior mean and sd within 1e-6, median, mode and quantiles exactly (they
+/// are grid points), and the top models' weights and conditional means within 1e-6.
+#[test]
+fn dga_bma_matches() {
+    use darkfigure::methods::dga::{NPrior, decomposable_graphs, graph_label, posterior, quantile};
+    let mut c = Checker {
+        failures: Vec::new(),
+        checked: 0,
+    };
+    for (name, v) in &load_refs() {
+        let Some(dg) = v.get("dga").and_then(|d| d.get("bma.cr")) else {
+            continue;
+        };
+        let Some(Dataset::Table(t)) = table(name, name) else {
+            return;
+        };
+        for (variant, r) in dg.as_object().unwrap() {
+            let delta = f(&r["delta"]);
+            let range = r["Nmissing_range"].as_array().unwrap();
+            let missing: Vec<u64> =
+                (range[0].as_u64().unwrap()..=range[1].as_u64().unwrap()).collect();
+            let post = posterior(
+                &t,
+                delta,
+                &missing,
+                NPrior::Inverse,
+                decomposable_graphs(t.k()),
+            )
+            .unwrap();
+            let pn = post.n_posterior();
+            let mean: f64 = post.n_values.iter().zip(&pn).map(|(a, b)| a * b).sum();
+            let sd = post
+                .n_values
+                .iter()
+                .zip(&pn)
+                .map(|(a, b)| b * (a - mean).powi(2))
+                .sum::<f64>()
+                .sqrt();
+            let ctx = format!("{name} dga {variant}");
+            c.close(
+                &format!("{ctx} mean"),
+                Some(mean),
+                f(&r["posterior_mean"]),
+                TOL,
+            );
+            c.close(&format!("{ctx} sd"), Some(sd), f(&r["posterior_sd"]), TOL);
+            c.close(
+                &format!("{ctx} median"),
+                Some(quantile(&post.n_values, &pn, 0.5)),
+                f(&r["posterior_median"]),
+                0.0,
+            );
+            let mode = post.n_values[pn
+                .iter()
+                .enumerate()
+                .max_by(|a, b| a.1.total_cmp(b.1))
+                .unwrap()
+                .0];
+            c.close(
+                &format!("{ctx} mode"),
+                Some(mode),
+                f(&r["posterior_mode"]),
+                0.0,
+            );
+            for (q, val) in r["quantiles"].as_object().unwrap() {
+                let p: f64 = q.trim_start_matches('q').parse().unwrap();
+                c.close(
+                    &format!("{ctx} {q}"),
+                    Some(quantile(&post.n_values, &pn, p)),
+                    f(val),
+                    0.0,
+                );
+            }
+            let mw = post.model_weights();
+            for tm in r["top_models"].as_array().unwrap() {
+                let want = clique_sets(tm["cliques"].as_str().unwrap());
+                let Some(g) = (0..post.graphs.len())
+                    .find(|&g| clique_sets(&graph_label(&post.graphs[g], t.lists())) == want)
+                else {
+                    c.failures
+                        .push(format!("{ctx}: no graph {}", tm["cliques"]));
+                    continue;
+                };
+                c.close(
+                    &format!("{ctx} weight {}", tm["cliques"]),
+                    Some(mw[g]),
+                    f(&tm["posterior_weight"]),
+                    TOL,
+                );
+                let m = post.n_values.len();
+                let pm = post.weights[g * m..(g + 1) * m]
+                    .iter()
+                    .zip(&post.n_values)
+                    .map(|(w, x)| w * x)
+                    .sum::<f64>()
+                    / mw[g];
+                c.close(
+                    &format!("{ctx} mean | {}", tm["cliques"]),
+                    Some(pm),
+                    f(&tm["post_mean_N_given_model"]),
+                    TOL,
+                );
+            }
+        }
+    }
+    eprintln!("checked {} values", c.checked);
+    assert!(
+        c.failures.is_empty(),
+        "{} mismatches:\n{}",
+        c.failures.len(),
+        c.failures.join("\n")
+    );
+}
+
+/// dga's own test suite (reference README): dga_example3, Nmissing 1..300, δ = 1, the
+/// negative-binomial log prior (a = 13.14, b = 55.17): the eight graph weights (matched by
+/// their cliques; graphs3's order 1, 3, 4 are the graphs with one or no edge), the top
+/// model's Bayes estimator mean(w/N)/mean(w/N²) and mode, and the averaged ones. Printed
+/// values are compared to half a unit in their last printed digit (weights to 1e-6 relative).
+#[test]
+fn dga_test_suite_assertions() {
+    use darkfigure::methods::dga::{NPrior, decomposable_graphs, graph_label, posterior};
+    let Some(Dataset::Table(t)) = table("dga_example3", "dga_example3") else {
+        return;
+    };
+    let missing: Vec<u64> = (1..=300).collect();
+    let post = posterior(
+        &t,
+        1.0,
+        &missing,
+        NPrior::NegBinomial { a: 13.14, b: 55.17 },
+        decomposable_graphs(3),
+    )
+    .unwrap();
+    let mw = post.model_weights();
+    let by = |label: &str| {
+        (0..post.graphs.len())
+            .find(|&g| clique_sets(&graph_label(&post.graphs[g], t.lists())) == clique_sets(label))
+            .unwrap()
+    };
+    let near = |x: f64, y: f64, tol: f64| (x - y).abs() <= tol * y.abs();
+    for (label, w) in [
+        ("[L1,L2][L3]", 0.3737674),
+        ("[L1,L2][L1,L3]", 0.2818099),
+        ("[L1,L2][L2,L3]", 0.3098953),
+        ("[L1,L3][L2,L3]", 1.963777e-10),
+        ("[L1,L2,L3]", 0.03452738),
+    ] {
+        assert!(
+            near(mw[by(label)], w, 1e-6),
+            "{label}: {} vs {w}",
+            mw[by(label)]
+        );
+    }
+    let mut small: Vec<f64> = ["[L1][L2][L3]", "[L1,L3][L2]", "[L2,L3][L1]"]
+        .iter()
+        .map(|l| mw[by(l)])
+        .collect();
+    small.sort_by(f64::total_cmp);
+    for (x, y) in small.iter().zip([2.521279e-12, 1.456689e-11, 3.535925e-10]) {
+        assert!(near(*x, y, 1e-6), "{x} vs {y}");
+    }
+    let m = post.n_values.len();
+    let top = by("[L1,L2][L3]");
+    let row = &post.weights[top * m..(top + 1) * m];
+    let bayes = |w: &[f64]| {
+        w.iter()
+            .zip(&post.n_values)
+            .map(|(a, n)| a / n)
+            .sum::<f64>()
+            / w.iter()
+                .zip(&post.n_values)
+                .map(|(a, n)| a / (n * n))
+                .sum::<f64>()
+    };
+    let mode = |w: &[f64]| {
+        post.n_values[w
+            .iter()
+            .enumerate()
+            .max_by(|a, b| a.1.total_cmp(b.1))
+            .unwrap()
+            .0]
+    };
+    let half = |x: f64, y: f64| (x - y).abs() <= 0.5e-4;
+    assert!(half(bayes(row), 731.0688), "{}", bayes(row));
+    assert_eq!(mode(row), 729.0);
+    let pn = post.n_posterior();
+    assert!(half(bayes(&pn), 731.0966), "{}", bayes(&pn));
+    assert_eq!(mode(&pn), 728.0);
+    let mean: f64 = pn.iter().zip(&post.n_values).map(|(a, n)| a * n).sum();
+    assert!(half(mean, 733.4524), "{mean}");
+}
