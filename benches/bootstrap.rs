@@ -25,6 +25,15 @@ fn bootstrap(c: &mut Criterion) {
     c.bench_function("bic all 32768 models UKdat (maxorder 2)", |b| {
         b.iter(|| black_box(run_method("bic", black_box(&uk), &bic).expect("fit")))
     });
+    for name in ["kosovo", "UKdat_5", "UKdat"] {
+        let d = read_file(&format!("{dir}/{name}.csv"), &ParseOptions::default())
+            .expect("shared data")
+            .data;
+        let o = MethodOptions::default();
+        c.bench_function(&format!("dga {name}"), |b| {
+            b.iter(|| black_box(run_method("dga", black_box(&d), &o).expect("fit")))
+        });
+    }
     for id in ["stepwise", "main"] {
         let o = MethodOptions {
             interval: IntervalKind::WaldLog,

@@ -118,35 +118,57 @@ pub enum NPrior {
     },
 }
 
-/// The posterior over graphs × N.
+/// The posterior over graphs × N, kept as what the summaries need.
 #[derive(Debug, Clone)]
 pub struct Posterior {
     /// The graphs.
     pub graphs: Vec<Graph>,
     /// N values of the grid.
     pub n_values: Vec<f64>,
-    /// Normalised weights, graphs × N (row-major).
-    pub weights: Vec<f64>,
+    /// Posterior probability of each graph.
+    pub model_weights: Vec<f64>,
+    /// Per graph: Σ w·N, Σ w/N, Σ w/N² (unnormalised by the graph's weight).
+    pub moments: Vec<[f64; 3]>,
+    /// Per graph, given the graph: E[N], E[1/N], E[1/N²].
+    pub conditional: Vec<[f64; 3]>,
+    /// Per graph: the N with the largest weight.
+    pub modes: Vec<f64>,
+    /// Averaged posterior of N.
+    pub n_posterior: Vec<f64>,
 }
 
 impl Posterior {
     /// Posterior probability of each graph.
     pub fn model_weights(&self) -> Vec<f64> {
-        let m = self.n_values.len();
-        self.weights.chunks(m).map(|r| r.iter().sum()).collect()
+        self.model_weights.clone()
     }
     /// Averaged posterior of N.
     pub fn n_posterior(&self) -> Vec<f64> {
-        let m = self.n_values.len();
-        let mut p = vec![0.0; m];
-        for r in self.weights.chunks(m) {
-            for (a, b) in p.iter_mut().zip(r) {
-                *a += b;
-            }
-        }
-        p
+        self.n_posterior.clone()
     }
 }
+
+/// log Γ(x + j) for j = 0..len, by log Γ(x + j + 1) = log Γ(x + j) + log(x + j).
+fn lgamma_run(x: f64, steps: &[u64]) -> Vec<f64> {
+    let mut out = Vec::with_capacity(steps.len());
+    let mut prev: Option<(u64, f64)> = None;
+    for &m in steps {
+        let v = match prev {
+            Some((pm, pv)) if m == pm + 1 => pv + (x + pm as f64).ln(),
+            _ => ln_gamma(x + m as f64),
+        };
+        out.push(v);
+        prev = Some((m, v));
+    }
+    out
+}
+
+/// Entries more than this below the largest log weight are zero in double precision
+/// relative to every reported sum (e^-40 ≈ 4e-18).
+const NEGLIGIBLE: f64 = 40.0;
+
+/// Graphs per block; blocks are summed in order, so results do not depend on threads.
+const BLOCK: usize = 32;
 
 /// Computes the posterior. `missing` is the grid of missing counts.
 pub fn posterior(
@@ -167,7 +189,6 @@ pub fn posterior(
         .map(|s| {
             let size = s.count_ones() as usize;
             let alpha = delta * 2f64.powi((k - size) as i32);
-            // marginal counts indexed by the sub-history on the lists of s
             let mut marg = vec![0.0f64; 1 << size];
             for (h, &c) in full.iter().enumerate() {
                 if c == 0.0 {
@@ -190,19 +211,21 @@ pub fn posterior(
                 .map(|&d| ln_gamma(d + alpha) - ln_gamma(alpha))
                 .sum::<f64>()
                 - ln_gamma(alpha);
-            missing
-                .iter()
-                .map(|&mi| constant + ln_gamma(marg[0] + mi as f64 + alpha))
+            lgamma_run(marg[0] + alpha, missing)
+                .into_iter()
+                .map(|v| constant + v)
                 .collect()
         })
         .collect();
     let sum_alpha = delta * 2f64.powi(k as i32);
     let log_ny: f64 = full.iter().skip(1).map(|&c| ln_gamma(c + 1.0)).sum();
-    let common: Vec<f64> = missing
-        .iter()
-        .map(|&mi| {
-            let nn = n + mi as f64;
-            let multi = ln_gamma(nn + 1.0) - log_ny - ln_gamma(mi as f64 + 1.0);
+    let lg_n1 = lgamma_run(n + 1.0, missing);
+    let lg_m1 = lgamma_run(1.0, missing);
+    let lg_den = lgamma_run(n + sum_alpha, missing);
+    let common: Vec<f64> = (0..m)
+        .map(|j| {
+            let nn = n + missing[j] as f64;
+            let multi = lg_n1[j] - log_ny - lg_m1[j];
             let lp = match prior {
                 NPrior::Inverse => -nn.ln(),
                 NPrior::NegBinomial { a, b } => {
@@ -214,38 +237,116 @@ pub fn posterior(
             multi + lp
         })
         .collect();
-    let den: Vec<f64> = missing
-        .iter()
-        .map(|&mi| ln_gamma(sum_alpha) - ln_gamma(mi as f64 + n + sum_alpha))
-        .collect();
-    let (common, den, comp) = (&common, &den, &comp);
-    let mut logw: Vec<f64> = graphs
+    let den: Vec<f64> = lg_den.iter().map(|v| ln_gamma(sum_alpha) - v).collect();
+    let row = |g: &Graph, out: &mut Vec<f64>| {
+        let nsub = g.cliques.len() as f64 - g.separators.len() as f64;
+        out.clear();
+        out.extend(common.iter().zip(&den).map(|(c, d)| c + nsub * d));
+        for &c in &g.cliques {
+            for (o, v) in out.iter_mut().zip(&comp[c as usize - 1]) {
+                *o += v;
+            }
+        }
+        for &s in &g.separators {
+            for (o, v) in out.iter_mut().zip(&comp[s as usize - 1]) {
+                *o -= v;
+            }
+        }
+    };
+    // pass 1: the largest log weight
+    let max = graphs
         .par_iter()
-        .flat_map_iter(|g| {
-            let nsub = g.cliques.len() as f64 - g.separators.len() as f64;
-            (0..m).map(move |j| {
-                let mut v = common[j] + nsub * den[j];
-                for &c in &g.cliques {
-                    v += comp[c as usize - 1][j];
-                }
-                for &s in &g.separators {
-                    v -= comp[s as usize - 1][j];
-                }
-                v
-            })
+        .map_init(Vec::new, |buf, g| {
+            row(g, buf);
+            buf.iter().copied().fold(f64::NEG_INFINITY, f64::max)
         })
-        .collect();
-    let max = logw.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+        .reduce(|| f64::NEG_INFINITY, f64::max);
     if !max.is_finite() {
         return Err(Error::Numerical("dga: no finite posterior weight".into()));
     }
-    logw.par_iter_mut().for_each(|w| *w = (*w - max).exp());
-    let total: f64 = logw.iter().sum();
-    logw.iter_mut().for_each(|w| *w /= total);
+    let n_values: Vec<f64> = missing.iter().map(|&mi| n + mi as f64).collect();
+    // pass 2: exponentials near the maximum, per-graph sums, column sums per block
+    struct Block {
+        weights: Vec<f64>,
+        moments: Vec<[f64; 3]>,
+        cond: Vec<[f64; 3]>,
+        modes: Vec<f64>,
+        cols: Vec<f64>,
+    }
+    let blocks: Vec<Block> = graphs
+        .par_chunks(BLOCK)
+        .map(|chunk| {
+            let mut buf = Vec::with_capacity(m);
+            let mut b = Block {
+                weights: Vec::new(),
+                moments: Vec::new(),
+                cond: Vec::new(),
+                modes: Vec::new(),
+                cols: vec![0.0; m],
+            };
+            for g in chunk {
+                row(g, &mut buf);
+                // sums relative to the row's own maximum (so a model's conditional summaries
+                // are exact however small its weight), scaled to the global maximum at the end
+                let (best_j, rowmax) =
+                    buf.iter()
+                        .enumerate()
+                        .fold(
+                            (0, f64::NEG_INFINITY),
+                            |a, (j, &v)| if v > a.1 { (j, v) } else { a },
+                        );
+                let scale = (rowmax - max).exp();
+                let (mut s0, mut s1, mut sm1, mut sm2) = (0.0, 0.0, 0.0, 0.0);
+                for (j, &lw) in buf.iter().enumerate() {
+                    if lw < rowmax - NEGLIGIBLE {
+                        continue;
+                    }
+                    let w = (lw - rowmax).exp();
+                    let nn = n_values[j];
+                    s0 += w;
+                    s1 += w * nn;
+                    sm1 += w / nn;
+                    sm2 += w / (nn * nn);
+                    if scale > 0.0 {
+                        b.cols[j] += w * scale;
+                    }
+                }
+                b.weights.push(s0 * scale);
+                b.moments.push([s1 * scale, sm1 * scale, sm2 * scale]);
+                b.cond.push([s1 / s0, sm1 / s0, sm2 / s0]);
+                b.modes.push(n_values[best_j]);
+            }
+            b
+        })
+        .collect();
+    let mut model_weights = Vec::with_capacity(graphs.len());
+    let mut moments = Vec::with_capacity(graphs.len());
+    let mut modes = Vec::with_capacity(graphs.len());
+    let mut conditional = Vec::with_capacity(graphs.len());
+    let mut n_posterior = vec![0.0; m];
+    for b in blocks {
+        model_weights.extend(b.weights);
+        moments.extend(b.moments);
+        conditional.extend(b.cond);
+        modes.extend(b.modes);
+        for (a, c) in n_posterior.iter_mut().zip(&b.cols) {
+            *a += c;
+        }
+    }
+    let total: f64 = model_weights.iter().sum();
+    model_weights.iter_mut().for_each(|w| *w /= total);
+    moments
+        .iter_mut()
+        .for_each(|mm| mm.iter_mut().for_each(|x| *x /= total));
+    n_posterior.iter_mut().for_each(|w| *w /= total);
     Ok(Posterior {
         graphs,
-        n_values: missing.iter().map(|&mi| n + mi as f64).collect(),
-        weights: logw,
+        n_values,
+        model_weights,
+        moments,
+        conditional,
+        modes,
+        n_posterior,
     })
 }
 
@@ -328,9 +429,7 @@ pub fn estimate(data: &Dataset, opts: &MethodOptions) -> Result<Estimate> {
         .iter()
         .take(10)
         .map(|&g| {
-            let m = post.n_values.len();
-            let row = &post.weights[g * m..(g + 1) * m];
-            let pm = row.iter().zip(&post.n_values).map(|(w, x)| w * x).sum::<f64>() / mw[g];
+            let pm = post.conditional[g][0];
             serde_json::json!({ "graph": graph_label(&post.graphs[g], table.lists()), "weight": mw[g], "posterior_mean": pm })
         })
         .collect();
