@@ -253,24 +253,16 @@ pub fn posterior(
             }
         }
     };
-    // pass 1: the largest log weight
-    let max = graphs
-        .par_iter()
-        .map_init(Vec::new, |buf, g| {
-            row(g, buf);
-            buf.iter().copied().fold(f64::NEG_INFINITY, f64::max)
-        })
-        .reduce(|| f64::NEG_INFINITY, f64::max);
-    if !max.is_finite() {
-        return Err(Error::Numerical("dga: no finite posterior weight".into()));
-    }
     let n_values: Vec<f64> = missing.iter().map(|&mi| n + mi as f64).collect();
-    // pass 2: exponentials near the maximum, per-graph sums, column sums per block
+    // One pass: each row's sums relative to its own maximum (a model's conditional summaries
+    // are then exact however small its weight); column sums per block relative to the block's
+    // running maximum, rescaled when it rises; blocks merged in order on the global maximum.
     struct Block {
+        rowmax: Vec<f64>,
         weights: Vec<f64>,
-        moments: Vec<[f64; 3]>,
         cond: Vec<[f64; 3]>,
         modes: Vec<f64>,
+        reference: f64,
         cols: Vec<f64>,
     }
     let blocks: Vec<Block> = graphs
@@ -278,16 +270,15 @@ pub fn posterior(
         .map(|chunk| {
             let mut buf = Vec::with_capacity(m);
             let mut b = Block {
+                rowmax: Vec::new(),
                 weights: Vec::new(),
-                moments: Vec::new(),
                 cond: Vec::new(),
                 modes: Vec::new(),
+                reference: f64::NEG_INFINITY,
                 cols: vec![0.0; m],
             };
             for g in chunk {
                 row(g, &mut buf);
-                // sums relative to the row's own maximum (so a model's conditional summaries
-                // are exact however small its weight), scaled to the global maximum at the end
                 let (best_j, rowmax) =
                     buf.iter()
                         .enumerate()
@@ -295,7 +286,14 @@ pub fn posterior(
                             (0, f64::NEG_INFINITY),
                             |a, (j, &v)| if v > a.1 { (j, v) } else { a },
                         );
-                let scale = (rowmax - max).exp();
+                if rowmax > b.reference {
+                    let f = (b.reference - rowmax).exp();
+                    if b.reference.is_finite() {
+                        b.cols.iter_mut().for_each(|c| *c *= f);
+                    }
+                    b.reference = rowmax;
+                }
+                let scale = (rowmax - b.reference).exp();
                 let (mut s0, mut s1, mut sm1, mut sm2) = (0.0, 0.0, 0.0, 0.0);
                 for (j, &lw) in buf.iter().enumerate() {
                     if lw < rowmax - NEGLIGIBLE {
@@ -311,28 +309,44 @@ pub fn posterior(
                         b.cols[j] += w * scale;
                     }
                 }
-                b.weights.push(s0 * scale);
-                b.moments.push([s1 * scale, sm1 * scale, sm2 * scale]);
+                b.rowmax.push(rowmax);
+                b.weights.push(s0);
                 b.cond.push([s1 / s0, sm1 / s0, sm2 / s0]);
                 b.modes.push(n_values[best_j]);
             }
             b
         })
         .collect();
+    let max = blocks
+        .iter()
+        .map(|b| b.reference)
+        .fold(f64::NEG_INFINITY, f64::max);
+    if !max.is_finite() {
+        return Err(Error::Numerical("dga: no finite posterior weight".into()));
+    }
     let mut model_weights = Vec::with_capacity(graphs.len());
-    let mut moments = Vec::with_capacity(graphs.len());
     let mut modes = Vec::with_capacity(graphs.len());
     let mut conditional = Vec::with_capacity(graphs.len());
     let mut n_posterior = vec![0.0; m];
     for b in blocks {
-        model_weights.extend(b.weights);
-        moments.extend(b.moments);
+        model_weights.extend(
+            b.rowmax
+                .iter()
+                .zip(&b.weights)
+                .map(|(r, w)| w * (r - max).exp()),
+        );
         conditional.extend(b.cond);
         modes.extend(b.modes);
+        let f = (b.reference - max).exp();
         for (a, c) in n_posterior.iter_mut().zip(&b.cols) {
-            *a += c;
+            *a += c * f;
         }
     }
+    let mut moments: Vec<[f64; 3]> = model_weights
+        .iter()
+        .zip(&conditional)
+        .map(|(w, c)| [w * c[0], w * c[1], w * c[2]])
+        .collect();
     let total: f64 = model_weights.iter().sum();
     model_weights.iter_mut().for_each(|w| *w /= total);
     moments
