@@ -242,7 +242,7 @@ fn ln_factorial(y: f64) -> f64 {
 }
 
 /// log(0.1), the start of every empty cell.
-const LN_TENTH: f64 = -2.302585092994046;
+const LN_TENTH: f64 = -std::f64::consts::LN_10;
 
 /// Dot product with four accumulators, so the compiler can keep it in vector registers.
 #[inline]
