@@ -6,6 +6,7 @@ pub mod bic;
 pub mod closed;
 pub mod common;
 pub mod dga;
+pub mod lcmcr;
 pub mod loglinear;
 pub mod stepwise;
 pub mod twolist;

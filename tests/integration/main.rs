@@ -5,6 +5,7 @@ mod badinput;
 mod cli;
 mod common;
 mod global;
+mod lcmcr;
 mod model_props;
 mod props;
 mod reference;
