@@ -8,10 +8,11 @@
 //! conjugate conditionals. Each chain draws from its own stream of the job's seed.
 
 use crate::data::CaptureTable;
-use crate::inference::bootstrap::multinomial;
 use crate::montecarlo::stream;
+use chacha20::ChaCha8Rng;
+use rand::RngExt;
 use rand::distr::Distribution;
-use rand_distr::{Beta, Gamma, Poisson};
+use rand_distr::{Beta, Binomial, Gamma, Poisson};
 use rayon::prelude::*;
 
 /// Sampler settings.
@@ -79,9 +80,14 @@ pub fn sample(table: &CaptureTable, o: LcmcrOptions) -> Vec<Vec<f64>> {
             let mut probs = vec![0.0; k];
             let mut on = vec![0.0; j * k]; // Σ over class-k people of x_j
             let mut size = vec![0.0; k];
+            let mut order: Vec<usize> = (0..k).collect();
+            let mut counts = vec![0u64; k];
             for it in 0..total {
                 on.iter_mut().for_each(|x| *x = 0.0);
                 size.iter_mut().for_each(|x| *x = 0.0);
+                // Classes by decreasing weight: the binomial chain in `class_counts` then
+                // runs out of people after the few occupied classes.
+                order.sort_unstable_by(|&a, &b| pi[b].total_cmp(&pi[a]));
                 // observed people: class counts per history
                 for &(h, c) in &cells {
                     for (kk, p) in probs.iter_mut().enumerate() {
@@ -92,7 +98,7 @@ pub fn sample(table: &CaptureTable, o: LcmcrOptions) -> Vec<Vec<f64>> {
                         }
                         *p = w;
                     }
-                    let counts = multinomial(&mut rng, c, &probs);
+                    class_counts(&mut rng, c, &probs, &order, &mut counts);
                     for (kk, &m) in counts.iter().enumerate() {
                         if m == 0 {
                             continue;
@@ -123,8 +129,8 @@ pub fn sample(table: &CaptureTable, o: LcmcrOptions) -> Vec<Vec<f64>> {
                 } else {
                     0
                 };
-                let unseen = multinomial(&mut rng, n0, &probs);
-                for (kk, &m) in unseen.iter().enumerate() {
+                class_counts(&mut rng, n0, &probs, &order, &mut counts);
+                for (kk, &m) in counts.iter().enumerate() {
                     size[kk] += m as f64;
                 }
                 // λ | classes
@@ -155,4 +161,43 @@ pub fn sample(table: &CaptureTable, o: LcmcrOptions) -> Vec<Vec<f64>> {
             out
         })
         .collect()
+}
+
+/// Splits `c` people over classes with weights `w` (unnormalised) into `out`. Few people
+/// are drawn one by one; many by conditional binomials over the classes in decreasing
+/// class weight (`order`), which ends as soon as nobody is left.
+fn class_counts(rng: &mut ChaCha8Rng, c: u64, w: &[f64], order: &[usize], out: &mut [u64]) {
+    out.iter_mut().for_each(|x| *x = 0);
+    let total: f64 = w.iter().sum();
+    if c <= 8 {
+        for _ in 0..c {
+            let mut u = rng.random::<f64>() * total;
+            let mut pick = w.len() - 1;
+            for (i, &wi) in w.iter().enumerate() {
+                if u < wi {
+                    pick = i;
+                    break;
+                }
+                u -= wi;
+            }
+            out[pick] += 1;
+        }
+        return;
+    }
+    let mut remaining = c;
+    let mut rest = total;
+    for (pos, &i) in order.iter().enumerate() {
+        if remaining == 0 {
+            break;
+        }
+        if pos + 1 == order.len() || rest <= w[i] {
+            out[i] = remaining;
+            break;
+        }
+        let p = (w[i] / rest).clamp(0.0, 1.0);
+        let x = Binomial::new(remaining, p).map_or(0, |b| b.sample(rng));
+        out[i] = x;
+        remaining -= x;
+        rest -= w[i];
+    }
 }
