@@ -3,6 +3,7 @@
 //! Estimators call these after fitting; nothing here fits a model except the profile.
 
 pub mod bootstrap;
+pub mod mcmc;
 pub mod optim;
 pub mod profile;
 
