@@ -120,7 +120,7 @@ fn is_auto(f: &Format) -> bool {
 }
 
 /// One method to run, with its own options.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct MethodSpec {
     /// Method id.
@@ -147,6 +147,21 @@ pub struct MethodSpec {
     /// BIC: number of best models reported.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ntop: Option<usize>,
+    /// LCMCR: latent classes in the truncation (default 10).
+    #[serde(default, rename = "K", skip_serializing_if = "Option::is_none")]
+    pub classes: Option<usize>,
+    /// LCMCR: burn-in iterations per chain.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub burnin: Option<usize>,
+    /// LCMCR: draws kept per chain.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub samples: Option<usize>,
+    /// LCMCR: iterations between kept draws.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub thinning: Option<usize>,
+    /// LCMCR: chains (run in parallel, one random stream each).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub chains: Option<usize>,
 }
 
 fn default_level() -> f64 {
@@ -468,6 +483,7 @@ pub fn run_full(
                 pthresh: None,
                 maxorder: None,
                 ntop: None,
+                ..Default::default()
             })
             .collect();
     }
@@ -476,8 +492,21 @@ pub fn run_full(
     if job.strata.is_some() && parsed.strata.is_empty() {
         return Err(Error::Usage("strata need a records CSV with the stratum column (--stratify-by COL, --format records)".into()));
     }
+    if job.seed.is_none() && job.methods.iter().any(|m| m.id == "lcmcr") {
+        job.seed = Some(crate::montecarlo::DEFAULT_SEED);
+    }
     for m in &job.methods {
+        let lc = crate::methods::lcmcr::LcmcrOptions::default();
         let opts = MethodOptions {
+            lcmcr: crate::methods::lcmcr::LcmcrOptions {
+                k: m.classes.unwrap_or(lc.k),
+                burnin: m.burnin.unwrap_or(lc.burnin),
+                samples: m.samples.unwrap_or(lc.samples),
+                thinning: m.thinning.unwrap_or(lc.thinning),
+                chains: m.chains.unwrap_or(lc.chains),
+                seed: job.seed.unwrap_or(crate::montecarlo::DEFAULT_SEED),
+                ..lc
+            },
             level: m.level.unwrap_or(job.level),
             interval: m.interval.unwrap_or(job.interval),
             model: m.model.clone(),
@@ -501,6 +530,7 @@ pub fn run_full(
             if let Some(b) = &mut so.bootstrap {
                 b.seed = crate::aggregate::stratum_seed(b.seed, si);
             }
+            so.lcmcr.seed = crate::aggregate::stratum_seed(so.lcmcr.seed, si);
             let ests = match run_method(&m.id, &Dataset::Table(table.clone()), &so) {
                 Ok(e) => e,
                 // A stratum too sparse for the method is shown with its reason, not dropped.

@@ -157,6 +157,7 @@ fn run(cli: Cli) -> Result<(), Error> {
                     pthresh,
                     maxorder,
                     ntop,
+                    ..Default::default()
                 })
                 .collect();
             if methods.iter().any(|m| m == "loglinear") && models.is_empty() {
@@ -172,6 +173,7 @@ fn run(cli: Cli) -> Result<(), Error> {
                 pthresh: None,
                 maxorder: None,
                 ntop: None,
+                ..Default::default()
             }));
             let job = Job {
                 schema: job::JOB_SCHEMA.into(),

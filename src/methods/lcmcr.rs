@@ -7,7 +7,10 @@
 //! list; the unobserved split over classes; λ, stick-breaking weights and α from their
 //! conjugate conditionals. Each chain draws from its own stream of the job's seed.
 
-use crate::data::CaptureTable;
+use super::{Draws, Estimate, Interval, MethodOptions, Status};
+use crate::data::{CaptureTable, Dataset};
+use crate::error::{Error, Result};
+use crate::inference::mcmc;
 use crate::montecarlo::stream;
 use chacha20::ChaCha8Rng;
 use rand::RngExt;
@@ -42,9 +45,9 @@ impl Default for LcmcrOptions {
             k: 10,
             a_alpha: 0.25,
             b_alpha: 0.25,
-            burnin: 10_000,
+            burnin: 20_000,
             samples: 5_000,
-            thinning: 10,
+            thinning: 20,
             chains: 4,
             seed: crate::montecarlo::DEFAULT_SEED,
         }
@@ -161,6 +164,89 @@ pub fn sample(table: &CaptureTable, o: LcmcrOptions) -> Vec<Vec<f64>> {
             out
         })
         .collect()
+}
+
+/// `--method lcmcr`: posterior median of N, equal-tailed posterior interval, draws summary
+/// and convergence diagnostics (a warning when R-hat > 1.01 or an ESS < 400).
+pub fn estimate(data: &Dataset, opts: &MethodOptions) -> Result<Estimate> {
+    let Dataset::Table(table) = data else {
+        return Err(Error::Usage(
+            "method lcmcr needs capture histories, not frequencies".into(),
+        ));
+    };
+    let o = opts.lcmcr;
+    if o.k == 0 || o.chains == 0 || o.samples < 4 || o.thinning == 0 || table.k() < 2 {
+        return Err(Error::Usage(
+            "method lcmcr needs at least 2 lists, K ≥ 1, 1 or more chains, 4 or more samples and thinning ≥ 1".into(),
+        ));
+    }
+    let chains = sample(table, o);
+    let mut all: Vec<f64> = chains.concat();
+    all.sort_by(f64::total_cmp);
+    let q = |p: f64| {
+        let h = (all.len() - 1) as f64 * p;
+        let lo = h.floor() as usize;
+        let hi = (lo + 1).min(all.len() - 1);
+        all[lo] + (h - lo as f64) * (all[hi] - all[lo])
+    };
+    let mean = all.iter().sum::<f64>() / all.len() as f64;
+    let sd =
+        (all.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / (all.len() as f64 - 1.0)).sqrt();
+    let median = q(0.5);
+    let quantiles: Vec<(f64, f64)> = [0.025, 0.05, 0.1, 0.5, 0.9, 0.95, 0.975]
+        .iter()
+        .map(|&p| (p, q(p)))
+        .collect();
+    let (plo, phi) = ((1.0 - opts.level) / 2.0, (1.0 + opts.level) / 2.0);
+    let diag = mcmc::diagnose(&chains);
+    let mut warnings = Vec::new();
+    let mut diag_json = serde_json::Value::Null;
+    if let Some(d) = diag {
+        if d.warn() {
+            warnings.push(format!(
+                "the chains have not converged well enough: R-hat {:.3} (want ≤ {}), bulk ESS {:.0}, tail ESS {:.0} (want ≥ {}); run more burn-in and samples",
+                d.rhat, mcmc::RHAT_WARN, d.ess_bulk, d.ess_tail, mcmc::ESS_WARN
+            ));
+        }
+        diag_json = serde_json::json!({
+            "rhat": d.rhat, "ess_bulk": d.ess_bulk, "ess_tail": d.ess_tail, "mcse_mean": d.mcse_mean,
+            "mcse_median": mcmc::mcse_quantile(&chains, 0.5),
+            "mcse_lower": mcmc::mcse_quantile(&chains, plo),
+            "mcse_upper": mcmc::mcse_quantile(&chains, phi),
+        });
+    }
+    let n = table.observed();
+    Ok(Estimate {
+        method: "lcmcr".into(),
+        label: format!("latent classes (K = {})", o.k),
+        model: None,
+        options: serde_json::json!({
+            "K": o.k, "a_alpha": o.a_alpha, "b_alpha": o.b_alpha, "burnin": o.burnin, "samples": o.samples,
+            "thinning": o.thinning, "chains": o.chains, "seed": o.seed, "prior_n": "1/N", "diagnostics": diag_json,
+        }),
+        status: Status::Ok,
+        observed: n,
+        population: Some(median),
+        missing: Some(median - n as f64),
+        std_error: Some(sd),
+        interval: Some(Interval {
+            lower: Some(q(plo)),
+            upper: Some(q(phi)),
+            level: opts.level,
+            kind: "posterior-quantiles".into(),
+            center: Some(mean),
+        }),
+        fit: None,
+        draws: Some(Draws {
+            count: all.len(),
+            mean,
+            sd,
+            quantiles,
+        }),
+        warnings,
+        check: None,
+        bootstrap: None,
+    })
 }
 
 /// Splits `c` people over classes with weights `w` (unnormalised) into `out`. Few people

@@ -190,6 +190,8 @@ pub struct MethodOptions {
     /// wherever its deviance test stops), to reproduce Rcapture digit for digit, instead of
     /// the extended MLE (those terms at −∞, their cells structural zeros).
     pub glm_compat: bool,
+    /// LCMCR sampler settings (the seed is the job's).
+    pub lcmcr: lcmcr::LcmcrOptions,
 }
 
 impl Default for MethodOptions {
@@ -205,6 +207,7 @@ impl Default for MethodOptions {
             bootstrap: None,
             progress: None,
             glm_compat: false,
+            lcmcr: lcmcr::LcmcrOptions::default(),
         }
     }
 }
@@ -241,6 +244,7 @@ const OTHER_IDS: &[&str] = &[
     "stepwise-aic",
     "bic",
     "dga",
+    "lcmcr",
     "petersen",
     "chapman",
 ];
@@ -446,6 +450,7 @@ fn run_plain(id: &str, data: &Dataset, opts: &MethodOptions) -> Result<Vec<Estim
         )?]),
         "bic" => bic::estimate(data, opts, opts.maxorder, opts.ntop),
         "dga" => Ok(vec![dga::estimate(data, opts)?]),
+        "lcmcr" => Ok(vec![lcmcr::estimate(data, opts)?]),
         "petersen" | "chapman" => twolist::estimate_pairs(id, data, opts),
         _ => Err(Error::Usage(format!(
             "unknown method \"{id}\"; known methods: {}",

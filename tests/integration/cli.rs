@@ -807,3 +807,79 @@ fn bad_uncertainty_options_exit_2() {
         );
     }
 }
+
+/// `--method lcmcr`: same bytes with 1 and 2 threads, seed and diagnostics in the JSON,
+/// and a convergence warning when the chains are too short to trust.
+#[test]
+fn lcmcr_is_reproducible_and_reports_convergence() {
+    let Some(f) = data_file("kosovo.csv") else {
+        return;
+    };
+    let dir = TempDir::new("lcmcr");
+    let mut outs = Vec::new();
+    for threads in ["1", "2"] {
+        let p = dir.path(&format!("t{threads}.json"));
+        ok([
+            "estimate",
+            f.to_str().unwrap(),
+            "-m",
+            "lcmcr",
+            "--seed",
+            "3",
+            "--threads",
+            threads,
+            "-q",
+            "--json",
+            p.to_str().unwrap(),
+        ]);
+        outs.push(std::fs::read(&p).expect("json written"));
+    }
+    assert_eq!(outs[0], outs[1], "1 and 2 threads must give the same bytes");
+    let doc = parse_json(&outs[0], "lcmcr json");
+    let e = &estimates(&doc)[0];
+    assert_eq!(e["options"]["seed"], 3);
+    assert_eq!(e["draws"]["count"], 20_000);
+    let d = &e["options"]["diagnostics"];
+    for key in ["rhat", "ess_bulk", "ess_tail", "mcse_mean", "mcse_median"] {
+        assert!(
+            d[key].as_f64().is_some_and(f64::is_finite),
+            "{key} missing: {d}"
+        );
+    }
+    let n = e["population"].as_f64().expect("median");
+    // R's LCMCR on kosovo: posterior medians 10,361–10,431 over its three runs.
+    assert!((9_500.0..11_500.0).contains(&n), "median {n}");
+
+    // 300 draws of 1 chain after 200 burn-in: far too few; the result must say so.
+    let job = dir.path("short.json");
+    std::fs::write(
+        &job,
+        serde_json::json!({
+            "schema": "darkfigure.job/1",
+            "data": { "file": f.to_str().unwrap() },
+            "methods": [{ "id": "lcmcr", "burnin": 200, "samples": 300, "thinning": 1, "chains": 2 }],
+            "seed": 1
+        })
+        .to_string(),
+    )
+    .expect("job written");
+    let out = dir.path("short_out.json");
+    ok([
+        "run",
+        job.to_str().unwrap(),
+        "-q",
+        "--json",
+        out.to_str().unwrap(),
+    ]);
+    let doc = parse_json(
+        &std::fs::read(&out).expect("json written"),
+        "short lcmcr json",
+    );
+    let e = &estimates(&doc)[0];
+    let w = e["warnings"].as_array().expect("warnings");
+    assert!(
+        w.iter()
+            .any(|x| x.as_str().is_some_and(|s| s.contains("converged"))),
+        "{w:?}"
+    );
+}

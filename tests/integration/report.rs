@@ -55,6 +55,7 @@ fn stratified_doc() -> ResultDoc {
             pthresh: None,
             maxorder: None,
             ntop: None,
+            ..Default::default()
         }],
         bootstrap: Some(200),
         bootstrap_kind: Default::default(),

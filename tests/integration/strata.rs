@@ -32,6 +32,7 @@ fn job(bootstrap: Option<usize>, seed: u64) -> Job {
             pthresh: None,
             maxorder: None,
             ntop: None,
+            ..Default::default()
         }],
         bootstrap,
         bootstrap_kind: Default::default(),
