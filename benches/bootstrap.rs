@@ -1,7 +1,8 @@
 //! Criterion benchmarks of model uncertainty: stepwise + 1000-replicate BCa and main
 //! effects + 1000-replicate BCa on UKdat_5 (SparseMSE `estimatepopulation`: 56.7 s and
 //! 1.89 s on this kind of machine), and the all-model BIC search on UKdat (6 lists,
-//! maxorder 2, 32,768 models; target ≤ 3 s), with all cores.
+//! maxorder 2, 32,768 models; target ≤ 3 s), with all cores; LCMCR Gibbs sampling, one
+//! tenth of R's 1.1 M iterations (K = 10) on kosovo and UKdat_5, with 1 and 2 chains.
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use darkfigure::data::parse::{ParseOptions, read_file};
@@ -33,6 +34,29 @@ fn bootstrap(c: &mut Criterion) {
         c.bench_function(&format!("dga {name}"), |b| {
             b.iter(|| black_box(run_method("dga", black_box(&d), &o).expect("fit")))
         });
+    }
+    for name in ["kosovo", "UKdat_5"] {
+        let darkfigure::Dataset::Table(t) =
+            read_file(&format!("{dir}/{name}.csv"), &ParseOptions::default())
+                .expect("shared data")
+                .data
+        else {
+            panic!("{name} is a table");
+        };
+        for chains in [1, 2] {
+            let o = darkfigure::methods::lcmcr::LcmcrOptions {
+                burnin: 10_000,
+                samples: 2_000,
+                thinning: 50,
+                chains,
+                seed: 1,
+                ..Default::default()
+            };
+            c.bench_function(
+                &format!("lcmcr {name} 110k iterations x {chains} chains"),
+                |b| b.iter(|| black_box(darkfigure::methods::lcmcr::sample(black_box(&t), o))),
+            );
+        }
     }
     for id in ["stepwise", "main"] {
         let o = MethodOptions {
