@@ -255,7 +255,7 @@ pub fn estimate(data: &Dataset, opts: &MethodOptions) -> Result<Estimate> {
 fn class_counts(rng: &mut ChaCha8Rng, c: u64, w: &[f64], order: &[usize], out: &mut [u64]) {
     out.iter_mut().for_each(|x| *x = 0);
     let total: f64 = w.iter().sum();
-    if c <= 8 {
+    if c <= 32 {
         for _ in 0..c {
             let mut u = rng.random::<f64>() * total;
             let mut pick = w.len() - 1;
