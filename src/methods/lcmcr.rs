@@ -78,8 +78,10 @@ pub fn sample(table: &CaptureTable, o: LcmcrOptions) -> Vec<Vec<f64>> {
                 }
             };
             stick(&v, &mut pi);
-            let mut out = Vec::with_capacity(o.samples);
-            let total = o.burnin + o.samples * o.thinning.max(1);
+            let mut out = Vec::with_capacity(o.samples.min(1 << 20));
+            let total = o
+                .burnin
+                .saturating_add(o.samples.saturating_mul(o.thinning.max(1)));
             let mut probs = vec![0.0; k];
             let mut on = vec![0.0; j * k]; // Σ over class-k people of x_j
             let mut size = vec![0.0; k];
@@ -179,6 +181,12 @@ pub fn estimate(data: &Dataset, opts: &MethodOptions) -> Result<Estimate> {
         return Err(Error::Usage(
             "method lcmcr needs at least 2 lists, K ≥ 1, 1 or more chains, 4 or more samples and thinning ≥ 1".into(),
         ));
+    }
+    if o.samples.saturating_mul(o.chains) > 100_000_000 {
+        return Err(Error::Usage(format!(
+            "method lcmcr would keep {} × {} draws; keep at most 100,000,000 (raise thinning instead)",
+            o.samples, o.chains
+        )));
     }
     let chains = sample(table, o);
     let mut all: Vec<f64> = chains.concat();

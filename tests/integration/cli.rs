@@ -882,4 +882,29 @@ fn lcmcr_is_reproducible_and_reports_convergence() {
             .any(|x| x.as_str().is_some_and(|s| s.contains("converged"))),
         "{w:?}"
     );
+
+    // Impossible sampler settings: exit 2, a message naming the setting, no output file.
+    for (m, needle) in [
+        (serde_json::json!({ "id": "lcmcr", "chains": 0 }), "chains"),
+        (
+            serde_json::json!({ "id": "lcmcr", "samples": 100_000_000_000u64 }),
+            "draws",
+        ),
+        (serde_json::json!({ "id": "lcmcr", "K": -1 }), "K"),
+    ] {
+        let bad = dir.path("bad.json");
+        let out = dir.path("bad_out.json");
+        std::fs::write(&bad, serde_json::json!({ "schema": "darkfigure.job/1", "data": { "file": f.to_str().unwrap() }, "methods": [m] }).to_string())
+            .expect("job written");
+        let o = darkfigure([
+            "run",
+            bad.to_str().unwrap(),
+            "-q",
+            "--json",
+            out.to_str().unwrap(),
+        ]);
+        assert_eq!(o.status.code(), Some(2), "{m}");
+        assert!(text(&o.stderr).contains(needle), "{m}: {}", text(&o.stderr));
+        assert!(!out.exists(), "{m}: nothing may be written");
+    }
 }
