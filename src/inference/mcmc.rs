@@ -156,14 +156,19 @@ fn indicator(chains: &[Vec<f64>], q: f64) -> Vec<Vec<f64>> {
         .collect()
 }
 
-/// The `p` quantile of the pooled draws (type 7).
-fn quantile(chains: &[Vec<f64>], p: f64) -> f64 {
+/// The `p` quantile of sorted draws, interpolated as R's default `quantile` (type 7).
+pub fn quantile7(sorted: &[f64], p: f64) -> f64 {
+    let h = (sorted.len() - 1) as f64 * p;
+    let lo = h.floor() as usize;
+    let hi = (lo + 1).min(sorted.len() - 1);
+    sorted[lo] + (h - lo as f64) * (sorted[hi] - sorted[lo])
+}
+
+/// All draws of all chains, sorted.
+fn pooled_sorted(chains: &[Vec<f64>]) -> Vec<f64> {
     let mut all: Vec<f64> = chains.concat();
     all.sort_by(f64::total_cmp);
-    let h = (all.len() - 1) as f64 * p;
-    let lo = h.floor() as usize;
-    let hi = (lo + 1).min(all.len() - 1);
-    all[lo] + (h - lo as f64) * (all[hi] - all[lo])
+    all
 }
 
 /// Diagnostics of draws, one vector per chain; None with fewer than 4 draws per chain.
@@ -173,18 +178,19 @@ pub fn diagnose(chains: &[Vec<f64>]) -> Option<Diagnostics> {
     }
     let s = split(chains);
     let z = rank_normalise(&s);
-    let med = quantile(&s, 0.5);
+    let sorted = pooled_sorted(&s);
+    let med = quantile7(&sorted, 0.5);
     let folded: Vec<Vec<f64>> = s
         .iter()
         .map(|c| c.iter().map(|x| (x - med).abs()).collect())
         .collect();
     let rhat = rhat_basic(&z).max(rhat_basic(&rank_normalise(&folded)));
     let ess_bulk = ess_basic(&z);
-    let tail = |p: f64| ess_basic(&indicator(&s, quantile(&s, p)));
+    let tail = |p: f64| ess_basic(&indicator(&s, quantile7(&sorted, p)));
     let ess_tail = tail(0.05).min(tail(0.95));
-    let all: Vec<f64> = s.concat();
-    let mu = mean(&all);
-    let sd = (all.iter().map(|x| (x - mu).powi(2)).sum::<f64>() / (all.len() as f64 - 1.0)).sqrt();
+    let mu = mean(&sorted);
+    let sd =
+        (sorted.iter().map(|x| (x - mu).powi(2)).sum::<f64>() / (sorted.len() as f64 - 1.0)).sqrt();
     let mcse_mean = sd / ess_basic(&s).sqrt();
     Some(Diagnostics {
         rhat,
@@ -201,7 +207,8 @@ pub fn mcse_quantile(chains: &[Vec<f64>], p: f64) -> Option<f64> {
         return None;
     }
     let s = split(chains);
-    let ess = ess_basic(&indicator(&s, quantile(&s, p)));
+    let all = pooled_sorted(&s);
+    let ess = ess_basic(&indicator(&s, quantile7(&all, p)));
     let beta = Beta::new(ess * p + 1.0, ess * (1.0 - p) + 1.0).ok()?;
     let normal = Normal::standard();
     let (a, b) = (

@@ -191,12 +191,7 @@ pub fn estimate(data: &Dataset, opts: &MethodOptions) -> Result<Estimate> {
     let chains = sample(table, o);
     let mut all: Vec<f64> = chains.concat();
     all.sort_by(f64::total_cmp);
-    let q = |p: f64| {
-        let h = (all.len() - 1) as f64 * p;
-        let lo = h.floor() as usize;
-        let hi = (lo + 1).min(all.len() - 1);
-        all[lo] + (h - lo as f64) * (all[hi] - all[lo])
-    };
+    let q = |p: f64| mcmc::quantile7(&all, p);
     let mean = all.iter().sum::<f64>() / all.len() as f64;
     let sd =
         (all.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / (all.len() as f64 - 1.0)).sqrt();
