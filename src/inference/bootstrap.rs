@@ -94,24 +94,38 @@ pub fn quantile8(sorted: &[f64], p: f64) -> f64 {
 /// Draws a multinomial sample of size `n` with weights `w` (not necessarily normalised) by
 /// sequential binomials, in a fixed category order.
 pub fn multinomial(rng: &mut ChaCha8Rng, n: u64, w: &[f64]) -> Vec<u64> {
+    let order: Vec<usize> = (0..w.len()).collect();
     let mut out = vec![0u64; w.len()];
+    multinomial_ordered(rng, n, w, &order, &mut out);
+    out
+}
+
+/// Multinomial draw into `out`, by conditional binomials over the categories in `order`;
+/// it stops as soon as nobody is left, so putting the heavy categories first saves draws.
+pub fn multinomial_ordered(
+    rng: &mut ChaCha8Rng,
+    n: u64,
+    w: &[f64],
+    order: &[usize],
+    out: &mut [u64],
+) {
+    out.iter_mut().for_each(|x| *x = 0);
     let mut remaining = n;
     let mut rest: f64 = w.iter().sum();
-    for (i, &wi) in w.iter().enumerate() {
+    for (pos, &i) in order.iter().enumerate() {
         if remaining == 0 {
             break;
         }
-        if i + 1 == w.len() || rest <= wi {
+        if pos + 1 == order.len() || rest <= w[i] {
             out[i] = remaining;
             break;
         }
-        let p = (wi / rest).clamp(0.0, 1.0);
+        let p = (w[i] / rest).clamp(0.0, 1.0);
         let x = Binomial::new(remaining, p).map_or(0, |b| b.sample(rng));
         out[i] = x;
         remaining -= x;
-        rest -= wi;
+        rest -= w[i];
     }
-    out
 }
 
 /// Runs the bootstrap. `estimator` re-runs the whole method (selection included) on a table

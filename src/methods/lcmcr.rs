@@ -10,12 +10,13 @@
 use super::{Draws, Estimate, Interval, MethodOptions, Status};
 use crate::data::{CaptureTable, Dataset};
 use crate::error::{Error, Result};
+use crate::inference::bootstrap::multinomial_ordered;
 use crate::inference::mcmc;
 use crate::montecarlo::stream;
 use chacha20::ChaCha8Rng;
 use rand::RngExt;
 use rand::distr::Distribution;
-use rand_distr::{Beta, Binomial, Gamma, Poisson};
+use rand_distr::{Beta, Gamma, Poisson};
 use rayon::prelude::*;
 
 /// Sampler settings.
@@ -273,20 +274,5 @@ fn class_counts(rng: &mut ChaCha8Rng, c: u64, w: &[f64], order: &[usize], out: &
         }
         return;
     }
-    let mut remaining = c;
-    let mut rest = total;
-    for (pos, &i) in order.iter().enumerate() {
-        if remaining == 0 {
-            break;
-        }
-        if pos + 1 == order.len() || rest <= w[i] {
-            out[i] = remaining;
-            break;
-        }
-        let p = (w[i] / rest).clamp(0.0, 1.0);
-        let x = Binomial::new(remaining, p).map_or(0, |b| b.sample(rng));
-        out[i] = x;
-        remaining -= x;
-        rest -= w[i];
-    }
+    multinomial_ordered(rng, c, w, order, out);
 }
