@@ -34,6 +34,23 @@ pub enum IntervalArg {
     WaldLog,
 }
 
+/// Threads and where results go (shared by `estimate` and `run`).
+#[derive(Debug, clap::Args)]
+pub struct OutputArgs {
+    /// Worker threads (default: all cores); results do not depend on it.
+    #[arg(long)]
+    pub threads: Option<usize>,
+    /// Write the result JSON to FILE (`-` for standard output).
+    #[arg(long)]
+    pub json: Option<String>,
+    /// Write the report to FILE: self-contained HTML (`.html`) or Markdown (`.md`).
+    #[arg(long)]
+    pub report: Option<String>,
+    /// Print no table.
+    #[arg(long, short = 'q')]
+    pub quiet: bool,
+}
+
 /// How to read the data file.
 #[derive(Debug, clap::Args)]
 pub struct DataArgs {
@@ -116,34 +133,14 @@ pub enum Command {
         /// Simulate replicates from the fitted model instead of resampling the people.
         #[arg(long)]
         parametric: bool,
-        /// Worker threads (default: all cores); results do not depend on it.
-        #[arg(long)]
-        threads: Option<usize>,
-        /// Write the result JSON to FILE (`-` for standard output).
-        #[arg(long)]
-        json: Option<String>,
-        /// Write the report to FILE: self-contained HTML (`.html`) or Markdown (`.md`).
-        #[arg(long)]
-        report: Option<String>,
-        /// Print no table.
-        #[arg(long, short = 'q')]
-        quiet: bool,
+        #[command(flatten)]
+        output: OutputArgs,
     },
     /// Run a job file (`darkfigure.job/1`).
     Run {
         /// The job JSON.
         job: String,
-        /// Worker threads (default: all cores); results do not depend on it.
-        #[arg(long)]
-        threads: Option<usize>,
-        /// Write the result JSON to FILE (`-` for standard output).
-        #[arg(long)]
-        json: Option<String>,
-        /// Write the report to FILE: self-contained HTML (`.html`) or Markdown (`.md`).
-        #[arg(long)]
-        report: Option<String>,
-        /// Print no table.
-        #[arg(long, short = 'q')]
-        quiet: bool,
+        #[command(flatten)]
+        output: OutputArgs,
     },
 }

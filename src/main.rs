@@ -5,7 +5,7 @@ mod cli;
 
 use anyhow::Result;
 use clap::Parser;
-use cli::{Cli, Command, DataArgs, FormatArg, IntervalArg};
+use cli::{Cli, Command, DataArgs, FormatArg, IntervalArg, OutputArgs};
 use darkfigure::Error;
 use darkfigure::data::describe::describe;
 use darkfigure::data::parse::{Format, ParseOptions, Parsed, read_file};
@@ -127,10 +127,13 @@ fn run(cli: Cli) -> Result<(), Error> {
             seed,
             bootstrap,
             parametric,
-            threads,
-            json: out,
-            report,
-            quiet,
+            output:
+                OutputArgs {
+                    threads,
+                    json: out,
+                    report,
+                    quiet,
+                },
         } => {
             set_threads(threads)?;
             if let Some(p) = pthresh {
@@ -209,10 +212,13 @@ fn run(cli: Cli) -> Result<(), Error> {
         }
         Command::Run {
             job: path,
-            threads,
-            json: out,
-            report,
-            quiet,
+            output:
+                OutputArgs {
+                    threads,
+                    json: out,
+                    report,
+                    quiet,
+                },
         } => {
             set_threads(threads)?;
             let jobv = job::read_job(&path)?;
