@@ -34,6 +34,45 @@ pub enum IntervalArg {
     WaldLog,
 }
 
+/// Settings of the Bayesian samplers (`lcmcr`, `bayes-threshold`); unset ones take each
+/// method's default.
+#[derive(Debug, clap::Args)]
+pub struct BayesArgs {
+    /// LCMCR: latent classes K in the truncation (default 10).
+    #[arg(long = "classes", short = 'K')]
+    pub classes: Option<usize>,
+    /// Burn-in iterations per chain (lcmcr 20000, bayes-threshold 1000).
+    #[arg(long)]
+    pub burnin: Option<usize>,
+    /// Draws kept per chain (lcmcr 5000, bayes-threshold 10000).
+    #[arg(long)]
+    pub samples: Option<usize>,
+    /// Iterations between kept draws (lcmcr 20, bayes-threshold 1).
+    #[arg(long)]
+    pub thinning: Option<usize>,
+    /// Chains, run in parallel (default 4).
+    #[arg(long)]
+    pub chains: Option<usize>,
+    /// bayes-threshold: prior of the interactions.
+    #[arg(long, value_enum)]
+    pub prior: Option<PriorArg>,
+    /// bayes-threshold: variance of the normal prior of the interactions (default 1).
+    #[arg(long)]
+    pub prior_variance: Option<f64>,
+    /// bayes-threshold: drop interactions with |posterior mean / sd| below this (default 2).
+    #[arg(long)]
+    pub threshold: Option<f64>,
+}
+
+/// Prior of the interactions in bayes-threshold.
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum PriorArg {
+    /// Independent N(0, --prior-variance).
+    Normal,
+    /// Improper flat; only when the MLE of the all-two-way model exists.
+    Flat,
+}
+
 /// Threads and where results go (shared by `estimate` and `run`).
 #[derive(Debug, clap::Args)]
 pub struct OutputArgs {
@@ -102,7 +141,7 @@ pub enum Command {
         data: DataArgs,
         /// Method id (repeatable): m0 mt mh-chao mh-poisson2 mh-darroch mh-gamma3.5
         /// mth-chao mth-poisson2 mth-darroch mth-gamma3.5 mb mbh loglinear main stepwise
-        /// stepwise-aic bic dga lcmcr petersen chapman. Default: Rcapture's closed family.
+        /// stepwise-aic bic dga lcmcr bayes-threshold petersen chapman. Default: Rcapture's closed family.
         #[arg(long = "method", short = 'm')]
         methods: Vec<String>,
         /// Log-linear model SPEC (repeatable), e.g. "[12,23]" or "[LA:NG,PF]"; implies
@@ -133,6 +172,8 @@ pub enum Command {
         /// Simulate replicates from the fitted model instead of resampling the people.
         #[arg(long)]
         parametric: bool,
+        #[command(flatten)]
+        bayes: BayesArgs,
         #[command(flatten)]
         output: OutputArgs,
     },

@@ -159,9 +159,28 @@ pub struct MethodSpec {
     /// LCMCR: iterations between kept draws.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub thinning: Option<usize>,
-    /// LCMCR: chains (run in parallel, one random stream each).
+    /// LCMCR, bayes-threshold: chains (run in parallel, one random stream each).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub chains: Option<usize>,
+    /// bayes-threshold: prior of the interactions, `normal` (default) or `flat`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub prior: Option<PriorKind>,
+    /// bayes-threshold: variance of the normal prior of the interactions (default 1).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub prior_variance: Option<f64>,
+    /// bayes-threshold: |posterior mean / sd| below which an interaction is dropped (default 2).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub threshold: Option<f64>,
+}
+
+/// Prior of the log-linear interactions in `bayes-threshold`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum PriorKind {
+    /// Independent N(0, prior_variance).
+    Normal,
+    /// Improper flat (only when the MLE of the all-two-way model exists).
+    Flat,
 }
 
 fn default_level() -> f64 {
@@ -492,12 +511,34 @@ pub fn run_full(
     if job.strata.is_some() && parsed.strata.is_empty() {
         return Err(Error::Usage("strata need a records CSV with the stratum column (--stratify-by COL, --format records)".into()));
     }
-    if job.seed.is_none() && job.methods.iter().any(|m| m.id == "lcmcr") {
+    if job.seed.is_none()
+        && job
+            .methods
+            .iter()
+            .any(|m| m.id == "lcmcr" || m.id == "bayes-threshold")
+    {
         job.seed = Some(crate::montecarlo::DEFAULT_SEED);
     }
     for m in &job.methods {
         let lc = crate::methods::lcmcr::LcmcrOptions::default();
+        let bt = crate::methods::bayes_threshold::ThresholdOptions::default();
         let opts = MethodOptions {
+            threshold: crate::methods::bayes_threshold::ThresholdOptions {
+                prior: match m.prior {
+                    Some(PriorKind::Flat) => crate::methods::bayes_threshold::Prior::Flat,
+                    _ => crate::methods::bayes_threshold::Prior::Normal {
+                        variance: m.prior_variance.unwrap_or(1.0),
+                    },
+                },
+                threshold: m.threshold.unwrap_or(bt.threshold),
+                maxorder: m.maxorder.unwrap_or(bt.maxorder),
+                burnin: m.burnin.unwrap_or(bt.burnin),
+                samples: m.samples.unwrap_or(bt.samples),
+                thinning: m.thinning.unwrap_or(bt.thinning),
+                chains: m.chains.unwrap_or(bt.chains),
+                seed: job.seed.unwrap_or(crate::montecarlo::DEFAULT_SEED),
+                ..bt
+            },
             lcmcr: crate::methods::lcmcr::LcmcrOptions {
                 k: m.classes.unwrap_or(lc.k),
                 burnin: m.burnin.unwrap_or(lc.burnin),
@@ -531,6 +572,7 @@ pub fn run_full(
                 b.seed = crate::aggregate::stratum_seed(b.seed, si);
             }
             so.lcmcr.seed = crate::aggregate::stratum_seed(so.lcmcr.seed, si);
+            so.threshold.seed = crate::aggregate::stratum_seed(so.threshold.seed, si);
             let ests = match run_method(&m.id, &Dataset::Table(table.clone()), &so) {
                 Ok(e) => e,
                 // A stratum too sparse for the method is shown with its reason, not dropped.

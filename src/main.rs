@@ -5,7 +5,7 @@ mod cli;
 
 use anyhow::Result;
 use clap::Parser;
-use cli::{Cli, Command, DataArgs, FormatArg, IntervalArg, OutputArgs};
+use cli::{Cli, Command, DataArgs, FormatArg, IntervalArg, OutputArgs, PriorArg};
 use darkfigure::Error;
 use darkfigure::data::describe::describe;
 use darkfigure::data::parse::{Format, ParseOptions, Parsed, read_file};
@@ -127,6 +127,7 @@ fn run(cli: Cli) -> Result<(), Error> {
             seed,
             bootstrap,
             parametric,
+            bayes,
             output:
                 OutputArgs {
                     threads,
@@ -160,6 +161,17 @@ fn run(cli: Cli) -> Result<(), Error> {
                     pthresh,
                     maxorder,
                     ntop,
+                    classes: bayes.classes,
+                    burnin: bayes.burnin,
+                    samples: bayes.samples,
+                    thinning: bayes.thinning,
+                    chains: bayes.chains,
+                    prior: bayes.prior.map(|p| match p {
+                        PriorArg::Normal => job::PriorKind::Normal,
+                        PriorArg::Flat => job::PriorKind::Flat,
+                    }),
+                    prior_variance: bayes.prior_variance,
+                    threshold: bayes.threshold,
                     ..Default::default()
                 })
                 .collect();

@@ -340,3 +340,74 @@ pub fn no_estimate(
 
 /// Keeps `Interval` reachable from this module's users.
 pub type IntervalOut = Interval;
+
+/// What the Bayesian methods report from posterior draws of N.
+#[derive(Debug, Clone)]
+pub struct Posterior {
+    /// Posterior median (the point estimate, as LCMCR and MultipleSystemsEstimation report).
+    pub median: f64,
+    /// Posterior standard deviation.
+    pub sd: f64,
+    /// Equal-tailed posterior interval, centred on the posterior mean.
+    pub interval: Interval,
+    /// Summary of the pooled draws.
+    pub draws: super::Draws,
+    /// R-hat, ESS and Monte Carlo standard errors (`null` with fewer than 4 draws per chain).
+    pub diagnostics: serde_json::Value,
+    /// A convergence warning, when R-hat > 1.01 or an ESS < 400.
+    pub warning: Option<String>,
+}
+
+/// Summarises draws of N, one vector per chain: type-7 quantiles of the pooled draws (as
+/// R's `quantile`) and the convergence diagnostics of `inference::mcmc`.
+pub fn posterior(chains: &[Vec<f64>], level: f64) -> Posterior {
+    use crate::inference::mcmc;
+    let mut all: Vec<f64> = chains.concat();
+    all.sort_by(f64::total_cmp);
+    let q = |p: f64| mcmc::quantile7(&all, p);
+    let mean = all.iter().sum::<f64>() / all.len() as f64;
+    let sd = (all.iter().map(|x| (x - mean).powi(2)).sum::<f64>()
+        / (all.len() as f64 - 1.0).max(1.0))
+    .sqrt();
+    let (plo, phi) = ((1.0 - level) / 2.0, (1.0 + level) / 2.0);
+    let quantiles: Vec<(f64, f64)> = [0.025, 0.05, 0.1, 0.5, 0.9, 0.95, 0.975]
+        .iter()
+        .map(|&p| (p, q(p)))
+        .collect();
+    let mut warning = None;
+    let mut diagnostics = serde_json::Value::Null;
+    if let Some(d) = mcmc::diagnose(chains) {
+        if d.warn() {
+            warning = Some(format!(
+                "the chains have not converged well enough: R-hat {:.3} (want ≤ {}), bulk ESS {:.0}, tail ESS {:.0} (want ≥ {}); run more burn-in and samples",
+                d.rhat, mcmc::RHAT_WARN, d.ess_bulk, d.ess_tail, mcmc::ESS_WARN
+            ));
+        }
+        diagnostics = serde_json::json!({
+            "rhat": d.rhat, "ess_bulk": d.ess_bulk, "ess_tail": d.ess_tail, "mcse_mean": d.mcse_mean,
+            "mcse_median": mcmc::mcse_quantile(chains, 0.5),
+            "mcse_lower": mcmc::mcse_quantile(chains, plo),
+            "mcse_upper": mcmc::mcse_quantile(chains, phi),
+            "mcse_quantiles": quantiles.iter().map(|&(p, _)| (p, mcmc::mcse_quantile(chains, p))).collect::<Vec<_>>(),
+        });
+    }
+    Posterior {
+        median: q(0.5),
+        sd,
+        interval: Interval {
+            lower: Some(q(plo)),
+            upper: Some(q(phi)),
+            level,
+            kind: "posterior-quantiles".into(),
+            center: Some(mean),
+        },
+        draws: super::Draws {
+            count: all.len(),
+            mean,
+            sd,
+            quantiles,
+        },
+        diagnostics,
+        warning,
+    }
+}

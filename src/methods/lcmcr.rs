@@ -7,11 +7,10 @@
 //! list; the unobserved split over classes; λ, stick-breaking weights and α from their
 //! conjugate conditionals. Each chain draws from its own stream of the job's seed.
 
-use super::{Draws, Estimate, Interval, MethodOptions, Status};
+use super::{Estimate, MethodOptions, Status};
 use crate::data::{CaptureTable, Dataset};
 use crate::error::{Error, Result};
 use crate::inference::bootstrap::multinomial_ordered;
-use crate::inference::mcmc;
 use crate::montecarlo::stream;
 use chacha20::ChaCha8Rng;
 use rand::RngExt;
@@ -190,35 +189,7 @@ pub fn estimate(data: &Dataset, opts: &MethodOptions) -> Result<Estimate> {
         )));
     }
     let chains = sample(table, o);
-    let mut all: Vec<f64> = chains.concat();
-    all.sort_by(f64::total_cmp);
-    let q = |p: f64| mcmc::quantile7(&all, p);
-    let mean = all.iter().sum::<f64>() / all.len() as f64;
-    let sd =
-        (all.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / (all.len() as f64 - 1.0)).sqrt();
-    let median = q(0.5);
-    let quantiles: Vec<(f64, f64)> = [0.025, 0.05, 0.1, 0.5, 0.9, 0.95, 0.975]
-        .iter()
-        .map(|&p| (p, q(p)))
-        .collect();
-    let (plo, phi) = ((1.0 - opts.level) / 2.0, (1.0 + opts.level) / 2.0);
-    let diag = mcmc::diagnose(&chains);
-    let mut warnings = Vec::new();
-    let mut diag_json = serde_json::Value::Null;
-    if let Some(d) = diag {
-        if d.warn() {
-            warnings.push(format!(
-                "the chains have not converged well enough: R-hat {:.3} (want ≤ {}), bulk ESS {:.0}, tail ESS {:.0} (want ≥ {}); run more burn-in and samples",
-                d.rhat, mcmc::RHAT_WARN, d.ess_bulk, d.ess_tail, mcmc::ESS_WARN
-            ));
-        }
-        diag_json = serde_json::json!({
-            "rhat": d.rhat, "ess_bulk": d.ess_bulk, "ess_tail": d.ess_tail, "mcse_mean": d.mcse_mean,
-            "mcse_median": mcmc::mcse_quantile(&chains, 0.5),
-            "mcse_lower": mcmc::mcse_quantile(&chains, plo),
-            "mcse_upper": mcmc::mcse_quantile(&chains, phi),
-        });
-    }
+    let post = super::common::posterior(&chains, opts.level);
     let n = table.observed();
     Ok(Estimate {
         method: "lcmcr".into(),
@@ -226,28 +197,17 @@ pub fn estimate(data: &Dataset, opts: &MethodOptions) -> Result<Estimate> {
         model: None,
         options: serde_json::json!({
             "K": o.k, "a_alpha": o.a_alpha, "b_alpha": o.b_alpha, "burnin": o.burnin, "samples": o.samples,
-            "thinning": o.thinning, "chains": o.chains, "seed": o.seed, "prior_n": "1/N", "diagnostics": diag_json,
+            "thinning": o.thinning, "chains": o.chains, "seed": o.seed, "prior_n": "1/N", "diagnostics": post.diagnostics,
         }),
         status: Status::Ok,
         observed: n,
-        population: Some(median),
-        missing: Some(median - n as f64),
-        std_error: Some(sd),
-        interval: Some(Interval {
-            lower: Some(q(plo)),
-            upper: Some(q(phi)),
-            level: opts.level,
-            kind: "posterior-quantiles".into(),
-            center: Some(mean),
-        }),
+        population: Some(post.median),
+        missing: Some(post.median - n as f64),
+        std_error: Some(post.sd),
+        interval: Some(post.interval),
         fit: None,
-        draws: Some(Draws {
-            count: all.len(),
-            mean,
-            sd,
-            quantiles,
-        }),
-        warnings,
+        draws: Some(post.draws),
+        warnings: post.warning.into_iter().collect(),
         check: None,
         bootstrap: None,
     })

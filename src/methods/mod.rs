@@ -2,6 +2,7 @@
 //! looked up by its id in `registry`; adding a family means one new file here and one
 //! line in `run_method`.
 
+pub mod bayes_threshold;
 pub mod bic;
 pub mod closed;
 pub mod common;
@@ -192,6 +193,8 @@ pub struct MethodOptions {
     pub glm_compat: bool,
     /// LCMCR sampler settings (the seed is the job's).
     pub lcmcr: lcmcr::LcmcrOptions,
+    /// Bayesian-thresholding settings (the seed is the job's).
+    pub threshold: bayes_threshold::ThresholdOptions,
 }
 
 impl Default for MethodOptions {
@@ -208,6 +211,7 @@ impl Default for MethodOptions {
             progress: None,
             glm_compat: false,
             lcmcr: lcmcr::LcmcrOptions::default(),
+            threshold: bayes_threshold::ThresholdOptions::default(),
         }
     }
 }
@@ -245,6 +249,7 @@ const OTHER_IDS: &[&str] = &[
     "bic",
     "dga",
     "lcmcr",
+    "bayes-threshold",
     "petersen",
     "chapman",
 ];
@@ -451,6 +456,7 @@ fn run_plain(id: &str, data: &Dataset, opts: &MethodOptions) -> Result<Vec<Estim
         "bic" => bic::estimate(data, opts, opts.maxorder, opts.ntop),
         "dga" => Ok(vec![dga::estimate(data, opts)?]),
         "lcmcr" => Ok(vec![lcmcr::estimate(data, opts)?]),
+        "bayes-threshold" => Ok(vec![bayes_threshold::estimate(data, opts)?]),
         "petersen" | "chapman" => twolist::estimate_pairs(id, data, opts),
         _ => Err(Error::Usage(format!(
             "unknown method \"{id}\"; known methods: {}",

@@ -2,6 +2,7 @@
 //! input, properties.
 
 mod badinput;
+mod bayes_threshold;
 mod cli;
 mod common;
 mod global;
