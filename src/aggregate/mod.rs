@@ -1,6 +1,7 @@
 //! Behind the identified count: strata and their total. Each stratum (children/adults,
 //! sex, region, year) is estimated on its own; the total's draws are the strata's bootstrap
-//! draws summed replicate by replicate (never interval ends added up), so the total's
+//! draws summed replicate by replicate, or their posterior draws summed draw by draw (never
+//! interval ends added up), so the total's
 //! interval carries the strata's uncertainty. A stratum with no estimate is shown with its
 //! status and makes the total incomplete; it is never dropped silently. Runs after the
 //! estimators, before the report.
@@ -32,9 +33,10 @@ pub struct Total {
     pub status: String,
     /// People identified in all strata.
     pub observed: u64,
-    /// Sum of the strata's N̂ (`null` when incomplete).
+    /// Sum of the strata's N̂, or the posterior median of the summed posterior draws
+    /// (`null` when incomplete).
     pub population: Option<f64>,
-    /// Percentile interval of the summed draws (needs a bootstrap).
+    /// Percentile interval of the summed draws (bootstrap or posterior draws).
     pub interval: Option<Interval>,
     /// Summary of the summed draws.
     pub draws: Option<Draws>,
@@ -80,52 +82,87 @@ pub fn totals(strata: &[StratumResult], level: f64) -> Vec<Total> {
                 missing.join(", ")
             ));
         }
-        let population = missing
+        let population: Option<f64> = missing
             .is_empty()
             .then(|| ests.iter().filter_map(|e| e.population).sum());
         let boots: Vec<_> = ests.iter().filter_map(|e| e.bootstrap.as_ref()).collect();
+        let posts: Vec<&Vec<f64>> = ests
+            .iter()
+            .filter_map(|e| e.draws.as_ref().map(|d| &d.values))
+            .filter(|v| !v.is_empty())
+            .collect();
         let mut values = Vec::new();
         let (mut interval, mut draws) = (None, None);
+        let mut population = population;
+        let mut kind = "bootstrap-percentile-of-sum";
         if missing.is_empty() && boots.len() == ests.len() {
             let b = boots[0].replicates;
             if boots.iter().all(|x| x.replicates == b) {
                 values = (0..b)
                     .map(|r| boots.iter().map(|x| x.values[r]).sum::<Option<f64>>())
                     .collect();
-                let mut ok: Vec<f64> = values.iter().flatten().copied().collect();
-                ok.sort_by(f64::total_cmp);
-                if !ok.is_empty() {
-                    let mean = ok.iter().sum::<f64>() / ok.len() as f64;
-                    let sd = (ok.iter().map(|v| (v - mean).powi(2)).sum::<f64>()
-                        / (ok.len().max(2) - 1) as f64)
-                        .sqrt();
-                    let quantiles = [0.025, 0.05, 0.1, 0.5, 0.9, 0.95, 0.975]
-                        .iter()
-                        .map(|&q| (q, quantile8(&ok, q)))
-                        .collect();
-                    draws = Some(Draws {
-                        count: ok.len(),
-                        mean,
-                        sd,
-                        quantiles,
-                    });
-                    interval = Some(Interval {
-                        lower: Some(quantile8(&ok, (1.0 - level) / 2.0)),
-                        upper: Some(quantile8(&ok, (1.0 + level) / 2.0)),
-                        level,
-                        kind: "bootstrap-percentile-of-sum".into(),
-                        center: None,
-                    });
-                }
-                let failed = values.iter().filter(|v| v.is_none()).count();
-                if failed > 0 {
-                    warnings.push(format!("{failed} of {b} summed replicates had a stratum without an estimate; the interval uses the others"));
-                }
+            }
+        } else if missing.is_empty() && posts.len() == ests.len() {
+            // Strata are fitted separately, so their posteriors are independent and draw i
+            // of every stratum together is a draw of the joint posterior.
+            let s = posts[0].len();
+            if posts.iter().all(|v| v.len() == s) {
+                values = (0..s).map(|i| Some(posts.iter().map(|v| v[i]).sum())).collect();
+                kind = "posterior-quantiles-of-sum";
+            } else {
+                warnings.push("the strata have different numbers of posterior draws; no interval for the total".into());
             }
         } else if missing.is_empty() {
             warnings.push(
-                "the total's interval needs a bootstrap of every stratum (--bootstrap B)".into(),
+                "the total's interval needs a bootstrap (--bootstrap B) or posterior draws of every stratum".into(),
             );
+        }
+        if !values.is_empty() {
+            let b = values.len();
+            let mut ok: Vec<f64> = values.iter().flatten().copied().collect();
+            ok.sort_by(f64::total_cmp);
+            if !ok.is_empty() {
+                let mean = ok.iter().sum::<f64>() / ok.len() as f64;
+                let sd = (ok.iter().map(|v| (v - mean).powi(2)).sum::<f64>()
+                    / (ok.len().max(2) - 1) as f64)
+                    .sqrt();
+                // Posterior draws are summarised as the samplers do (type 7, R's default);
+                // bootstrap draws with type 8 as the bootstrap does.
+                let q = |p: f64| {
+                    if kind == "posterior-quantiles-of-sum" {
+                        crate::inference::mcmc::quantile7(&ok, p)
+                    } else {
+                        quantile8(&ok, p)
+                    }
+                };
+                let quantiles = [0.025, 0.05, 0.1, 0.5, 0.9, 0.95, 0.975]
+                    .iter()
+                    .map(|&p| (p, q(p)))
+                    .collect();
+                if kind == "posterior-quantiles-of-sum" {
+                    // The total's point estimate is the posterior median of the sum, not the
+                    // sum of the strata's medians.
+                    population = Some(q(0.5));
+                }
+                draws = Some(Draws {
+                    count: ok.len(),
+                    mean,
+                    sd,
+                    quantiles,
+                    values: Vec::new(),
+                });
+                interval = Some(Interval {
+                    lower: Some(q((1.0 - level) / 2.0)),
+                    upper: Some(q((1.0 + level) / 2.0)),
+                    level,
+                    kind: kind.into(),
+                    center: None,
+                });
+            }
+            let failed = values.iter().filter(|v| v.is_none()).count();
+            if failed > 0 {
+                warnings.push(format!("{failed} of {b} summed replicates had a stratum without an estimate; the interval uses the others"));
+            }
         }
         out.push(Total {
             method: e0.method.clone(),

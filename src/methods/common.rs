@@ -406,6 +406,7 @@ pub fn posterior(chains: &[Vec<f64>], level: f64) -> Posterior {
             mean,
             sd,
             quantiles,
+            values: chains.concat(),
         },
         diagnostics,
         warning,

@@ -479,6 +479,7 @@ pub fn estimate(data: &Dataset, opts: &MethodOptions) -> Result<Estimate> {
             mean,
             sd,
             quantiles,
+            values: Vec::new(),
         }),
         warnings,
         check: None,

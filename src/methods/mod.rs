@@ -92,6 +92,10 @@ pub struct Draws {
     pub sd: f64,
     /// Quantiles as (probability, value).
     pub quantiles: Vec<(f64, f64)>,
+    /// The draws themselves, chain after chain, for posterior samplers (the bootstrap
+    /// keeps its own in `bootstrap.values`); they are what the strata totals add up.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub values: Vec<f64>,
 }
 
 /// What every estimator returns.
@@ -385,6 +389,7 @@ fn attach_bootstrap(
             mean,
             sd,
             quantiles,
+            values: Vec::new(),
         });
     }
     if boot.failures > 0 {

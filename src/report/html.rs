@@ -445,7 +445,11 @@ td:first-child,th:first-child,td:nth-child(2){{text-align:left}} .warn li{{color
                 t.values.iter().flatten().copied().collect(),
                 t.interval.as_ref().and_then(|i| i.lower),
                 t.interval.as_ref().and_then(|i| i.upper),
-                format!("Bootstrap draws of the total ({})", t.method),
+                if t.interval.as_ref().is_some_and(|i| i.kind.starts_with("posterior")) {
+                    format!("Posterior draws of the total ({})", t.method)
+                } else {
+                    format!("Bootstrap draws of the total ({})", t.method)
+                },
             )
         })
         .or_else(|| {
@@ -456,6 +460,18 @@ td:first-child,th:first-child,td:nth-child(2){{text-align:left}} .warn li{{color
                         e.interval.as_ref().and_then(|i| i.lower),
                         e.interval.as_ref().and_then(|i| i.upper),
                         format!("Bootstrap draws of N̂ ({} {})", e.method, e.label),
+                    )
+                })
+            })
+        })
+        .or_else(|| {
+            primary(doc).and_then(|e| {
+                e.draws.as_ref().filter(|d| !d.values.is_empty()).map(|d| {
+                    (
+                        d.values.clone(),
+                        e.interval.as_ref().and_then(|i| i.lower),
+                        e.interval.as_ref().and_then(|i| i.upper),
+                        format!("Posterior draws of N ({} {})", e.method, e.label),
                     )
                 })
             })

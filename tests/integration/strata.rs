@@ -156,3 +156,52 @@ fn a_stratum_without_estimate_makes_the_total_incomplete() {
     assert_eq!(total.population, None);
     assert_eq!(total.strata_without_estimate, vec!["tiny".to_string()]);
 }
+
+#[test]
+fn posterior_draws_of_strata_add_up_draw_by_draw() {
+    let csv = simulate_records(12, &lists(), &population(500, 1200));
+    let opts = ParseOptions {
+        format: Format::Records,
+        lists: Some(lists()),
+        stratify_by: Some("stratum".into()),
+        ..ParseOptions::default()
+    };
+    let parsed = parse_bytes("sim.csv", csv.as_bytes(), &opts).expect("simulated records parse");
+    let mut j = job(None, 8);
+    j.methods = vec![MethodSpec {
+        id: "bayes-threshold".into(),
+        samples: Some(3_000),
+        ..Default::default()
+    }];
+    let doc = run_with_data(j, parsed).expect("job runs");
+    let total = &doc.totals[0];
+    assert_eq!(total.status, "ok");
+    let strata: Vec<&darkfigure::methods::Draws> = doc
+        .strata
+        .iter()
+        .map(|s| s.estimates[0].draws.as_ref().expect("posterior draws"))
+        .collect();
+    assert!(strata.iter().all(|d| d.values.len() == 12_000));
+    for (i, v) in total.values.iter().enumerate() {
+        let sum: f64 = strata.iter().map(|d| d.values[i]).sum();
+        assert_eq!(*v, Some(sum), "draw {i}");
+    }
+    let iv = total.interval.as_ref().expect("interval of the total");
+    assert_eq!(iv.kind, "posterior-quantiles-of-sum");
+    // Independent strata: the total's interval is narrower than the ends added up, and the
+    // point estimate is the median of the summed draws.
+    let ends = |f: fn(&darkfigure::methods::Interval) -> Option<f64>| -> f64 {
+        doc.strata
+            .iter()
+            .map(|s| f(s.estimates[0].interval.as_ref().expect("interval")).expect("end"))
+            .sum()
+    };
+    assert!(iv.lower.expect("lower") > ends(|i| i.lower));
+    assert!(iv.upper.expect("upper") < ends(|i| i.upper));
+    let mut sorted: Vec<f64> = total.values.iter().flatten().copied().collect();
+    sorted.sort_by(f64::total_cmp);
+    assert_eq!(
+        total.population,
+        Some(darkfigure::inference::mcmc::quantile7(&sorted, 0.5))
+    );
+}
