@@ -53,6 +53,9 @@ pub struct BayesArgs {
     /// Chains, run in parallel (default 4).
     #[arg(long)]
     pub chains: Option<usize>,
+    /// LCMCR: where the chains start: the package's start (default) or overdispersed.
+    #[arg(long, value_enum)]
+    pub start: Option<StartArg>,
     /// bayes-threshold: prior of the interactions.
     #[arg(long, value_enum)]
     pub prior: Option<PriorArg>,
@@ -62,6 +65,15 @@ pub struct BayesArgs {
     /// bayes-threshold: drop interactions with |posterior mean / sd| below this (default 2).
     #[arg(long)]
     pub threshold: Option<f64>,
+}
+
+/// Where LCMCR's chains start.
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum StartArg {
+    /// The R package's start (λ at the list shares, α = 0.3/K, 500 warm-up iterations).
+    Package,
+    /// Overdispersed random starts.
+    Dispersed,
 }
 
 /// Prior of the interactions in bayes-threshold.

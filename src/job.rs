@@ -162,6 +162,10 @@ pub struct MethodSpec {
     /// LCMCR, bayes-threshold: chains (run in parallel, one random stream each).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub chains: Option<usize>,
+    /// LCMCR: where the chains start, `package` (default, the R package's start) or
+    /// `dispersed` (overdispersed random starts, to expose regions chains do not leave).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub start: Option<crate::methods::lcmcr::Start>,
     /// bayes-threshold: prior of the interactions, `normal` (default) or `flat`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub prior: Option<PriorKind>,
@@ -546,6 +550,7 @@ pub fn run_full(
                 thinning: m.thinning.unwrap_or(lc.thinning),
                 chains: m.chains.unwrap_or(lc.chains),
                 seed: job.seed.unwrap_or(crate::montecarlo::DEFAULT_SEED),
+                start: m.start.unwrap_or(lc.start),
                 ..lc
             },
             level: m.level.unwrap_or(job.level),

@@ -5,7 +5,7 @@ mod cli;
 
 use anyhow::Result;
 use clap::Parser;
-use cli::{Cli, Command, DataArgs, FormatArg, IntervalArg, OutputArgs, PriorArg};
+use cli::{Cli, Command, DataArgs, FormatArg, IntervalArg, OutputArgs, PriorArg, StartArg};
 use darkfigure::Error;
 use darkfigure::data::describe::describe;
 use darkfigure::data::parse::{Format, ParseOptions, Parsed, read_file};
@@ -171,6 +171,10 @@ fn run(cli: Cli) -> Result<(), Error> {
                         PriorArg::Flat => job::PriorKind::Flat,
                     }),
                     prior_variance: bayes.prior_variance,
+                    start: bayes.start.map(|s| match s {
+                        StartArg::Package => darkfigure::methods::lcmcr::Start::Package,
+                        StartArg::Dispersed => darkfigure::methods::lcmcr::Start::Dispersed,
+                    }),
                     threshold: bayes.threshold,
                     ..Default::default()
                 })

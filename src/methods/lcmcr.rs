@@ -18,6 +18,23 @@ use rand::distr::Distribution;
 use rand_distr::{Beta, Gamma, Poisson};
 use rayon::prelude::*;
 
+/// Where the chains start.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Start {
+    /// The R package's start: every class's λ at the lists' shares of the identified, class
+    /// weights 0.225 × 4 and 0.1 spread over the rest, α = 0.3/K, 500 warm-up iterations
+    /// with α held, classes then relabelled by weight.
+    #[default]
+    Package,
+    /// Overdispersed: λ uniform at random, weights ½, ¼, …, α = 1. Chains that start apart
+    /// expose posterior regions the sampler does not move between (then R-hat warns).
+    Dispersed,
+}
+
+/// Warm-up iterations of the package's start (not counted in the burn-in).
+const WARMUP: usize = 500;
+
 /// Sampler settings.
 #[derive(Debug, Clone, Copy)]
 pub struct LcmcrOptions {
@@ -37,6 +54,8 @@ pub struct LcmcrOptions {
     pub chains: usize,
     /// Master seed.
     pub seed: u64,
+    /// Where the chains start.
+    pub start: Start,
 }
 
 impl Default for LcmcrOptions {
@@ -50,6 +69,7 @@ impl Default for LcmcrOptions {
             thinning: 20,
             chains: 4,
             seed: crate::montecarlo::DEFAULT_SEED,
+            start: Start::Package,
         }
     }
 }
@@ -78,30 +98,82 @@ pub fn sample(table: &CaptureTable, o: LcmcrOptions) -> Vec<Vec<f64>> {
                 }
             };
             stick(&v, &mut pi);
+            let package = o.start == Start::Package;
+            if package {
+                for l in 0..j {
+                    let share = cells
+                        .iter()
+                        .filter(|c| c.0 >> l & 1 == 1)
+                        .map(|c| c.1 as f64)
+                        .sum::<f64>()
+                        / n as f64;
+                    lambda[l * k..l * k + k].iter_mut().for_each(|x| *x = share);
+                }
+                for (kk, p) in pi.iter_mut().enumerate() {
+                    *p = match k {
+                        1..=4 => 1.0 / k as f64,
+                        _ if kk < 4 => 0.225,
+                        _ => 0.1 / (k - 4) as f64,
+                    };
+                }
+                alpha = 0.3 / k as f64;
+            }
+            let warmup = if package { WARMUP } else { 0 };
             let mut out = Vec::with_capacity(o.samples.min(1 << 20));
             let total = o
                 .burnin
+                .saturating_add(warmup)
                 .saturating_add(o.samples.saturating_mul(o.thinning.max(1)));
             let mut probs = vec![0.0; k];
             let mut on = vec![0.0; j * k]; // Σ over class-k people of x_j
             let mut size = vec![0.0; k];
             let mut order: Vec<usize> = (0..k).collect();
             let mut counts = vec![0u64; k];
+            let dense = j <= 16 && (1usize << (j + 1)) <= cells.len() * j;
+            let mut lat = vec![0.0; if dense { (1usize << j) * k } else { 0 }];
             for it in 0..total {
                 on.iter_mut().for_each(|x| *x = 0.0);
                 size.iter_mut().for_each(|x| *x = 0.0);
-                // Classes by decreasing weight: the binomial chain in `class_counts` then
-                // runs out of people after the few occupied classes.
-                order.sort_unstable_by(|&a, &b| pi[b].total_cmp(&pi[a]));
-                // observed people: class counts per history
-                for &(h, c) in &cells {
-                    for (kk, p) in probs.iter_mut().enumerate() {
-                        let mut w = pi[kk];
-                        for l in 0..j {
-                            let lam = lambda[l * k + kk];
-                            w *= if h >> l & 1 == 1 { lam } else { 1.0 - lam };
+                // Class weights of every history: by the product lattice over the lists
+                // (2^(J+1) products per class) when that is cheaper than J per observed cell.
+                if dense {
+                    for kk in 0..k {
+                        lat[kk] = pi[kk];
+                    }
+                    let mut len = 1;
+                    for l in 0..j {
+                        for hh in 0..len {
+                            for kk in 0..k {
+                                let w = lat[hh * k + kk];
+                                let lam = lambda[l * k + kk];
+                                lat[(hh + len) * k + kk] = w * lam;
+                                lat[hh * k + kk] = w * (1.0 - lam);
+                            }
                         }
-                        *p = w;
+                        len *= 2;
+                    }
+                }
+                for &(h, c) in &cells {
+                    if dense {
+                        let hh = h as usize;
+                        probs.copy_from_slice(&lat[hh * k..hh * k + k]);
+                    } else {
+                        for (kk, p) in probs.iter_mut().enumerate() {
+                            let mut w = pi[kk];
+                            for l in 0..j {
+                                let lam = lambda[l * k + kk];
+                                w *= if h >> l & 1 == 1 { lam } else { 1.0 - lam };
+                            }
+                            *p = w;
+                        }
+                    }
+                    // This history's heavy classes first: the binomial chain in
+                    // `class_counts` then runs out of people after a few classes.
+                    if c > 32 {
+                        for (i, o) in order.iter_mut().enumerate() {
+                            *o = i;
+                        }
+                        order.sort_unstable_by(|&a, &b| probs[b].total_cmp(&probs[a]));
                     }
                     class_counts(&mut rng, c, &probs, &order, &mut counts);
                     for (kk, &m) in counts.iter().enumerate() {
@@ -127,6 +199,10 @@ pub fn sample(table: &CaptureTable, o: LcmcrOptions) -> Vec<Vec<f64>> {
                     *p = w;
                     p0 += w;
                 }
+                for (i, o) in order.iter_mut().enumerate() {
+                    *o = i;
+                }
+                order.sort_unstable_by(|&a, &b| probs[b].total_cmp(&probs[a]));
                 let p0c = p0.clamp(1e-300, 1.0 - 1e-12);
                 let g = Gamma::new(n as f64, p0c / (1.0 - p0c)).map_or(0.0, |d| d.sample(&mut rng));
                 let n0: u64 = if g > 0.0 {
@@ -146,20 +222,39 @@ pub fn sample(table: &CaptureTable, o: LcmcrOptions) -> Vec<Vec<f64>> {
                         lambda[l * k + kk] = Beta::new(a, b).map_or(0.5, |d| d.sample(&mut rng));
                     }
                 }
-                // stick-breaking weights and α
+                // Stick-breaking weights and α, on the log scale: with a small α the
+                // empty tail classes have 1 − V far below machine precision, and log(1 − V)
+                // — which drives α's update — must not be truncated there.
                 let mut after: f64 = size.iter().sum();
                 let mut log_rest = 0.0;
                 for kk in 0..k - 1 {
                     after -= size[kk];
-                    v[kk] = Beta::new(1.0 + size[kk], alpha + after)
-                        .map_or(0.5, |d| d.sample(&mut rng))
-                        .clamp(1e-12, 1.0 - 1e-12);
-                    log_rest += (1.0 - v[kk]).ln();
+                    let g1 = log_gamma_draw(&mut rng, 1.0 + size[kk]);
+                    let g2 = log_gamma_draw(&mut rng, alpha + after.max(0.0));
+                    let lsum = g1.max(g2) + (-(g1 - g2).abs()).exp().ln_1p();
+                    pi[kk] = (g1 - lsum + log_rest).exp();
+                    log_rest += g2 - lsum;
                 }
-                stick(&v, &mut pi);
-                alpha = Gamma::new(o.a_alpha + (k - 1) as f64, 1.0 / (o.b_alpha - log_rest))
-                    .map_or(alpha, |d| d.sample(&mut rng));
-                if it >= o.burnin && (it - o.burnin) % o.thinning.max(1) == 0 {
+                pi[k - 1] = log_rest.exp();
+                if it >= warmup {
+                    alpha = Gamma::new(o.a_alpha + (k - 1) as f64, 1.0 / (o.b_alpha - log_rest))
+                        .map_or(alpha, |d| d.sample(&mut rng));
+                }
+                if it + 1 == warmup {
+                    // relabel classes by decreasing weight, as the package does after warm-up
+                    let mut idx: Vec<usize> = (0..k).collect();
+                    idx.sort_by(|&a, &b| pi[b].total_cmp(&pi[a]));
+                    let (old_pi, old_lambda) = (pi.clone(), lambda.clone());
+                    for (new, &old) in idx.iter().enumerate() {
+                        pi[new] = old_pi[old];
+                        for l in 0..j {
+                            lambda[l * k + new] = old_lambda[l * k + old];
+                        }
+                    }
+                }
+                if it >= o.burnin.saturating_add(warmup)
+                    && (it - o.burnin - warmup) % o.thinning.max(1) == 0
+                {
                     out.push((n + n0) as f64);
                 }
             }
@@ -197,7 +292,7 @@ pub fn estimate(data: &Dataset, opts: &MethodOptions) -> Result<Estimate> {
         model: None,
         options: serde_json::json!({
             "K": o.k, "a_alpha": o.a_alpha, "b_alpha": o.b_alpha, "burnin": o.burnin, "samples": o.samples,
-            "thinning": o.thinning, "chains": o.chains, "seed": o.seed, "prior_n": "1/N", "diagnostics": post.diagnostics,
+            "thinning": o.thinning, "chains": o.chains, "seed": o.seed, "start": o.start, "prior_n": "1/N", "diagnostics": post.diagnostics,
         }),
         status: Status::Ok,
         observed: n,
@@ -211,6 +306,18 @@ pub fn estimate(data: &Dataset, opts: &MethodOptions) -> Result<Estimate> {
         check: None,
         bootstrap: None,
     })
+}
+
+/// log G for G ~ Gamma(shape, 1). Below shape 1/2 the log is drawn as log U / shape +
+/// log Gamma(1 + shape) (Robert & Casella 2004, §2.2), which keeps its far lower tail: G itself
+/// underflows there.
+fn log_gamma_draw(rng: &mut ChaCha8Rng, shape: f64) -> f64 {
+    if shape < 0.5 {
+        let u = 1.0 - rng.random::<f64>();
+        u.ln() / shape + Gamma::new(1.0 + shape, 1.0).map_or(0.0, |d| d.sample(rng)).ln()
+    } else {
+        Gamma::new(shape, 1.0).map_or(0.0, |d| d.sample(rng)).ln()
+    }
 }
 
 /// Splits `c` people over classes with weights `w` (unnormalised) into `out`. Few people

