@@ -119,6 +119,7 @@ pub fn sample(table: &CaptureTable, o: LcmcrOptions) -> Vec<Vec<f64>> {
                 alpha = 0.3 / k as f64;
             }
             let warmup = if package { WARMUP } else { 0 };
+            let mut log_pi = vec![0.0; k];
             let mut out = Vec::with_capacity(o.samples.min(1 << 20));
             let total = o
                 .burnin
@@ -232,10 +233,31 @@ pub fn sample(table: &CaptureTable, o: LcmcrOptions) -> Vec<Vec<f64>> {
                     let g1 = log_gamma_draw(&mut rng, 1.0 + size[kk]);
                     let g2 = log_gamma_draw(&mut rng, alpha + after.max(0.0));
                     let lsum = g1.max(g2) + (-(g1 - g2).abs()).exp().ln_1p();
-                    pi[kk] = (g1 - lsum + log_rest).exp();
+                    log_pi[kk] = g1 - lsum + log_rest;
+                    pi[kk] = log_pi[kk].exp();
                     log_rest += g2 - lsum;
                 }
                 pi[k - 1] = log_rest.exp();
+                log_pi[k - 1] = log_rest;
+                // Label switching (Hastie, Liverani & Richardson 2015, move 1): swap the
+                // labels of two classes, weights kept, with probability
+                // min(1, (π_b/π_a)^(n_a − n_b)). Gibbs updates alone never move a class to
+                // another stick-breaking position, and chains then stay for millions of
+                // iterations in the label configuration they start from (UKdat_5: 21,300
+                // vs 22,400 after 11 M iterations; Ned_5: a "ghost class" state at 143,000).
+                if it >= warmup && k > 1 {
+                    let a = rng.random_range(0..k);
+                    let mut b = rng.random_range(0..k - 1);
+                    if b >= a {
+                        b += 1;
+                    }
+                    let log_acc = (size[a] - size[b]) * (log_pi[b] - log_pi[a]);
+                    if rng.random::<f64>().ln() < log_acc {
+                        for l in 0..j {
+                            lambda.swap(l * k + a, l * k + b);
+                        }
+                    }
+                }
                 if it >= warmup {
                     alpha = Gamma::new(o.a_alpha + (k - 1) as f64, 1.0 / (o.b_alpha - log_rest))
                         .map_or(alpha, |d| d.sample(&mut rng));
