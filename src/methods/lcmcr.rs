@@ -154,6 +154,13 @@ pub fn sample(table: &CaptureTable, o: LcmcrOptions) -> Vec<Vec<f64>> {
                         len *= 2;
                     }
                 }
+                // Heavy classes first: the binomial chain in `class_counts` then runs out
+                // of people after a few classes (one order for all histories: sorting per
+                // history costs more than the draws it saves).
+                for (i, o) in order.iter_mut().enumerate() {
+                    *o = i;
+                }
+                order.sort_unstable_by(|&a, &b| pi[b].total_cmp(&pi[a]));
                 for &(h, c) in &cells {
                     if dense {
                         let hh = h as usize;
@@ -167,14 +174,6 @@ pub fn sample(table: &CaptureTable, o: LcmcrOptions) -> Vec<Vec<f64>> {
                             }
                             *p = w;
                         }
-                    }
-                    // This history's heavy classes first: the binomial chain in
-                    // `class_counts` then runs out of people after a few classes.
-                    if c > 32 {
-                        for (i, o) in order.iter_mut().enumerate() {
-                            *o = i;
-                        }
-                        order.sort_unstable_by(|&a, &b| probs[b].total_cmp(&probs[a]));
                     }
                     class_counts(&mut rng, c, &probs, &order, &mut counts);
                     for (kk, &m) in counts.iter().enumerate() {
@@ -220,7 +219,7 @@ pub fn sample(table: &CaptureTable, o: LcmcrOptions) -> Vec<Vec<f64>> {
                     for l in 0..j {
                         let a = 1.0 + on[l * k + kk];
                         let b = 1.0 + size[kk] - on[l * k + kk];
-                        lambda[l * k + kk] = Beta::new(a, b).map_or(0.5, |d| d.sample(&mut rng));
+                        lambda[l * k + kk] = beta_draw(&mut rng, a, b);
                     }
                 }
                 // Stick-breaking weights and α, on the log scale: with a small α the
@@ -328,6 +327,22 @@ pub fn estimate(data: &Dataset, opts: &MethodOptions) -> Result<Estimate> {
         check: None,
         bootstrap: None,
     })
+}
+
+/// A Beta(a, b) draw. Empty classes (a = b = 1) and lists nobody in a class is on (a = 1)
+/// or everybody is (b = 1) — most of the λ updates — have closed-form inverse CDFs, far
+/// cheaper than the general algorithm.
+fn beta_draw(rng: &mut ChaCha8Rng, a: f64, b: f64) -> f64 {
+    let u = 1.0 - rng.random::<f64>(); // in (0, 1]
+    if a == 1.0 && b == 1.0 {
+        1.0 - u
+    } else if a == 1.0 {
+        -(u.ln() / b).exp_m1()
+    } else if b == 1.0 {
+        (u.ln() / a).exp()
+    } else {
+        Beta::new(a, b).map_or(0.5, |d| d.sample(rng))
+    }
 }
 
 /// log G for G ~ Gamma(shape, 1). Below shape 1/2 the log is drawn as log U / shape +

@@ -265,29 +265,37 @@ fn dispersed_starts_on_a_sparse_table_are_flagged() {
     else {
         panic!("Ned_5: not a table");
     };
-    let o = LcmcrOptions {
-        k: 10,
-        burnin: 20_000,
-        samples: 4_000,
-        thinning: 20,
-        chains: 6,
-        seed: 1,
-        start: Start::Dispersed,
-        ..Default::default()
-    };
-    let chains = sample(&t, o);
-    let medians: Vec<f64> = chains
-        .iter()
-        .map(|c| {
-            let mut s = c.clone();
-            s.sort_by(f64::total_cmp);
-            s[s.len() / 2]
-        })
-        .collect();
-    assert!(
-        medians.iter().any(|&m| m > 100_000.0) && medians.iter().any(|&m| m < 60_000.0),
-        "this seed's chains should start on both sides: {medians:?}"
-    );
-    let d = diagnose(&chains).expect("enough draws");
-    assert!(d.warn() && d.rhat > 1.1, "{d:?}");
+    // A chain lands in a ghost state in most 6-chain runs (4 of the first 5 seeds); every
+    // run where chains disagree must be flagged, and at least one run must disagree.
+    let mut split_runs = 0;
+    for seed in 1..=3 {
+        let o = LcmcrOptions {
+            k: 10,
+            burnin: 20_000,
+            samples: 4_000,
+            thinning: 20,
+            chains: 6,
+            seed,
+            start: Start::Dispersed,
+            ..Default::default()
+        };
+        let chains = sample(&t, o);
+        let medians: Vec<f64> = chains
+            .iter()
+            .map(|c| {
+                let mut s = c.clone();
+                s.sort_by(f64::total_cmp);
+                s[s.len() / 2]
+            })
+            .collect();
+        let (lo, hi) = medians
+            .iter()
+            .fold((f64::MAX, 0.0f64), |(a, b), &m| (a.min(m), b.max(m)));
+        if hi > 2.0 * lo {
+            split_runs += 1;
+            let d = diagnose(&chains).expect("enough draws");
+            assert!(d.warn() && d.rhat > 1.1, "seed {seed}: medians {medians:?}, {d:?}");
+        }
+    }
+    assert!(split_runs > 0, "no run showed the ghost states; the check tested nothing");
 }
