@@ -594,10 +594,12 @@ pub fn estimate(data: &Dataset, opts: &MethodOptions) -> Result<Estimate> {
     );
     obj.insert("acceptance".into(), serde_json::json!([s1.sampled.acceptance, fin.sampled.acceptance]));
     obj.insert("diagnostics".into(), post.diagnostics.clone());
+    let model = ModelSpec::from_generators(k, kept.clone()).label(lists);
     Ok(Estimate {
         method: "bayes-threshold".into(),
-        label,
-        model: Some(ModelSpec::from_generators(k, kept.clone()).label(lists)),
+        // The kept interactions are the result researchers read first; put them in the label.
+        label: format!("{model} kept at |mean/sd| ≥ {}", o.threshold),
+        model: Some(model),
         options,
         status: Status::Ok,
         observed: n,
