@@ -192,6 +192,16 @@ fn assumptions(doc: &ResultDoc) -> Vec<String> {
         "The population is closed over the period the lists cover: nobody enters or leaves it in a way that changes who could be listed.".to_string(),
         "Each model states how being on one list relates to being on another; the estimate is only as good as that statement. Models that disagree are shown side by side.".to_string(),
     ];
+    let used = |id: &str| doc.estimates.iter().any(|e| e.method == id);
+    if used("lcmcr") {
+        a.push("Latent classes (lcmcr): people fall into hidden groups; within a group, being on one list does not change the chance of being on another. The number of groups is learned from the data, up to K. The answer is a posterior distribution found by simulation; its convergence checks are reported.".into());
+    }
+    if used("bayes-threshold") {
+        a.push("Bayesian thresholding: how the lists overlap is described by pairwise associations; associations the data cannot tell from zero (|posterior mean/sd| below the threshold) are dropped and the rest kept.".into());
+    }
+    if used("dga") {
+        a.push("Graphical model averaging (dga): list dependences are described by decomposable graphs, and the estimate averages over all of them, weighted by how well each fits.".into());
+    }
     if let Some(g) = &doc.aggregate {
         a.extend(g.assumptions.iter().cloned());
     }

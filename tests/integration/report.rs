@@ -293,3 +293,50 @@ fn a_real_browser_renders_the_report() {
     );
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn bayesian_estimates_bring_their_assumptions_and_posterior_picture() {
+    let csv = simulate_records(21, &["A".into(), "B".into(), "C".into()], &[StratumSpec {
+        name: "all".into(),
+        size: 900,
+        probs: vec![0.3, 0.25, 0.2],
+    }]);
+    let parsed = parse_bytes(
+        "sim.csv",
+        csv.as_bytes(),
+        &ParseOptions {
+            format: Format::Records,
+            lists: Some(vec!["A".into(), "B".into(), "C".into()]),
+            ..ParseOptions::default()
+        },
+    )
+    .expect("simulated records parse");
+    let job = Job {
+        schema: darkfigure::job::JOB_SCHEMA.into(),
+        name: None,
+        description: None,
+        data: DataSpec::Inline {
+            lists: vec!["A".into(), "B".into(), "C".into()],
+            rows: Vec::new(),
+            source: None,
+        },
+        seed: Some(3),
+        level: 0.95,
+        interval: Default::default(),
+        methods: vec![MethodSpec {
+            id: "bayes-threshold".into(),
+            samples: Some(1_000),
+            ..Default::default()
+        }],
+        bootstrap: None,
+        bootstrap_kind: Default::default(),
+        strata: None,
+        aggregate: None,
+        report: None,
+    };
+    let doc = run_with_data(job, parsed).expect("job runs");
+    let h = html(&doc, 5);
+    assert!(h.contains("Bayesian thresholding: how the lists overlap"), "assumption missing");
+    assert!(h.contains("Posterior draws of N (bayes-threshold"), "posterior histogram missing");
+    assert!(!h.contains("Latent classes (lcmcr)"), "only the methods used are described");
+}
