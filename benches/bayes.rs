@@ -16,9 +16,12 @@ fn bayes(c: &mut Criterion) {
             .expect("shared data")
             .data;
         let o = MethodOptions::default();
-        c.bench_function(&format!("bayes-threshold {name} (4 chains x 11k, 2 fits)"), |b| {
-            b.iter(|| black_box(run_method("bayes-threshold", black_box(&d), &o).expect("fit")))
-        });
+        c.bench_function(
+            &format!("bayes-threshold {name} (4 chains x 11k, 2 fits)"),
+            |b| {
+                b.iter(|| black_box(run_method("bayes-threshold", black_box(&d), &o).expect("fit")))
+            },
+        );
     }
 }
 

@@ -107,7 +107,9 @@ pub fn totals(strata: &[StratumResult], level: f64) -> Vec<Total> {
             // of every stratum together is a draw of the joint posterior.
             let s = posts[0].len();
             if posts.iter().all(|v| v.len() == s) {
-                values = (0..s).map(|i| Some(posts.iter().map(|v| v[i]).sum())).collect();
+                values = (0..s)
+                    .map(|i| Some(posts.iter().map(|v| v[i]).sum()))
+                    .collect();
                 kind = "posterior-quantiles-of-sum";
             } else {
                 warnings.push("the strata have different numbers of posterior draws; no interval for the total".into());

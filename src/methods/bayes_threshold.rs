@@ -382,7 +382,12 @@ fn fit_stage(
 }
 
 /// Splits `effects` of a stage by the threshold: (kept, |mean/sd| of each, close calls).
-fn threshold(stage: &Stage, k: usize, t: f64, lists: &[String]) -> (Vec<u64>, Vec<(u64, f64)>, Vec<String>) {
+fn threshold(
+    stage: &Stage,
+    k: usize,
+    t: f64,
+    lists: &[String],
+) -> (Vec<u64>, Vec<(u64, f64)>, Vec<String>) {
     let mut kept = Vec::new();
     let mut ratios = Vec::new();
     let mut close = Vec::new();
@@ -412,7 +417,11 @@ fn threshold(stage: &Stage, k: usize, t: f64, lists: &[String]) -> (Vec<u64>, Ve
 /// statistic go, with the effect and every higher effect containing it.
 fn prune(cells: &[(u64, f64)], effects: &[u64]) -> (Vec<(u64, f64)>, Vec<u64>, Vec<u64>) {
     let stat = |e: u64| -> f64 { cells.iter().filter(|c| c.0 & e == e).map(|c| c.1).sum() };
-    let zero: Vec<u64> = effects.iter().copied().filter(|&e| stat(e) == 0.0).collect();
+    let zero: Vec<u64> = effects
+        .iter()
+        .copied()
+        .filter(|&e| stat(e) == 0.0)
+        .collect();
     let removed: Vec<u64> = effects
         .iter()
         .copied()
@@ -447,7 +456,9 @@ pub fn estimate(data: &Dataset, opts: &MethodOptions) -> Result<Estimate> {
     let dense = table.dense()?;
     let full: Vec<(u64, f64)> = (1..dense.len()).map(|h| (h as u64, dense[h])).collect();
     let prior_json = match o.prior {
-        Prior::Normal { variance } => serde_json::json!({"interactions": "normal", "variance": variance}),
+        Prior::Normal { variance } => {
+            serde_json::json!({"interactions": "normal", "variance": variance})
+        }
         Prior::Flat => serde_json::json!({"interactions": "flat"}),
     };
     let mut options = serde_json::json!({
@@ -492,7 +503,9 @@ pub fn estimate(data: &Dataset, opts: &MethodOptions) -> Result<Estimate> {
     let fail = |what: &str| {
         no_posterior(
             options.clone(),
-            format!("the posterior of the {what} has no mode (improper or degenerate); nothing sampled"),
+            format!(
+                "the posterior of the {what} has no mode (improper or degenerate); nothing sampled"
+            ),
         )
     };
     let Some(s1) = fit_stage(&cells, k, nf, &pairs_fit, &o, 1) else {
@@ -507,7 +520,11 @@ pub fn estimate(data: &Dataset, opts: &MethodOptions) -> Result<Estimate> {
     if o.maxorder == 3 {
         let eligible: Vec<u64> = all_effects(k, 3)
             .into_iter()
-            .filter(|&t| (0..k).filter(|&i| t >> i & 1 == 1).all(|i| kept_pairs.contains(&(t & !(1 << i)))))
+            .filter(|&t| {
+                (0..k)
+                    .filter(|&i| t >> i & 1 == 1)
+                    .all(|i| kept_pairs.contains(&(t & !(1 << i))))
+            })
             .collect();
         let mut go = !eligible.is_empty();
         let mut cells3 = cells.clone();
@@ -531,7 +548,10 @@ pub fn estimate(data: &Dataset, opts: &MethodOptions) -> Result<Estimate> {
             };
             let (kept3, ratios3, close3) = threshold(&s3, k, o.threshold, lists);
             kept_triples = kept3.into_iter().filter(|e| e.count_ones() == 3).collect();
-            triple_ratios = ratios3.into_iter().filter(|e| e.0.count_ones() == 3).collect();
+            triple_ratios = ratios3
+                .into_iter()
+                .filter(|e| e.0.count_ones() == 3)
+                .collect();
             close.extend(close3.into_iter().filter(|c| c.matches(':').count() == 2));
             if s3.unconverged {
                 warnings.push("the fit with the eligible three-list interactions has not converged; the thresholding decisions are uncertain".into());
@@ -574,13 +594,21 @@ pub fn estimate(data: &Dataset, opts: &MethodOptions) -> Result<Estimate> {
     obj.insert("retained".into(), serde_json::json!(names(&kept_pairs)));
     obj.insert(
         "threshold_statistics".into(),
-        serde_json::Value::Object(pair_ratios.iter().map(|(e, r)| (term_name(*e, lists), serde_json::json!(r))).collect()),
+        serde_json::Value::Object(
+            pair_ratios
+                .iter()
+                .map(|(e, r)| (term_name(*e, lists), serde_json::json!(r)))
+                .collect(),
+        ),
     );
     if o.maxorder == 3 {
         obj.insert("triples".into(), triple_json);
     }
     if !minus_inf.is_empty() {
-        obj.insert("minus_infinite_effects".into(), serde_json::json!(names(&minus_inf)));
+        obj.insert(
+            "minus_infinite_effects".into(),
+            serde_json::json!(names(&minus_inf)),
+        );
     }
     obj.insert(
         "coefficients".into(),
@@ -592,7 +620,10 @@ pub fn estimate(data: &Dataset, opts: &MethodOptions) -> Result<Estimate> {
                 .collect(),
         ),
     );
-    obj.insert("acceptance".into(), serde_json::json!([s1.sampled.acceptance, fin.sampled.acceptance]));
+    obj.insert(
+        "acceptance".into(),
+        serde_json::json!([s1.sampled.acceptance, fin.sampled.acceptance]),
+    );
     obj.insert("diagnostics".into(), post.diagnostics.clone());
     let model = ModelSpec::from_generators(k, kept.clone()).label(lists);
     Ok(Estimate {
@@ -617,7 +648,9 @@ pub fn estimate(data: &Dataset, opts: &MethodOptions) -> Result<Estimate> {
 
 fn validate(table: &CaptureTable, o: &ThresholdOptions) -> Result<()> {
     if table.k() < 2 {
-        return Err(Error::Usage("method bayes-threshold needs at least 2 lists".into()));
+        return Err(Error::Usage(
+            "method bayes-threshold needs at least 2 lists".into(),
+        ));
     }
     if !(o.maxorder == 2 || o.maxorder == 3) || (o.maxorder == 3 && table.k() < 3) {
         return Err(Error::Usage(format!(
@@ -640,7 +673,8 @@ fn validate(table: &CaptureTable, o: &ThresholdOptions) -> Result<()> {
     }
     if o.chains == 0 || o.samples < 4 || o.thinning == 0 {
         return Err(Error::Usage(
-            "method bayes-threshold needs 1 or more chains, 4 or more samples and thinning ≥ 1".into(),
+            "method bayes-threshold needs 1 or more chains, 4 or more samples and thinning ≥ 1"
+                .into(),
         ));
     }
     if o.samples.saturating_mul(o.chains) > 10_000_000 {
@@ -658,7 +692,10 @@ mod tests {
 
     #[test]
     fn effects_come_in_the_package_order() {
-        assert_eq!(all_effects(4, 2), vec![0b11, 0b101, 0b110, 0b1001, 0b1010, 0b1100]);
+        assert_eq!(
+            all_effects(4, 2),
+            vec![0b11, 0b101, 0b110, 0b1001, 0b1010, 0b1100]
+        );
         assert_eq!(all_effects(4, 3), vec![0b111, 0b1011, 0b1101, 0b1110]);
         assert_eq!(all_effects(5, 2).len(), 10);
         assert_eq!(all_effects(5, 3).len(), 10);

@@ -380,7 +380,11 @@ pub fn posterior(chains: &[Vec<f64>], level: f64) -> Posterior {
         if d.warn() {
             warning = Some(format!(
                 "the chains have not converged well enough: R-hat {:.3} (want ≤ {}), bulk ESS {:.0}, tail ESS {:.0} (want ≥ {}); run more burn-in and samples",
-                d.rhat, mcmc::RHAT_WARN, d.ess_bulk, d.ess_tail, mcmc::ESS_WARN
+                d.rhat,
+                mcmc::RHAT_WARN,
+                d.ess_bulk,
+                d.ess_tail,
+                mcmc::ESS_WARN
             ));
         }
         diagnostics = serde_json::json!({

@@ -351,7 +351,10 @@ fn beta_draw(rng: &mut ChaCha8Rng, a: f64, b: f64) -> f64 {
 fn log_gamma_draw(rng: &mut ChaCha8Rng, shape: f64) -> f64 {
     if shape < 0.5 {
         let u = 1.0 - rng.random::<f64>();
-        u.ln() / shape + Gamma::new(1.0 + shape, 1.0).map_or(0.0, |d| d.sample(rng)).ln()
+        u.ln() / shape
+            + Gamma::new(1.0 + shape, 1.0)
+                .map_or(0.0, |d| d.sample(rng))
+                .ln()
     } else {
         Gamma::new(shape, 1.0).map_or(0.0, |d| d.sample(rng)).ln()
     }

@@ -455,7 +455,10 @@ td:first-child,th:first-child,td:nth-child(2){{text-align:left}} .warn li{{color
                 t.values.iter().flatten().copied().collect(),
                 t.interval.as_ref().and_then(|i| i.lower),
                 t.interval.as_ref().and_then(|i| i.upper),
-                if t.interval.as_ref().is_some_and(|i| i.kind.starts_with("posterior")) {
+                if t.interval
+                    .as_ref()
+                    .is_some_and(|i| i.kind.starts_with("posterior"))
+                {
                     format!("Posterior draws of the total ({})", t.method)
                 } else {
                     format!("Bootstrap draws of the total ({})", t.method)

@@ -151,18 +151,28 @@ fn independence_model_has_the_gamma_ratio_posterior() {
         .collect();
     exact.sort_by(f64::total_cmp);
     let d = &e.options["diagnostics"];
-    for (p, key) in [(0.5, "mcse_median"), (0.025, "mcse_lower"), (0.975, "mcse_upper")] {
+    for (p, key) in [
+        (0.5, "mcse_median"),
+        (0.025, "mcse_lower"),
+        (0.975, "mcse_upper"),
+    ] {
         let want = exact[(p * exact.len() as f64) as usize];
         let got = quantile(&e, p);
         let mcse = d[key].as_f64().expect("mcse");
         // 4 MCSE of ours; the million iid draws add < 0.3 of one.
-        assert!((got - want).abs() < 4.0 * mcse, "q{p}: {got} vs {want} (mcse {mcse})");
+        assert!(
+            (got - want).abs() < 4.0 * mcse,
+            "q{p}: {got} vs {want} (mcse {mcse})"
+        );
     }
     // Exact mean: 620 + y10·y01/(y11 − 1).
     let mean = e.draws.as_ref().expect("draws").mean;
     let want = 620.0 + y10 * y01 / (y11 - 1.0);
     let mcse = d["mcse_mean"].as_f64().expect("mcse");
-    assert!((mean - want).abs() < 4.0 * mcse, "mean {mean} vs {want} (mcse {mcse})");
+    assert!(
+        (mean - want).abs() < 4.0 * mcse,
+        "mean {mean} vs {want} (mcse {mcse})"
+    );
 }
 
 #[test]
@@ -225,7 +235,10 @@ fn flat_prior_and_three_list_terms_run_on_kosovo() {
         serde_json::json!(["EXH:ABA:OSCE", "EXH:OSCE:HRW"])
     );
     let model = three.model.expect("model");
-    let kept = three.options["triples"]["retained"].as_array().expect("list").clone();
+    let kept = three.options["triples"]["retained"]
+        .as_array()
+        .expect("list")
+        .clone();
     for t in kept {
         assert!(model.contains(t.as_str().expect("name")), "{model}");
     }

@@ -931,24 +931,49 @@ fn bayes_threshold_from_the_command_line_and_a_job() {
         "--json",
         p.to_str().unwrap(),
     ]);
-    let doc = parse_json(&std::fs::read(&p).expect("json written"), "bayes-threshold json");
+    let doc = parse_json(
+        &std::fs::read(&p).expect("json written"),
+        "bayes-threshold json",
+    );
     let e = &estimates(&doc)[0];
     assert_eq!(e["method"], "bayes-threshold");
     assert_eq!(e["draws"]["count"], 8_000);
     assert_eq!(e["options"]["retained"].as_array().map(Vec::len), Some(5));
-    assert!(e["options"]["threshold_statistics"]["ABA:HRW"].as_f64().is_some_and(|r| r < 2.0));
+    assert!(
+        e["options"]["threshold_statistics"]["ABA:HRW"]
+            .as_f64()
+            .is_some_and(|r| r < 2.0)
+    );
     // Job options, and settings that cannot be honoured: exit 2, the setting named.
     for (m, needle) in [
-        (serde_json::json!({ "id": "bayes-threshold", "maxorder": 4 }), "maxorder"),
-        (serde_json::json!({ "id": "bayes-threshold", "prior_variance": -1.0 }), "variance"),
-        (serde_json::json!({ "id": "bayes-threshold", "prior": "cauchy" }), "prior"),
-        (serde_json::json!({ "id": "bayes-threshold", "threshold": -2.0 }), "threshold"),
+        (
+            serde_json::json!({ "id": "bayes-threshold", "maxorder": 4 }),
+            "maxorder",
+        ),
+        (
+            serde_json::json!({ "id": "bayes-threshold", "prior_variance": -1.0 }),
+            "variance",
+        ),
+        (
+            serde_json::json!({ "id": "bayes-threshold", "prior": "cauchy" }),
+            "prior",
+        ),
+        (
+            serde_json::json!({ "id": "bayes-threshold", "threshold": -2.0 }),
+            "threshold",
+        ),
     ] {
         let bad = dir.path("bad.json");
         let out = dir.path("bad_out.json");
         std::fs::write(&bad, serde_json::json!({ "schema": "darkfigure.job/1", "data": { "file": f.to_str().unwrap() }, "methods": [m] }).to_string())
             .expect("job written");
-        let o = darkfigure(["run", bad.to_str().unwrap(), "-q", "--json", out.to_str().unwrap()]);
+        let o = darkfigure([
+            "run",
+            bad.to_str().unwrap(),
+            "-q",
+            "--json",
+            out.to_str().unwrap(),
+        ]);
         assert_eq!(o.status.code(), Some(2), "{m}");
         assert!(text(&o.stderr).contains(needle), "{m}: {}", text(&o.stderr));
         assert!(!out.exists(), "{m}: nothing may be written");

@@ -188,7 +188,11 @@ fn posterior_matches_the_lcmcr_reference() {
         // The package's default truncation K = 10, run with two seeds.
         let r10: Vec<&serde_json::Value> = runs.iter().filter(|r| r["K"] == 10).collect();
         assert_eq!(r10.len(), 2, "{}", path.display());
-        let name = path.file_stem().expect("stem").to_string_lossy().to_string();
+        let name = path
+            .file_stem()
+            .expect("stem")
+            .to_string_lossy()
+            .to_string();
         let csv = data.join(format!("{name}.csv"));
         let darkfigure::Dataset::Table(t) =
             read_file(csv.to_str().expect("utf-8"), &ParseOptions::default())
@@ -239,7 +243,10 @@ fn posterior_matches_the_lcmcr_reference() {
             }
         }
     }
-    assert!(checked >= 21 || std::env::var_os("CI").is_none(), "only {checked} values checked");
+    assert!(
+        checked >= 21 || std::env::var_os("CI").is_none(),
+        "only {checked} values checked"
+    );
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
 
@@ -294,8 +301,14 @@ fn dispersed_starts_on_a_sparse_table_are_flagged() {
         if hi > 2.0 * lo {
             split_runs += 1;
             let d = diagnose(&chains).expect("enough draws");
-            assert!(d.warn() && d.rhat > 1.1, "seed {seed}: medians {medians:?}, {d:?}");
+            assert!(
+                d.warn() && d.rhat > 1.1,
+                "seed {seed}: medians {medians:?}, {d:?}"
+            );
         }
     }
-    assert!(split_runs > 0, "no run showed the ghost states; the check tested nothing");
+    assert!(
+        split_runs > 0,
+        "no run showed the ghost states; the check tested nothing"
+    );
 }

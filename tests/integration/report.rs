@@ -296,11 +296,15 @@ fn a_real_browser_renders_the_report() {
 
 #[test]
 fn bayesian_estimates_bring_their_assumptions_and_posterior_picture() {
-    let csv = simulate_records(21, &["A".into(), "B".into(), "C".into()], &[StratumSpec {
-        name: "all".into(),
-        size: 900,
-        probs: vec![0.3, 0.25, 0.2],
-    }]);
+    let csv = simulate_records(
+        21,
+        &["A".into(), "B".into(), "C".into()],
+        &[StratumSpec {
+            name: "all".into(),
+            size: 900,
+            probs: vec![0.3, 0.25, 0.2],
+        }],
+    );
     let parsed = parse_bytes(
         "sim.csv",
         csv.as_bytes(),
@@ -336,7 +340,16 @@ fn bayesian_estimates_bring_their_assumptions_and_posterior_picture() {
     };
     let doc = run_with_data(job, parsed).expect("job runs");
     let h = html(&doc, 5);
-    assert!(h.contains("Bayesian thresholding: how the lists overlap"), "assumption missing");
-    assert!(h.contains("Posterior draws of N (bayes-threshold"), "posterior histogram missing");
-    assert!(!h.contains("Latent classes (lcmcr)"), "only the methods used are described");
+    assert!(
+        h.contains("Bayesian thresholding: how the lists overlap"),
+        "assumption missing"
+    );
+    assert!(
+        h.contains("Posterior draws of N (bayes-threshold"),
+        "posterior histogram missing"
+    );
+    assert!(
+        !h.contains("Latent classes (lcmcr)"),
+        "only the methods used are described"
+    );
 }
