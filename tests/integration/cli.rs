@@ -892,20 +892,7 @@ fn lcmcr_is_reproducible_and_reports_convergence() {
         ),
         (serde_json::json!({ "id": "lcmcr", "K": -1 }), "K"),
     ] {
-        let bad = dir.path("bad.json");
-        let out = dir.path("bad_out.json");
-        std::fs::write(&bad, serde_json::json!({ "schema": "darkfigure.job/1", "data": { "file": f.to_str().unwrap() }, "methods": [m] }).to_string())
-            .expect("job written");
-        let o = darkfigure([
-            "run",
-            bad.to_str().unwrap(),
-            "-q",
-            "--json",
-            out.to_str().unwrap(),
-        ]);
-        assert_eq!(o.status.code(), Some(2), "{m}");
-        assert!(text(&o.stderr).contains(needle), "{m}: {}", text(&o.stderr));
-        assert!(!out.exists(), "{m}: nothing may be written");
+        assert_bad_method(&dir, &f, &m, needle);
     }
 }
 
@@ -963,19 +950,25 @@ fn bayes_threshold_from_the_command_line_and_a_job() {
             "threshold",
         ),
     ] {
-        let bad = dir.path("bad.json");
-        let out = dir.path("bad_out.json");
-        std::fs::write(&bad, serde_json::json!({ "schema": "darkfigure.job/1", "data": { "file": f.to_str().unwrap() }, "methods": [m] }).to_string())
-            .expect("job written");
-        let o = darkfigure([
-            "run",
-            bad.to_str().unwrap(),
-            "-q",
-            "--json",
-            out.to_str().unwrap(),
-        ]);
-        assert_eq!(o.status.code(), Some(2), "{m}");
-        assert!(text(&o.stderr).contains(needle), "{m}: {}", text(&o.stderr));
-        assert!(!out.exists(), "{m}: nothing may be written");
+        assert_bad_method(&dir, &f, &m, needle);
     }
+}
+
+/// A job with method settings `m` that cannot be honoured: exit 2, a message containing
+/// `needle`, and no output file.
+fn assert_bad_method(dir: &TempDir, data: &std::path::Path, m: &serde_json::Value, needle: &str) {
+    let bad = dir.path("bad.json");
+    let out = dir.path("bad_out.json");
+    std::fs::write(&bad, serde_json::json!({ "schema": "darkfigure.job/1", "data": { "file": data.to_str().unwrap() }, "methods": [m] }).to_string())
+        .expect("job written");
+    let o = darkfigure([
+        "run",
+        bad.to_str().unwrap(),
+        "-q",
+        "--json",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(2), "{m}");
+    assert!(text(&o.stderr).contains(needle), "{m}: {}", text(&o.stderr));
+    assert!(!out.exists(), "{m}: nothing may be written");
 }
