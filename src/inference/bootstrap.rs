@@ -10,10 +10,10 @@
 
 use crate::data::CaptureTable;
 use crate::error::{Error, Result};
+use crate::montecarlo::variates::binomial;
 use crate::montecarlo::{Progress, replicate};
 use chacha20::ChaCha8Rng;
-use rand::distr::Distribution;
-use rand_distr::Binomial;
+use rand::{Rng, RngExt};
 use serde::Serialize;
 use statrs::distribution::{ContinuousCDF, Normal};
 
@@ -100,10 +100,15 @@ pub fn multinomial(rng: &mut ChaCha8Rng, n: u64, w: &[f64]) -> Vec<u64> {
     out
 }
 
-/// Multinomial draw into `out`, by conditional binomials over the categories in `order`;
-/// it stops as soon as nobody is left, so putting the heavy categories first saves draws.
-pub fn multinomial_ordered(
-    rng: &mut ChaCha8Rng,
+/// Below this many people left, the rest are placed one by one (a uniform and a short scan
+/// each), cheaper than a binomial per remaining category.
+const ONE_BY_ONE: u64 = 16;
+
+/// Multinomial draw into `out`, by conditional binomials over the categories in `order`
+/// until few people are left, who are then placed one at a time among the remaining
+/// categories; putting the heavy categories first ends both phases sooner.
+pub fn multinomial_ordered<R: Rng + ?Sized>(
+    rng: &mut R,
     n: u64,
     w: &[f64],
     order: &[usize],
@@ -120,8 +125,27 @@ pub fn multinomial_ordered(
             out[i] = remaining;
             break;
         }
+        if remaining <= ONE_BY_ONE {
+            let tail = &order[pos..];
+            // summed afresh: `rest` carries the rounding of the subtractions
+            let total: f64 = tail.iter().map(|&c| w[c]).sum();
+            let last = tail[tail.len() - 1];
+            for _ in 0..remaining {
+                let mut u = rng.random::<f64>() * total;
+                let mut pick = last;
+                for &c in tail {
+                    if u < w[c] {
+                        pick = c;
+                        break;
+                    }
+                    u -= w[c];
+                }
+                out[pick] += 1;
+            }
+            break;
+        }
         let p = (w[i] / rest).clamp(0.0, 1.0);
-        let x = Binomial::new(remaining, p).map_or(0, |b| b.sample(rng));
+        let x = binomial(rng, remaining, p);
         out[i] = x;
         remaining -= x;
         rest -= w[i];
@@ -169,8 +193,7 @@ pub fn run(
             let total: f64 = mu.iter().sum();
             let big_n = point.round().max(total.ceil()) as u64;
             replicate(opts.replicates, opts.seed, progress, |_, rng| {
-                let nobs = Binomial::new(big_n, (total / point).clamp(0.0, 1.0))
-                    .map_or(0, |b| b.sample(rng));
+                let nobs = binomial(rng, big_n, (total / point).clamp(0.0, 1.0));
                 let counts = multinomial(rng, nobs, &mu);
                 let t = CaptureTable::new(
                     lists.clone(),

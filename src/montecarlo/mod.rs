@@ -5,6 +5,7 @@
 //! the number of threads. Progress is reported through a callback; the library never prints.
 
 pub mod simulate;
+pub mod variates;
 
 use chacha20::ChaCha8Rng;
 use rand::SeedableRng;
