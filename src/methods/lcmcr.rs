@@ -144,12 +144,15 @@ pub fn sample(table: &CaptureTable, o: LcmcrOptions) -> Vec<Vec<f64>> {
                     }
                     let mut len = 1;
                     for l in 0..j {
-                        for hh in 0..len {
-                            for kk in 0..k {
-                                let w = lat[hh * k + kk];
-                                let lam = lambda[l * k + kk];
-                                lat[(hh + len) * k + kk] = w * lam;
-                                lat[hh * k + kk] = w * (1.0 - lam);
+                        let lam = &lambda[l * k..l * k + k];
+                        // histories without list l (first half) and with it (second half);
+                        // slices so the class loop vectorises
+                        let (off, on_l) = lat[..2 * len * k].split_at_mut(len * k);
+                        for (w0, w1) in off.chunks_exact_mut(k).zip(on_l.chunks_exact_mut(k)) {
+                            for ((a, b), &lm) in w0.iter_mut().zip(w1.iter_mut()).zip(lam) {
+                                let w = *a;
+                                *b = w * lm;
+                                *a = w * (1.0 - lm);
                             }
                         }
                         len *= 2;
