@@ -169,6 +169,18 @@ const KNOWN_DIVERGENT: &[(&str, &str)] = &[
     ("UKdat_5", "q0.975"),
 ];
 
+/// Each chain's own type-7 quantile at `p`.
+fn chain_quantiles(chains: &[Vec<f64>], p: f64) -> Vec<f64> {
+    chains
+        .iter()
+        .map(|c| {
+            let mut c = c.clone();
+            c.sort_by(f64::total_cmp);
+            darkfigure::inference::mcmc::quantile7(&c, p)
+        })
+        .collect()
+}
+
 #[test]
 fn posterior_matches_the_lcmcr_reference() {
     use crate::common::{data_dir, reference_dir};
@@ -255,14 +267,7 @@ fn posterior_matches_the_lcmcr_reference() {
             // Ours: the larger of the within-chain MCSE and the spread of the four chains'
             // own quantiles / √4; the latter sees slow excursions (Western: runs spread by
             // ≈ 14 where the within-chain MCSE says 5).
-            let per_chain: Vec<f64> = chains
-                .iter()
-                .map(|c| {
-                    let mut c = c.clone();
-                    c.sort_by(f64::total_cmp);
-                    quantile7(&c, p)
-                })
-                .collect();
+            let per_chain = chain_quantiles(&chains, p);
             let m = per_chain.len() as f64;
             let mean_c = per_chain.iter().sum::<f64>() / m;
             let between =
@@ -334,14 +339,7 @@ fn dispersed_starts_on_a_sparse_table_are_flagged() {
             ..Default::default()
         };
         let chains = sample(&t, o);
-        let medians: Vec<f64> = chains
-            .iter()
-            .map(|c| {
-                let mut s = c.clone();
-                s.sort_by(f64::total_cmp);
-                s[s.len() / 2]
-            })
-            .collect();
+        let medians = chain_quantiles(&chains, 0.5);
         let (lo, hi) = medians
             .iter()
             .fold((f64::MAX, 0.0f64), |(a, b), &m| (a.min(m), b.max(m)));
