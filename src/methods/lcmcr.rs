@@ -139,9 +139,7 @@ pub fn sample(table: &CaptureTable, o: LcmcrOptions) -> Vec<Vec<f64>> {
                 // Class weights of every history: by the product lattice over the lists
                 // (2^(J+1) products per class) when that is cheaper than J per observed cell.
                 if dense {
-                    for kk in 0..k {
-                        lat[kk] = pi[kk];
-                    }
+                    lat[..k].copy_from_slice(&pi);
                     let mut len = 1;
                     for l in 0..j {
                         let lam = &lambda[l * k..l * k + k];
