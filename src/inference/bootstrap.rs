@@ -127,20 +127,38 @@ pub fn multinomial_ordered<R: Rng + ?Sized>(
         }
         if remaining <= ONE_BY_ONE {
             let tail = &order[pos..];
-            // summed afresh: `rest` carries the rounding of the subtractions
-            let total: f64 = tail.iter().map(|&c| w[c]).sum();
-            let last = tail[tail.len() - 1];
-            for _ in 0..remaining {
-                let mut u = rng.random::<f64>() * total;
-                let mut pick = last;
-                for &c in tail {
-                    if u < w[c] {
-                        pick = c;
-                        break;
+            // cumulative weights (summed afresh: `rest` carries the rounding of the
+            // subtractions); a person goes to the first category whose cumulative weight
+            // exceeds u·total, found by counting, without a data-dependent branch
+            let mut cum = [0.0f64; 16];
+            if tail.len() > cum.len() {
+                let total: f64 = tail.iter().map(|&c| w[c]).sum();
+                let last = tail[tail.len() - 1];
+                for _ in 0..remaining {
+                    let mut u = rng.random::<f64>() * total;
+                    let mut pick = last;
+                    for &c in tail {
+                        if u < w[c] {
+                            pick = c;
+                            break;
+                        }
+                        u -= w[c];
                     }
-                    u -= w[c];
+                    out[pick] += 1;
                 }
-                out[pick] += 1;
+                break;
+            }
+            let mut acc = 0.0;
+            for (slot, &c) in cum.iter_mut().zip(tail) {
+                acc += w[c];
+                *slot = acc;
+            }
+            let cum = &cum[..tail.len()];
+            let last = tail.len() - 1;
+            for _ in 0..remaining {
+                let u = rng.random::<f64>() * acc;
+                let below = cum.iter().map(|&c| usize::from(c <= u)).sum::<usize>();
+                out[tail[below.min(last)]] += 1;
             }
             break;
         }
