@@ -128,7 +128,8 @@ fn btrd<R: Rng + ?Sized>(rng: &mut R, n: u64, p: f64) -> u64 {
     let alpha = (2.83 + 5.1 * inv_b) * sq;
     let vr = 0.92 - 4.2 * inv_b;
     let urvr = 0.86 * vr;
-    let inv_vr = 1.0 / vr;
+    // 1/v_r = b/(0.92 b − 4.2): not waiting for 1/b keeps one division off the box's path
+    let inv_vr = b / (0.92 * b - 4.2);
     loop {
         let mut v = rng.random::<f64>();
         if v <= urvr {
@@ -155,22 +156,24 @@ fn btrd<R: Rng + ?Sized>(rng: &mut R, n: u64, p: f64) -> u64 {
         v *= alpha / (a * inv_us * inv_us + b);
         let km = (kf - m).abs();
         if km <= 15.0 {
-            // P(k)/P(m) by the ratio recursion, whichever side of the mode k lies
-            let mut f = 1.0;
-            if m < kf {
-                let mut i = m;
-                while i < kf {
-                    i += 1.0;
-                    f *= nr / i - r;
-                }
-            } else {
-                let mut i = kf;
-                while i < m {
-                    i += 1.0;
-                    v *= nr / i - r;
-                }
+            // P(k)/P(m) by the ratio recursion, whichever side of the mode k lies; each
+            // ratio (nr − r·i)/i with numerators and denominators multiplied apart and one
+            // division at the end (15 factors of at most n·r and n stay far inside f64's
+            // range for any count this program meets)
+            let (mut num, mut den) = (1.0, 1.0);
+            let (from, to) = if m < kf { (m, kf) } else { (kf, m) };
+            let mut i = from;
+            while i < to {
+                i += 1.0;
+                num *= nr - r * i;
+                den *= i;
             }
-            if v <= f {
+            let accept = if m < kf {
+                v * den <= num
+            } else {
+                v * num <= den
+            };
+            if accept {
                 return kf as u64;
             }
             continue;
