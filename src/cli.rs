@@ -41,13 +41,13 @@ pub struct BayesArgs {
     /// LCMCR: latent classes K in the truncation (default 10).
     #[arg(long = "classes", short = 'K')]
     pub classes: Option<usize>,
-    /// Burn-in iterations per chain (lcmcr 20000, bayes-threshold 1000).
+    /// Burn-in iterations per chain (lcmcr 100000, bayes-threshold 1000).
     #[arg(long)]
     pub burnin: Option<usize>,
     /// Draws kept per chain (lcmcr 5000, bayes-threshold 10000).
     #[arg(long)]
     pub samples: Option<usize>,
-    /// Iterations between kept draws (lcmcr 20, bayes-threshold 1).
+    /// Iterations between kept draws (lcmcr 50, bayes-threshold 1).
     #[arg(long)]
     pub thinning: Option<usize>,
     /// Chains, run in parallel (default 4).
