@@ -42,15 +42,19 @@ fn job(bootstrap: Option<usize>, seed: u64) -> Job {
     }
 }
 
-fn run(csv: &str, bootstrap: Option<usize>, seed: u64) -> darkfigure::job::ResultDoc {
+/// Simulated records, stratified by `stratum`.
+fn parse(csv: &str) -> darkfigure::data::parse::Parsed {
     let opts = ParseOptions {
         format: Format::Records,
         lists: Some(lists()),
         stratify_by: Some("stratum".into()),
         ..ParseOptions::default()
     };
-    let parsed = parse_bytes("sim.csv", csv.as_bytes(), &opts).expect("simulated records parse");
-    run_with_data(job(bootstrap, seed), parsed).expect("job runs")
+    parse_bytes("sim.csv", csv.as_bytes(), &opts).expect("simulated records parse")
+}
+
+fn run(csv: &str, bootstrap: Option<usize>, seed: u64) -> darkfigure::job::ResultDoc {
+    run_with_data(job(bootstrap, seed), parse(csv)).expect("job runs")
 }
 
 fn population(children: u64, adults: u64) -> Vec<StratumSpec> {
@@ -160,13 +164,7 @@ fn a_stratum_without_estimate_makes_the_total_incomplete() {
 #[test]
 fn posterior_draws_of_strata_add_up_draw_by_draw() {
     let csv = simulate_records(12, &lists(), &population(500, 1200));
-    let opts = ParseOptions {
-        format: Format::Records,
-        lists: Some(lists()),
-        stratify_by: Some("stratum".into()),
-        ..ParseOptions::default()
-    };
-    let parsed = parse_bytes("sim.csv", csv.as_bytes(), &opts).expect("simulated records parse");
+    let parsed = parse(&csv);
     let mut j = job(None, 8);
     j.methods = vec![MethodSpec {
         id: "bayes-threshold".into(),
