@@ -102,7 +102,7 @@ pub fn multinomial(rng: &mut ChaCha8Rng, n: u64, w: &[f64]) -> Vec<u64> {
 
 /// Below this many people left, the rest are placed by counting uniforms (see
 /// `place_by_counting`), cheaper than a binomial per remaining category.
-const BY_COUNTING: usize = 32;
+const BY_COUNTING: usize = 24;
 
 /// Multinomial draw into `out`, by conditional binomials over the categories in `order`
 /// until few people are left, who are then placed among the remaining categories by
