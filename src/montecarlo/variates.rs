@@ -59,9 +59,19 @@ fn inversion<R: Rng + ?Sized>(rng: &mut R, n: u64, p: f64) -> u64 {
         return 0;
     }
     let f0 = p0(n, p);
+    // the usual stretch, x ≤ min(n, 63), with no bound test and reciprocals from the table
+    let fast = n.min(63);
     loop {
         let mut f = f0;
         let mut x = 0u64;
+        while x < fast {
+            if u < f {
+                return x;
+            }
+            u -= f;
+            x += 1;
+            f *= a * RECIPROCALS[x as usize] - s;
+        }
         loop {
             if u < f {
                 return x;
@@ -71,12 +81,7 @@ fn inversion<R: Rng + ?Sized>(rng: &mut R, n: u64, p: f64) -> u64 {
             if x > n || f == 0.0 {
                 break;
             }
-            let inv = if x < 64 {
-                RECIPROCALS[x as usize]
-            } else {
-                1.0 / x as f64
-            };
-            f *= a * inv - s;
+            f *= a * (1.0 / x as f64) - s;
         }
         u = rng.random::<f64>();
     }
