@@ -268,7 +268,7 @@ pub fn sample(table: &CaptureTable, o: LcmcrOptions) -> Vec<Vec<f64>> {
                     }
                 }
                 if it >= o.burnin.saturating_add(warmup)
-                    && (it - o.burnin - warmup) % o.thinning.max(1) == 0
+                    && (it - o.burnin - warmup).is_multiple_of(o.thinning.max(1))
                 {
                     out.push((n + n0) as f64);
                 }
@@ -467,8 +467,8 @@ mod tests {
         let mut rng = chain_rng(9, 0);
         let mut st = Sticks::new(size.len());
         let mut pi = [0.0; 5];
-        let mut v = vec![Vec::with_capacity(draws); 4];
-        let mut l1mv = vec![Vec::with_capacity(draws); 4];
+        let mut v: Vec<Vec<f64>> = (0..4).map(|_| Vec::with_capacity(draws)).collect();
+        let mut l1mv: Vec<Vec<f64>> = (0..4).map(|_| Vec::with_capacity(draws)).collect();
         for _ in 0..draws {
             let log_rest = st.update(&mut rng, &size, alpha, &mut pi);
             assert!((pi.iter().sum::<f64>() - 1.0).abs() < 1e-12);
