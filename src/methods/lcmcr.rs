@@ -16,7 +16,7 @@ use crate::montecarlo::variates::gamma;
 use rand::distr::Distribution;
 use rand::rngs::Xoshiro256PlusPlus;
 use rand::{Rng, RngExt, SeedableRng};
-use rand_distr::{Beta, Gamma, Poisson};
+use rand_distr::Poisson;
 use rayon::prelude::*;
 
 /// Where the chains start.
@@ -89,8 +89,7 @@ pub fn sample(table: &CaptureTable, o: LcmcrOptions) -> Vec<Vec<f64>> {
         .into_par_iter()
         .map(|chain| {
             let mut rng = chain_rng(o.seed, chain as u64);
-            let unif = Beta::new(1.0, 1.0).expect("Beta(1,1)");
-            let mut lambda: Vec<f64> = (0..j * k).map(|_| unif.sample(&mut rng)).collect();
+            let mut lambda: Vec<f64> = (0..j * k).map(|_| rng.random::<f64>()).collect();
             let mut alpha = 1.0;
             let mut v = vec![0.5; k];
             v[k - 1] = 1.0;
@@ -211,7 +210,12 @@ pub fn sample(table: &CaptureTable, o: LcmcrOptions) -> Vec<Vec<f64>> {
                 }
                 order0.sort_unstable_by(|&a, &b| probs[b].total_cmp(&probs[a]));
                 let p0c = p0.clamp(1e-300, 1.0 - 1e-12);
-                let g = Gamma::new(n as f64, p0c / (1.0 - p0c)).map_or(0.0, |d| d.sample(&mut rng));
+                // n₀ ~ NegBin(n, 1 − p₀) as a Poisson–gamma mixture
+                let g = if n > 0 {
+                    gamma(&mut rng, n as f64) * (p0c / (1.0 - p0c))
+                } else {
+                    0.0
+                };
                 let n0: u64 = if g > 0.0 {
                     Poisson::new(g).map_or(0.0, |d| d.sample(&mut rng)) as u64
                 } else {
@@ -251,9 +255,9 @@ pub fn sample(table: &CaptureTable, o: LcmcrOptions) -> Vec<Vec<f64>> {
                         }
                     }
                 }
+                // α | V ~ Gamma(a_α + K − 1, rate b_α − Σ log(1 − V_k)); the rate is ≥ b_α > 0
                 if it >= warmup {
-                    alpha = Gamma::new(o.a_alpha + (k - 1) as f64, 1.0 / (o.b_alpha - log_rest))
-                        .map_or(alpha, |d| d.sample(&mut rng));
+                    alpha = gamma(&mut rng, o.a_alpha + (k - 1) as f64) / (o.b_alpha - log_rest);
                 }
                 if it + 1 == warmup {
                     // relabel classes by decreasing weight, as the package does after warm-up
@@ -299,6 +303,12 @@ pub fn estimate(data: &Dataset, opts: &MethodOptions) -> Result<Estimate> {
         return Err(Error::Usage(
             "method lcmcr needs at least 2 lists, K ≥ 1, 1 or more chains, 4 or more samples and thinning ≥ 1".into(),
         ));
+    }
+    if !(o.a_alpha > 0.0 && o.b_alpha > 0.0 && o.a_alpha.is_finite() && o.b_alpha.is_finite()) {
+        return Err(Error::Usage(format!(
+            "method lcmcr needs a Gamma prior on α with positive, finite shape and rate (got {} and {})",
+            o.a_alpha, o.b_alpha
+        )));
     }
     if o.samples.saturating_mul(o.chains) > 100_000_000 {
         return Err(Error::Usage(format!(
@@ -540,5 +550,21 @@ mod tests {
                 "Beta({a}, {b}) variance {m2} vs {exact_var}"
             );
         }
+    }
+
+    #[test]
+    fn an_improper_alpha_prior_is_refused() {
+        let table = CaptureTable::new(
+            vec!["A".into(), "B".into()],
+            [(0b01, 30), (0b10, 20), (0b11, 10)],
+        )
+        .expect("table");
+        let mut opts = MethodOptions::default();
+        opts.lcmcr.b_alpha = 0.0;
+        let err = estimate(&Dataset::Table(table), &opts).expect_err("b_α = 0");
+        assert!(
+            err.to_string().contains("positive, finite shape and rate"),
+            "{err}"
+        );
     }
 }
