@@ -1,7 +1,7 @@
 //! Behind the identified count: strata and their total. Each stratum (children/adults,
 //! sex, region, year) is estimated on its own; the total's draws are the strata's bootstrap
-//! draws summed replicate by replicate, or their posterior draws summed draw by draw (never
-//! interval ends added up), so the total's
+//! draws summed replicate by replicate, their posterior draws summed draw by draw, or their
+//! exact posteriors (dga) convolved (never interval ends added up), so the total's
 //! interval carries the strata's uncertainty. A stratum with no estimate is shown with its
 //! status and makes the total incomplete; it is never dropped silently. Runs after the
 //! estimators, before the report.
@@ -10,7 +10,7 @@ pub mod global;
 pub mod meta;
 
 use crate::inference::bootstrap::quantile8;
-use crate::methods::{Draws, Estimate, Interval, Status};
+use crate::methods::{Draws, Estimate, Interval, Pmf, Status};
 use serde::Serialize;
 
 /// One stratum's estimates.
@@ -91,6 +91,10 @@ pub fn totals(strata: &[StratumResult], level: f64) -> Vec<Total> {
             .filter_map(|e| e.draws.as_ref().map(|d| &d.values))
             .filter(|v| !v.is_empty())
             .collect();
+        let exacts: Vec<&Pmf> = ests
+            .iter()
+            .filter_map(|e| e.draws.as_ref().and_then(|d| d.exact.as_ref()))
+            .collect();
         let mut values = Vec::new();
         let (mut interval, mut draws) = (None, None);
         let mut population = population;
@@ -113,6 +117,37 @@ pub fn totals(strata: &[StratumResult], level: f64) -> Vec<Total> {
                 kind = "posterior-quantiles-of-sum";
             } else {
                 warnings.push("the strata have different numbers of posterior draws; no interval for the total".into());
+            }
+        } else if missing.is_empty() && exacts.len() == ests.len() {
+            // Exact posteriors (dga): the total's is their convolution, the strata being
+            // independent; its quantiles are exact as the strata's are.
+            match convolve(&exacts) {
+                Some(sum) => {
+                    let (mean, sd) = sum.mean_sd();
+                    let quantiles = [0.025, 0.05, 0.1, 0.5, 0.9, 0.95, 0.975]
+                        .iter()
+                        .map(|&p| (p, sum.quantile(p)))
+                        .collect();
+                    population = Some(sum.quantile(0.5));
+                    interval = Some(Interval {
+                        lower: Some(sum.quantile((1.0 - level) / 2.0)),
+                        upper: Some(sum.quantile((1.0 + level) / 2.0)),
+                        level,
+                        kind: "exact-posterior-of-sum".into(),
+                        center: Some(mean),
+                    });
+                    draws = Some(Draws {
+                        count: 0,
+                        mean,
+                        sd,
+                        quantiles,
+                        values: Vec::new(),
+                        exact: Some(sum),
+                    });
+                }
+                None => warnings.push(format!(
+                    "the strata's exact posteriors are too wide to convolve (more than {CONVOLVE_LIMIT:.0e} products); no interval for the total"
+                )),
             }
         } else if missing.is_empty() {
             warnings.push(
@@ -152,6 +187,7 @@ pub fn totals(strata: &[StratumResult], level: f64) -> Vec<Total> {
                     sd,
                     quantiles,
                     values: Vec::new(),
+                    exact: None,
                 });
                 interval = Some(Interval {
                     lower: Some(q((1.0 - level) / 2.0)),
@@ -183,4 +219,85 @@ pub fn totals(strata: &[StratumResult], level: f64) -> Vec<Total> {
         });
     }
     out
+}
+
+/// Most products a convolution of strata posteriors may take (~1 s).
+const CONVOLVE_LIMIT: f64 = 2e9;
+
+/// Tail mass dropped at each end after each convolution step (as each stratum's was).
+const SUM_TAIL: f64 = 1e-13;
+
+/// The distribution of a sum of independent variables with the given distributions, or
+/// None when it would take more than `CONVOLVE_LIMIT` products.
+pub fn convolve(parts: &[&Pmf]) -> Option<Pmf> {
+    let (first, rest) = parts.split_first()?;
+    let mut len = first.probs.len() as f64;
+    let mut cost = 0.0;
+    for p in rest {
+        cost += len * p.probs.len() as f64;
+        len += p.probs.len() as f64;
+    }
+    if cost > CONVOLVE_LIMIT {
+        return None;
+    }
+    let mut sum = (*first).clone();
+    for p in rest {
+        let mut out = vec![0.0; sum.probs.len() + p.probs.len() - 1];
+        for (i, a) in sum.probs.iter().enumerate() {
+            for (o, b) in out[i..].iter_mut().zip(&p.probs) {
+                *o += a * b;
+            }
+        }
+        sum = Pmf {
+            first: sum.first + p.first,
+            probs: out,
+        }
+        .trimmed(SUM_TAIL);
+    }
+    Some(sum)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn convolution_of_small_distributions() {
+        let a = Pmf {
+            first: 10,
+            probs: vec![0.5, 0.5],
+        };
+        let b = Pmf {
+            first: 20,
+            probs: vec![0.25, 0.75],
+        };
+        let s = convolve(&[&a, &b]).expect("small");
+        assert_eq!(s.first, 30);
+        assert_eq!(s.probs, vec![0.125, 0.5, 0.375]);
+        assert_eq!(s.quantile(0.125), 30.0);
+        assert_eq!(s.quantile(0.13), 31.0);
+        assert_eq!(s.quantile(0.625), 31.0);
+        assert_eq!(s.quantile(0.7), 32.0);
+        let (m, sd) = s.mean_sd();
+        assert!((m - 31.25).abs() < 1e-12);
+        assert!((sd * sd - (0.25 + 0.1875)).abs() < 1e-12);
+        assert_eq!(convolve(&[]), None);
+    }
+
+    #[test]
+    fn trimming_drops_only_tails_below_the_mass() {
+        let p = Pmf {
+            first: 5,
+            probs: vec![1e-15, 2e-15, 0.5, 0.5 - 4e-15, 1e-15],
+        };
+        let t = p.trimmed(1e-14);
+        assert_eq!(t.first, 7);
+        assert_eq!(t.probs.len(), 2);
+        let one = Pmf {
+            first: 3,
+            probs: vec![1.0],
+        }
+        .trimmed(0.5);
+        assert_eq!(one.probs, vec![1.0]);
+    }
 }

@@ -411,6 +411,7 @@ pub fn posterior(chains: &[Vec<f64>], level: f64) -> Posterior {
             sd,
             quantiles,
             values: chains.concat(),
+            exact: None,
         },
         diagnostics,
         warning,

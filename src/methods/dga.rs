@@ -1109,6 +1109,10 @@ pub fn graph_label(g: &Graph, lists: &[String]) -> String {
         .collect()
 }
 
+/// Posterior mass dropped from each end of a stratum's posterior of N before the strata
+/// totals convolve it: far below any quantile reported.
+const EXACT_TAIL: f64 = 1e-13;
+
 /// The `dga` method.
 pub fn estimate(data: &Dataset, opts: &MethodOptions) -> Result<Estimate> {
     let Dataset::Table(table) = data else {
@@ -1208,6 +1212,13 @@ pub fn estimate(data: &Dataset, opts: &MethodOptions) -> Result<Estimate> {
             sd,
             quantiles,
             values: Vec::new(),
+            exact: Some(
+                super::Pmf {
+                    first: n,
+                    probs: pn.clone(),
+                }
+                .trimmed(EXACT_TAIL),
+            ),
         }),
         warnings,
         check: None,

@@ -96,6 +96,67 @@ pub struct Draws {
     /// keeps its own in `bootstrap.values`); they are what the strata totals add up.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub values: Vec<f64>,
+    /// The exact posterior, for methods that compute one (dga): the strata totals
+    /// convolve it. Kept in memory only; the JSON gives its summary.
+    #[serde(skip)]
+    pub exact: Option<Pmf>,
+}
+
+/// A distribution on consecutive integers: P(first + i) = probs[i].
+#[derive(Debug, Clone, PartialEq)]
+pub struct Pmf {
+    /// The smallest value with a probability.
+    pub first: u64,
+    /// Probabilities, summing to 1.
+    pub probs: Vec<f64>,
+}
+
+impl Pmf {
+    /// The smallest value whose cumulative probability reaches q (dga's quantile).
+    pub fn quantile(&self, q: f64) -> f64 {
+        let mut acc = 0.0;
+        for (i, p) in self.probs.iter().enumerate() {
+            acc += p;
+            if acc >= q {
+                return (self.first + i as u64) as f64;
+            }
+        }
+        (self.first + self.probs.len().saturating_sub(1) as u64) as f64
+    }
+
+    /// Mean and standard deviation.
+    pub fn mean_sd(&self) -> (f64, f64) {
+        let at = |i: usize| (self.first + i as u64) as f64;
+        let mean: f64 = self.probs.iter().enumerate().map(|(i, p)| p * at(i)).sum();
+        let var: f64 = self
+            .probs
+            .iter()
+            .enumerate()
+            .map(|(i, p)| p * (at(i) - mean).powi(2))
+            .sum();
+        (mean, var.sqrt())
+    }
+
+    /// Without the outer tails of mass below `eps` each: what a sum over strata needs, and
+    /// what keeps its convolution short.
+    pub fn trimmed(mut self, eps: f64) -> Pmf {
+        let mut lo = 0;
+        let mut acc = 0.0;
+        while lo + 1 < self.probs.len() && acc + self.probs[lo] < eps {
+            acc += self.probs[lo];
+            lo += 1;
+        }
+        let mut hi = self.probs.len();
+        let mut acc = 0.0;
+        while hi > lo + 1 && acc + self.probs[hi - 1] < eps {
+            acc += self.probs[hi - 1];
+            hi -= 1;
+        }
+        self.probs.truncate(hi);
+        self.probs.drain(..lo);
+        self.first += lo as u64;
+        self
+    }
 }
 
 /// What every estimator returns.
@@ -390,6 +451,7 @@ fn attach_bootstrap(
             sd,
             quantiles,
             values: Vec::new(),
+            exact: None,
         });
     }
     if boot.failures > 0 {

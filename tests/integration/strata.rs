@@ -203,3 +203,46 @@ fn posterior_draws_of_strata_add_up_draw_by_draw() {
         Some(darkfigure::inference::mcmc::quantile7(&sorted, 0.5))
     );
 }
+
+/// dga's posteriors are exact, so the total's is their exact convolution: its mean and
+/// variance are the strata's added up (to the 1e-13 tails trimmed), its interval is
+/// narrower than the ends added up, and it is reported as exact (no draws).
+#[test]
+fn exact_posteriors_of_strata_are_convolved() {
+    let csv = simulate_records(21, &lists(), &population(400, 900));
+    let mut j = job(None, 5);
+    j.methods = vec![MethodSpec {
+        id: "dga".into(),
+        ..Default::default()
+    }];
+    let doc = run_with_data(j, parse(&csv)).expect("job runs");
+    let total = &doc.totals[0];
+    assert_eq!(total.status, "ok");
+    let iv = total.interval.as_ref().expect("interval of the total");
+    assert_eq!(iv.kind, "exact-posterior-of-sum");
+    let d = total.draws.as_ref().expect("summary of the total");
+    let strata: Vec<&darkfigure::methods::Draws> = doc
+        .strata
+        .iter()
+        .map(|s| s.estimates[0].draws.as_ref().expect("posterior summary"))
+        .collect();
+    let mean: f64 = strata.iter().map(|s| s.mean).sum();
+    let var: f64 = strata.iter().map(|s| s.sd * s.sd).sum();
+    assert!((d.mean - mean).abs() < 1e-9 * mean, "{} vs {mean}", d.mean);
+    assert!(
+        (d.sd * d.sd - var).abs() < 1e-8 * var,
+        "{} vs {var}",
+        d.sd * d.sd
+    );
+    let ends = |f: fn(&darkfigure::methods::Interval) -> Option<f64>| -> f64 {
+        doc.strata
+            .iter()
+            .map(|s| f(s.estimates[0].interval.as_ref().expect("interval")).expect("end"))
+            .sum()
+    };
+    assert!(iv.lower.expect("lower") > ends(|i| i.lower));
+    assert!(iv.upper.expect("upper") < ends(|i| i.upper));
+    let median = d.quantiles.iter().find(|q| q.0 == 0.5).expect("median").1;
+    assert_eq!(total.population, Some(median));
+    assert!(total.values.is_empty());
+}
