@@ -115,7 +115,8 @@ pub fn summary(doc: &ResultDoc, thr: u64) -> Vec<String> {
                 people(p),
                 count(t.observed, thr)
             )),
-            (Some(p), None) => out.push(format!("Total over the strata ({}): about {} (no interval without a bootstrap).", t.method, people(p))),
+            (Some(p), None) if t.warnings.is_empty() => out.push(format!("Total over the strata ({}): about {} (no interval).", t.method, people(p))),
+            (Some(p), None) => out.push(format!("Total over the strata ({}): about {} (no interval: {}).", t.method, people(p), t.warnings.join("; "))),
             _ => out.push(format!("Total over the strata ({}): not given — {}.", t.method, t.warnings.join("; "))),
         }
     }

@@ -243,7 +243,7 @@ pub fn render_result(doc: &ResultDoc) -> String {
     if !doc.totals.is_empty() {
         let _ = writeln!(
             out,
-            "\nTotal over the {} strata (bootstrap draws summed replicate by replicate):",
+            "\nTotal over the {} strata (from the strata's draws or posteriors, never interval ends added up):",
             doc.strata.len()
         );
         let mut r = vec![vec![
@@ -253,6 +253,7 @@ pub fn render_result(doc: &ResultDoc) -> String {
             "lower".into(),
             "upper".into(),
             "status".into(),
+            "interval from".into(),
         ]];
         for t in &doc.totals {
             let (lo, hi) = t
@@ -268,6 +269,7 @@ pub fn render_result(doc: &ResultDoc) -> String {
                 lo,
                 hi,
                 t.status.clone(),
+                total_source(t.interval.as_ref()).into(),
             ]);
         }
         out.push_str(&pad_table(&r, 1));
@@ -408,4 +410,14 @@ pub fn render_description(name: &str, d: &Description) -> String {
         .collect();
     let _ = writeln!(out, "\nFrequencies of capture: {}", f.join(" "));
     out
+}
+
+/// How a total's interval was formed, in words.
+fn total_source(iv: Option<&crate::methods::Interval>) -> &'static str {
+    match iv.map(|i| i.kind.as_str()) {
+        Some("bootstrap-percentile-of-sum") => "bootstrap draws summed replicate by replicate",
+        Some("posterior-quantiles-of-sum") => "posterior draws summed draw by draw",
+        Some("exact-posterior-of-sum") => "exact posteriors convolved",
+        _ => "-",
+    }
 }

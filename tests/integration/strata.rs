@@ -245,4 +245,6 @@ fn exact_posteriors_of_strata_are_convolved() {
     let median = d.quantiles.iter().find(|q| q.0 == 0.5).expect("median").1;
     assert_eq!(total.population, Some(median));
     assert!(total.values.is_empty());
+    let text = darkfigure::report::terminal::render_result(&doc);
+    assert!(text.contains("exact posteriors convolved"), "{text}");
 }
