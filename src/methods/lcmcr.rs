@@ -185,16 +185,16 @@ pub fn sample(table: &CaptureTable, o: LcmcrOptions) -> Vec<Vec<f64>> {
                         &probs[..]
                     };
                     multinomial_ordered(&mut rng, c, w, &order, &mut counts);
-                    // integer sums, branch-free over the classes (vectorised), per list only
-                    // where h is on it; converted to floating point once per scan
+                    // integer sums, branch-free over the classes (vectorised) and over the
+                    // lists; converted to floating point once per scan
                     for (s, &m) in size_n.iter_mut().zip(&counts) {
                         *s += m;
                     }
                     for l in 0..j {
-                        if h >> l & 1 == 1 {
-                            for (o, &m) in on_n[l * k..l * k + k].iter_mut().zip(&counts) {
-                                *o += m;
-                            }
+                        // a mask, not a branch on h's bits: fewer mispredictions
+                        let on_l = ((h >> l) & 1).wrapping_neg();
+                        for (o, &m) in on_n[l * k..l * k + k].iter_mut().zip(&counts) {
+                            *o += m & on_l;
                         }
                     }
                 }

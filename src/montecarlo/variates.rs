@@ -36,14 +36,18 @@ pub fn binomial<R: Rng + ?Sized>(rng: &mut R, n: u64, p: f64) -> u64 {
     if p >= 1.0 {
         return n;
     }
-    // the smaller of p and 1 − p keeps the inversion short and BTRD's constants valid
-    let (flip, p) = if p > 0.5 { (true, 1.0 - p) } else { (false, p) };
+    // the smaller of p and 1 − p keeps the inversion short and BTRD's constants valid; the
+    // flip by a mask, not a branch (which side of ½ p falls is as random as the draws)
+    let flip = p > 0.5;
+    let p = p.min(1.0 - p);
     let x = if n as f64 * p < INVERSION_BELOW {
         inversion(rng, n, p)
     } else {
         btrd(rng, n, p)
     };
-    if flip { n - x } else { x }
+    // n − x when flipped: !x + n + 1 in two's complement
+    let mask = u64::from(flip).wrapping_neg();
+    (x ^ mask).wrapping_add(n & mask).wrapping_add(mask & 1)
 }
 
 /// Sequential search from 0: P(0) = (1 − p)^n, P(x)/P(x − 1) = (n + 1)s/x − s with
