@@ -42,6 +42,22 @@ fn job(bootstrap: Option<usize>, seed: u64) -> Job {
     }
 }
 
+/// The total's interval is inside the strata's first method's interval ends added up, as
+/// it must be for independent strata.
+fn narrower_than_the_ends_added_up(
+    doc: &darkfigure::job::ResultDoc,
+    iv: &darkfigure::methods::Interval,
+) {
+    let ends = |f: fn(&darkfigure::methods::Interval) -> Option<f64>| -> f64 {
+        doc.strata
+            .iter()
+            .map(|s| f(s.estimates[0].interval.as_ref().expect("interval")).expect("end"))
+            .sum()
+    };
+    assert!(iv.lower.expect("lower") > ends(|i| i.lower));
+    assert!(iv.upper.expect("upper") < ends(|i| i.upper));
+}
+
 /// Simulated records, stratified by `stratum`.
 fn parse(csv: &str) -> darkfigure::data::parse::Parsed {
     let opts = ParseOptions {
@@ -188,14 +204,7 @@ fn posterior_draws_of_strata_add_up_draw_by_draw() {
     assert_eq!(iv.kind, "posterior-quantiles-of-sum");
     // Independent strata: the total's interval is narrower than the ends added up, and the
     // point estimate is the median of the summed draws.
-    let ends = |f: fn(&darkfigure::methods::Interval) -> Option<f64>| -> f64 {
-        doc.strata
-            .iter()
-            .map(|s| f(s.estimates[0].interval.as_ref().expect("interval")).expect("end"))
-            .sum()
-    };
-    assert!(iv.lower.expect("lower") > ends(|i| i.lower));
-    assert!(iv.upper.expect("upper") < ends(|i| i.upper));
+    narrower_than_the_ends_added_up(&doc, iv);
     let mut sorted: Vec<f64> = total.values.iter().flatten().copied().collect();
     sorted.sort_by(f64::total_cmp);
     assert_eq!(
@@ -234,14 +243,7 @@ fn exact_posteriors_of_strata_are_convolved() {
         "{} vs {var}",
         d.sd * d.sd
     );
-    let ends = |f: fn(&darkfigure::methods::Interval) -> Option<f64>| -> f64 {
-        doc.strata
-            .iter()
-            .map(|s| f(s.estimates[0].interval.as_ref().expect("interval")).expect("end"))
-            .sum()
-    };
-    assert!(iv.lower.expect("lower") > ends(|i| i.lower));
-    assert!(iv.upper.expect("upper") < ends(|i| i.upper));
+    narrower_than_the_ends_added_up(&doc, iv);
     let median = d.quantiles.iter().find(|q| q.0 == 0.5).expect("median").1;
     assert_eq!(total.population, Some(median));
     assert!(total.values.is_empty());
