@@ -137,12 +137,12 @@ fn run(cli: Cli) -> Result<(), Error> {
                 },
         } => {
             set_threads(threads)?;
-            if let Some(p) = pthresh {
-                if !(p > 0.0 && p <= 1.0) {
-                    return Err(Error::Usage(format!(
-                        "--pthresh must be in (0, 1], got {p}"
-                    )));
-                }
+            if let Some(p) = pthresh
+                && !(p > 0.0 && p <= 1.0)
+            {
+                return Err(Error::Usage(format!(
+                    "--pthresh must be in (0, 1], got {p}"
+                )));
             }
             if !(level > 0.0 && level < 1.0) {
                 return Err(Error::Usage(format!(
@@ -256,10 +256,11 @@ fn run(cli: Cli) -> Result<(), Error> {
                 bar.finish_and_clear();
             }
             let text = json::to_json(&doc)?;
-            if let Some(name) = &doc.job.name {
-                if !quiet && out.as_deref() != Some("-") {
-                    println!("{name}");
-                }
+            if let Some(name) = &doc.job.name
+                && !quiet
+                && out.as_deref() != Some("-")
+            {
+                println!("{name}");
             }
             show(&terminal::render_result(&doc), &out, quiet);
             write_report(&doc, &report)?;

@@ -400,7 +400,7 @@ fn records_match_table(yes: &str, no: &str, tag: &str) {
     for (flags, count) in &rows {
         for _ in 0..*count {
             let cells: Vec<&str> = flags.iter().map(|&b| if b { yes } else { no }).collect();
-            let sex = if id % 2 == 0 { "f" } else { "m" };
+            let sex = if id.is_multiple_of(2) { "f" } else { "m" };
             csv.push_str(&format!("{id},{},{sex}\n", cells.join(",")));
             id += 1;
         }

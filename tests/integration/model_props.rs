@@ -59,11 +59,10 @@ proptest! {
             }
             let b = run_method(id, &Dataset::Table(tp.clone()), &o).unwrap();
             prop_assert_eq!(a[0].status, b[0].status, "{} status changed by relabelling", id);
-            if let (Some(x), Some(y)) = (a[0].population, b[0].population) {
-                if a[0].status == Status::Ok {
+            if let (Some(x), Some(y)) = (a[0].population, b[0].population)
+                && a[0].status == Status::Ok {
                     prop_assert!((x - y).abs() <= 1e-6 * x.abs().max(1.0), "{id}: {x} vs {y} after relabelling");
                 }
-            }
         }
     }
 }
