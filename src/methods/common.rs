@@ -387,12 +387,23 @@ pub fn posterior(chains: &[Vec<f64>], level: f64) -> Posterior {
                 mcmc::ESS_WARN
             ));
         }
+        // Each MCSE is the larger of the within-chain estimate (Vehtari et al.) and the
+        // chains' own spread / √chains, which sees long excursions the former misses.
+        let between = |f: &dyn Fn(&[f64]) -> f64| mcmc::mcse_between(chains, f).unwrap_or(0.0);
+        let mcse_q = |p: f64| {
+            mcmc::mcse_quantile(chains, p)
+                .map(|w| w.max(between(&|c: &[f64]| mcmc::chain_quantile(c, p))))
+        };
+        let mcse_mean = d
+            .mcse_mean
+            .max(between(&|c: &[f64]| c.iter().sum::<f64>() / c.len() as f64));
         diagnostics = serde_json::json!({
-            "rhat": d.rhat, "ess_bulk": d.ess_bulk, "ess_tail": d.ess_tail, "mcse_mean": d.mcse_mean,
-            "mcse_median": mcmc::mcse_quantile(chains, 0.5),
-            "mcse_lower": mcmc::mcse_quantile(chains, plo),
-            "mcse_upper": mcmc::mcse_quantile(chains, phi),
-            "mcse_quantiles": quantiles.iter().map(|&(p, _)| (p, mcmc::mcse_quantile(chains, p))).collect::<Vec<_>>(),
+            "rhat": d.rhat, "ess_bulk": d.ess_bulk, "ess_tail": d.ess_tail, "mcse_mean": mcse_mean,
+            "mcse_median": mcse_q(0.5),
+            "mcse_lower": mcse_q(plo),
+            "mcse_upper": mcse_q(phi),
+            "mcse_quantiles": quantiles.iter().map(|&(p, _)| (p, mcse_q(p))).collect::<Vec<_>>(),
+            "mcse_method": "larger of the within-chain estimate (Vehtari et al. 2021) and the chains' spread / sqrt(chains)",
         });
     }
     Posterior {

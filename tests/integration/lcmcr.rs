@@ -173,11 +173,7 @@ const KNOWN_DIVERGENT: &[(&str, &str)] = &[
 fn chain_quantiles(chains: &[Vec<f64>], p: f64) -> Vec<f64> {
     chains
         .iter()
-        .map(|c| {
-            let mut c = c.clone();
-            c.sort_by(f64::total_cmp);
-            darkfigure::inference::mcmc::quantile7(&c, p)
-        })
+        .map(|c| darkfigure::inference::mcmc::chain_quantile(c, p))
         .collect()
 }
 
@@ -185,7 +181,7 @@ fn chain_quantiles(chains: &[Vec<f64>], p: f64) -> Vec<f64> {
 fn posterior_matches_the_lcmcr_reference() {
     use crate::common::{data_dir, reference_dir};
     use darkfigure::data::parse::{ParseOptions, read_file};
-    use darkfigure::inference::mcmc::{mcse_quantile, quantile7};
+    use darkfigure::inference::mcmc::{chain_quantile, mcse_between, mcse_quantile, quantile7};
     let (Some(data), Some(reference)) = (data_dir(), reference_dir()) else {
         return;
     };
@@ -291,12 +287,7 @@ fn posterior_matches_the_lcmcr_reference() {
             // Ours: the larger of the within-chain MCSE and the spread of the twelve chains'
             // own quantiles / √12; the latter sees slow excursions (Western: runs spread by
             // ≈ 14 where the within-chain MCSE says 5).
-            let per_chain = chain_quantiles(&chains, p);
-            let m = per_chain.len() as f64;
-            let mean_c = per_chain.iter().sum::<f64>() / m;
-            let between =
-                (per_chain.iter().map(|x| (x - mean_c).powi(2)).sum::<f64>() / (m - 1.0) / m)
-                    .sqrt();
+            let between = mcse_between(&chains, |c| chain_quantile(c, p)).expect("chains");
             let mcse = mcse_quantile(&chains, p)
                 .expect("enough draws")
                 .max(between);
