@@ -447,13 +447,13 @@ td:first-child,th:first-child,td:nth-child(2){{text-align:left}} .warn li{{color
             forest("Strata and their total", &rows, true)
         );
     }
-    let draws: Option<(Vec<f64>, Option<f64>, Option<f64>, String)> = doc
+    let draws: Option<(Vec<(f64, f64)>, Option<f64>, Option<f64>, String)> = doc
         .totals
         .iter()
         .find(|t| !t.values.is_empty())
         .map(|t| {
             (
-                t.values.iter().flatten().copied().collect(),
+                t.values.iter().flatten().map(|&x| (x, 1.0)).collect(),
                 t.interval.as_ref().and_then(|i| i.lower),
                 t.interval.as_ref().and_then(|i| i.upper),
                 if t.interval
@@ -470,7 +470,7 @@ td:first-child,th:first-child,td:nth-child(2){{text-align:left}} .warn li{{color
             primary(doc).and_then(|e| {
                 e.bootstrap.as_ref().map(|b| {
                     (
-                        b.values.iter().flatten().copied().collect(),
+                        b.values.iter().flatten().map(|&x| (x, 1.0)).collect(),
                         e.interval.as_ref().and_then(|i| i.lower),
                         e.interval.as_ref().and_then(|i| i.upper),
                         format!("Bootstrap draws of N̂ ({} {})", e.method, e.label),
@@ -482,12 +482,49 @@ td:first-child,th:first-child,td:nth-child(2){{text-align:left}} .warn li{{color
             primary(doc).and_then(|e| {
                 e.draws.as_ref().filter(|d| !d.values.is_empty()).map(|d| {
                     (
-                        d.values.clone(),
+                        d.values.iter().map(|&x| (x, 1.0)).collect(),
                         e.interval.as_ref().and_then(|i| i.lower),
                         e.interval.as_ref().and_then(|i| i.upper),
                         format!("Posterior draws of N ({} {})", e.method, e.label),
                     )
                 })
+            })
+        })
+        .or_else(|| {
+            // an exact posterior (dga): of the strata's total, else of the estimate
+            let total = doc.totals.iter().find_map(|t| {
+                let pmf = t.draws.as_ref()?.exact.as_ref()?;
+                Some((
+                    pmf,
+                    t.interval.as_ref(),
+                    format!("Exact posterior of the total ({})", t.method),
+                ))
+            });
+            let single = || {
+                primary(doc).and_then(|e| {
+                    let pmf = e.draws.as_ref()?.exact.as_ref()?;
+                    Some((
+                        pmf,
+                        e.interval.as_ref(),
+                        format!("Exact posterior of N ({} {})", e.method, e.label),
+                    ))
+                })
+            };
+            total.or_else(single).map(|(pmf, iv, title)| {
+                // the central 99.98% of the mass, about the span of 10,000 draws: the 1e-13
+                // tails kept for sums would squeeze the bulk into a few bins
+                let shown = pmf.clone().trimmed(1e-4);
+                (
+                    shown
+                        .probs
+                        .iter()
+                        .enumerate()
+                        .map(|(i, &p)| ((shown.first + i as u64) as f64, p))
+                        .collect(),
+                    iv.and_then(|i| i.lower),
+                    iv.and_then(|i| i.upper),
+                    title,
+                )
             })
         });
     if let Some((v, lo, hi, t)) = draws {

@@ -173,27 +173,37 @@ pub fn forest(title: &str, rows: &[ForestRow], log: bool) -> String {
     s
 }
 
-/// A histogram of draws with the interval marked.
-pub fn histogram(title: &str, draws: &[f64], lower: Option<f64>, upper: Option<f64>) -> String {
-    let v: Vec<f64> = draws.iter().copied().filter(|x| x.is_finite()).collect();
+/// A histogram of weighted values (draws with weight 1, or an exact posterior's support
+/// with its probabilities) with the interval marked.
+pub fn histogram(
+    title: &str,
+    points: &[(f64, f64)],
+    lower: Option<f64>,
+    upper: Option<f64>,
+) -> String {
+    let v: Vec<(f64, f64)> = points
+        .iter()
+        .copied()
+        .filter(|(x, w)| x.is_finite() && *w > 0.0)
+        .collect();
     if v.len() < 2 {
         return String::new();
     }
     let (lo, hi) = v
         .iter()
-        .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), &x| {
+        .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), &(x, _)| {
             (a.min(x), b.max(x))
         });
     if !(hi > lo) {
         return String::new();
     }
     let bins = 40usize;
-    let mut counts = vec![0usize; bins];
-    for x in &v {
+    let mut counts = vec![0.0f64; bins];
+    for (x, w) in &v {
         let i = (((x - lo) / (hi - lo)) * bins as f64).floor() as usize;
-        counts[i.min(bins - 1)] += 1;
+        counts[i.min(bins - 1)] += w;
     }
-    let cmax = *counts.iter().max().unwrap_or(&1) as f64;
+    let cmax = counts.iter().copied().fold(0.0, f64::max);
     let (left, width, top, plot_h) = (40.0, 760.0, 40.0, 180.0);
     let plot_w = width - left - 30.0;
     let x = |val: f64| left + (val - lo) / (hi - lo) * plot_w;
@@ -211,7 +221,7 @@ pub fn histogram(title: &str, draws: &[f64], lower: Option<f64>, upper: Option<f
     );
     let bw = plot_w / bins as f64;
     for (i, c) in counts.iter().enumerate() {
-        let h = plot_h * (*c as f64) / cmax;
+        let h = plot_h * c / cmax;
         let _ = write!(
             s,
             r##"<rect x="{:.1}" y="{:.1}" width="{:.1}" height="{h:.1}" fill="#7fa7c9"/>"##,
@@ -228,7 +238,11 @@ pub fn histogram(title: &str, draws: &[f64], lower: Option<f64>, upper: Option<f
             top + plot_h
         );
     }
-    for t in nice_ticks(lo, hi, false) {
+    // ticks beyond the data would be drawn outside the plot
+    for t in nice_ticks(lo, hi, false)
+        .into_iter()
+        .filter(|t| (lo..=hi).contains(t))
+    {
         let _ = write!(
             s,
             r##"<text x="{:.1}" y="{:.1}" text-anchor="middle" fill="#555">{}</text>"##,

@@ -249,4 +249,9 @@ fn exact_posteriors_of_strata_are_convolved() {
     assert!(total.values.is_empty());
     let text = darkfigure::report::terminal::render_result(&doc);
     assert!(text.contains("exact posteriors convolved"), "{text}");
+    let page = darkfigure::report::html::html(&doc, 5);
+    assert!(
+        page.contains("Exact posterior of the total (dga)"),
+        "the report pictures the total's exact posterior"
+    );
 }
