@@ -228,8 +228,12 @@ const CONVOLVE_LIMIT: f64 = 2e9;
 const SUM_TAIL: f64 = 1e-13;
 
 /// The distribution of a sum of independent variables with the given distributions, or
-/// None when it would take more than `CONVOLVE_LIMIT` products.
+/// None when there is none to sum, one has no support, or it would take more than
+/// `CONVOLVE_LIMIT` products.
 pub fn convolve(parts: &[&Pmf]) -> Option<Pmf> {
+    if parts.iter().any(|p| p.probs.is_empty()) {
+        return None;
+    }
     let (first, rest) = parts.split_first()?;
     let mut len = first.probs.len() as f64;
     let mut cost = 0.0;
@@ -282,6 +286,11 @@ mod tests {
         assert!((m - 31.25).abs() < 1e-12);
         assert!((sd * sd - (0.25 + 0.1875)).abs() < 1e-12);
         assert_eq!(convolve(&[]), None);
+        let empty = Pmf {
+            first: 0,
+            probs: Vec::new(),
+        };
+        assert_eq!(convolve(&[&a, &empty]), None);
     }
 
     #[test]
