@@ -389,10 +389,19 @@ pub fn posterior(chains: &[Vec<f64>], level: f64) -> Posterior {
         }
         // Each MCSE is the larger of the within-chain estimate (Vehtari et al.) and the
         // chains' own spread / √chains, which sees long excursions the former misses.
-        let between = |f: &dyn Fn(&[f64]) -> f64| mcmc::mcse_between(chains, f).unwrap_or(0.0);
+        // each chain sorted once, for all its quantiles below
+        let sorted: Vec<Vec<f64>> = chains
+            .iter()
+            .map(|c| {
+                let mut c = c.clone();
+                c.sort_by(f64::total_cmp);
+                c
+            })
+            .collect();
+        let between = |f: &dyn Fn(&[f64]) -> f64| mcmc::mcse_between(&sorted, f).unwrap_or(0.0);
         let mcse_q = |p: f64| {
             mcmc::mcse_quantile(chains, p)
-                .map(|w| w.max(between(&|c: &[f64]| mcmc::chain_quantile(c, p))))
+                .map(|w| w.max(between(&|c: &[f64]| mcmc::quantile7(c, p))))
         };
         let mcse_mean = d
             .mcse_mean
