@@ -6,6 +6,7 @@
 //! tables; `job` runs recipe files. The library never prints.
 
 pub mod aggregate;
+pub mod cpu;
 pub mod data;
 pub mod error;
 pub mod glm;

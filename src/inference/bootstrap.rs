@@ -10,10 +10,10 @@
 
 use crate::data::CaptureTable;
 use crate::error::{Error, Result};
+use crate::montecarlo::multinomial::multinomial_ordered;
 use crate::montecarlo::variates::binomial;
 use crate::montecarlo::{Progress, replicate};
 use chacha20::ChaCha8Rng;
-use rand::Rng;
 use serde::Serialize;
 use statrs::distribution::{ContinuousCDF, Normal};
 
@@ -98,90 +98,6 @@ pub fn multinomial(rng: &mut ChaCha8Rng, n: u64, w: &[f64]) -> Vec<u64> {
     let mut out = vec![0u64; w.len()];
     multinomial_ordered(rng, n, w, &order, &mut out);
     out
-}
-
-/// Below this many people left, the rest are placed by counting uniforms (see
-/// `place_by_counting`), cheaper than a binomial per remaining category: at 48 rather than
-/// 24 the counting also replaces the middle inversions of LCMCR's kosovo multinomials (a
-/// scan 9% faster in an in-process A/B; UKdat_5 unchanged; 64 no better).
-const BY_COUNTING: usize = 48;
-// uniforms come in pairs from 64-bit words: an even size keeps the last pair in the buffer
-const _: () = assert!(BY_COUNTING % 2 == 0);
-
-/// Multinomial draw into `out`, by conditional binomials over the categories in `order`
-/// until few people are left, who are then placed among the remaining categories by
-/// counting uniforms; putting the heavy categories first ends both phases sooner.
-pub fn multinomial_ordered<R: Rng + ?Sized>(
-    rng: &mut R,
-    n: u64,
-    w: &[f64],
-    order: &[usize],
-    out: &mut [u64],
-) {
-    out.iter_mut().for_each(|x| *x = 0);
-    let mut remaining = n;
-    let mut rest: f64 = w.iter().sum();
-    for (pos, &i) in order.iter().enumerate() {
-        if remaining == 0 {
-            break;
-        }
-        if pos + 1 == order.len() || rest <= w[i] {
-            out[i] = remaining;
-            break;
-        }
-        if remaining <= BY_COUNTING as u64 {
-            place_by_counting(rng, remaining as usize, w, &order[pos..], out);
-            break;
-        }
-        let p = (w[i] / rest).clamp(0.0, 1.0);
-        let x = binomial(rng, remaining, p);
-        out[i] = x;
-        remaining -= x;
-        rest -= w[i];
-    }
-}
-
-/// Places `m` ≤ `BY_COUNTING` people independently among the categories `tail`, each with
-/// probability ∝ its weight: person i goes to the first category whose cumulative weight
-/// share exceeds uᵢ, so the people in the first t categories are the uᵢ below the t-th
-/// cumulative share. Counting them per boundary runs without a data-dependent branch and
-/// vectorises, where placing people one at a time costs a scan and a store each. The uᵢ
-/// are 32-bit (two from each 64-bit word) and the shares are rounded down to multiples of
-/// 2⁻³², so each category's probability is exact to 2⁻³² — the resolution of R's own
-/// uniforms — and the comparisons are four integers wide. Cumulative weights are summed
-/// afresh (the caller's running rest carries the rounding of its subtractions); what
-/// rounding leaves above the last boundary goes to the last category.
-fn place_by_counting<R: Rng + ?Sized>(
-    rng: &mut R,
-    m: usize,
-    w: &[f64],
-    tail: &[usize],
-    out: &mut [u64],
-) {
-    let total: f64 = tail.iter().map(|&c| w[c]).sum();
-    let mut buf = [0u32; BY_COUNTING];
-    for pair in buf[..(m + 1) & !1].chunks_exact_mut(2) {
-        let r = rng.next_u64();
-        pair[0] = (r >> 32) as u32;
-        pair[1] = r as u32;
-    }
-    let u = &buf[..m];
-    let (&last, head) = tail.split_last().expect("a tail has a category");
-    let scale = 4_294_967_296.0 / total;
-    let mut acc = 0.0;
-    let mut placed = 0u32;
-    for &c in head {
-        acc += w[c];
-        // a share of 1 (rounding) cannot be a u32: the top value then goes on to `last`
-        let share = (acc * scale).min(4_294_967_295.0) as u32;
-        let below: u32 = u.iter().map(|&x| u32::from(x < share)).sum();
-        out[c] = u64::from(below - placed);
-        placed = below;
-        if placed as usize == m {
-            return;
-        }
-    }
-    out[last] = u64::from(m as u32 - placed);
 }
 
 /// Runs the bootstrap. `estimator` re-runs the whole method (selection included) on a table
@@ -337,81 +253,5 @@ mod tests {
         let x = multinomial(&mut rng, 1000, &[1.0, 2.0, 0.0, 7.0]);
         assert_eq!(x.iter().sum::<u64>(), 1000);
         assert_eq!(x[2], 0);
-    }
-
-    /// The exact multinomial pmf of every outcome of 3 people over 4 categories (all placed
-    /// by counting), by Pearson's statistic; and for 60 people (binomials, then counting)
-    /// every category's mean and variance and one covariance, each within 5 Monte Carlo
-    /// standard errors. A tail that misplaced people by one boundary, or skipped the last
-    /// category, fails both.
-    #[test]
-    fn ordered_multinomial_follows_the_multinomial_law() {
-        let w = [2.0, 0.0, 0.5, 1.5, 1.0];
-        let order = [3, 0, 1, 4, 2];
-        let total: f64 = w.iter().sum();
-        let p: Vec<f64> = w.iter().map(|x| x / total).collect();
-        let draws = 200_000;
-        let mut rng = crate::montecarlo::stream(5, 1);
-        let mut out = [0u64; 5];
-        let mut hist = std::collections::HashMap::<[u64; 5], f64>::new();
-        for _ in 0..draws {
-            multinomial_ordered(&mut rng, 3, &w, &order, &mut out);
-            *hist.entry(out).or_default() += 1.0;
-        }
-        let fact = |k: u64| (1..=k).product::<u64>() as f64;
-        let mut chi2 = 0.0;
-        let mut outcomes = 0;
-        for (x, &obs) in &hist {
-            assert_eq!(x.iter().sum::<u64>(), 3);
-            assert_eq!(x[1], 0, "a person in a category of weight 0");
-            let pmf = 6.0 / x.iter().map(|&c| fact(c)).product::<f64>()
-                * x.iter()
-                    .zip(&p)
-                    .map(|(&c, &q)| q.powi(c as i32))
-                    .product::<f64>();
-            let e = pmf * draws as f64;
-            chi2 += (obs - e).powi(2) / e;
-            outcomes += 1;
-        }
-        // 20 outcomes of 3 people over the 4 categories of positive weight, all likely enough
-        // to appear; chi-square(19) 1 − 1e-6 quantile ≈ 61.1
-        assert_eq!(outcomes, 20);
-        assert!(chi2 < 61.1, "chi2 {chi2}");
-
-        let n = 60u64;
-        let (mut s, mut ss, mut cross) = ([0.0; 5], [0.0; 5], 0.0);
-        for _ in 0..draws {
-            multinomial_ordered(&mut rng, n, &w, &order, &mut out);
-            assert_eq!(out.iter().sum::<u64>(), n);
-            for c in 0..5 {
-                s[c] += out[c] as f64;
-                ss[c] += (out[c] as f64).powi(2);
-            }
-            cross += out[4] as f64 * out[2] as f64;
-        }
-        let d = draws as f64;
-        let nf = n as f64;
-        for c in 0..5 {
-            let mean = s[c] / d;
-            let var = ss[c] / d - mean * mean;
-            let (m, v) = (nf * p[c], nf * p[c] * (1.0 - p[c]));
-            if v == 0.0 {
-                assert_eq!(s[c], 0.0);
-                continue;
-            }
-            assert!(
-                (mean - m).abs() < 5.0 * (v / d).sqrt(),
-                "mean {mean} vs {m}"
-            );
-            // the sample variance's standard error √((μ₄ − v²)/d), μ₄ − v² ≈ 2v² + v
-            let se = ((2.0 * v * v + v) / d).sqrt();
-            assert!((var - v).abs() < 5.0 * se, "var {var} vs {v}");
-        }
-        let cov = cross / d - (s[4] / d) * (s[2] / d);
-        let exact = -nf * p[4] * p[2];
-        // standard error of a sample covariance √((v₄v₂ + cov²)/d) for near-normal counts
-        let (v4, v2) = (nf * p[4] * (1.0 - p[4]), nf * p[2] * (1.0 - p[2]));
-        let se = ((v4 * v2 + exact * exact) / d).sqrt();
-        assert!((cov - exact).abs() < 5.0 * se, "cov {cov} vs {exact}");
     }
 }

@@ -809,18 +809,6 @@ impl Curves {
     }
 }
 
-/// Whether the CPU runs the AVX2 copies of the hot loops.
-fn has_avx2() -> bool {
-    #[cfg(target_arch = "x86_64")]
-    {
-        std::arch::is_x86_feature_detected!("avx2")
-    }
-    #[cfg(not(target_arch = "x86_64"))]
-    {
-        false
-    }
-}
-
 /// c += f·w.
 fn add_scaled(c: &mut [f64], w: &[f64], f: f64, avx2: bool) {
     #[inline(always)]
@@ -961,7 +949,7 @@ fn posterior_by(
         reference: f64,
         cols: Vec<f64>,
     }
-    let avx2 = has_avx2();
+    let avx2 = crate::cpu::has_avx2();
     let blocks: Vec<Block> = graphs
         .par_chunks(BLOCK)
         .map(|chunk| {

@@ -10,7 +10,7 @@
 use super::{Estimate, MethodOptions, Status};
 use crate::data::{CaptureTable, Dataset};
 use crate::error::{Error, Result};
-use crate::inference::bootstrap::multinomial_ordered;
+use crate::montecarlo::multinomial::{Lanes, multinomial_bulk};
 use crate::montecarlo::stream;
 use crate::montecarlo::variates::gamma;
 use rand::distr::Distribution;
@@ -88,7 +88,7 @@ pub fn sample(table: &CaptureTable, o: LcmcrOptions) -> Vec<Vec<f64>> {
     (0..o.chains)
         .into_par_iter()
         .map(|chain| {
-            let mut rng = chain_rng(o.seed, chain as u64);
+            let (mut rng, mut lanes) = chain_rng(o.seed, chain as u64);
             let mut lambda: Vec<f64> = (0..j * k).map(|_| rng.random::<f64>()).collect();
             let mut alpha = 1.0;
             let mut v = vec![0.5; k];
@@ -161,7 +161,7 @@ pub fn sample(table: &CaptureTable, o: LcmcrOptions) -> Vec<Vec<f64>> {
                         len *= 2;
                     }
                 }
-                // Heavy classes first: the binomial chain in `multinomial_ordered` then runs
+                // Heavy classes first: the binomial chain in `multinomial_bulk` then runs
                 // out of people after a few classes (one order for all histories: sorting
                 // per history costs more than the draws it saves). Last iteration's order is
                 // nearly sorted, which insertion sort finishes in a pass; any order that does
@@ -184,7 +184,7 @@ pub fn sample(table: &CaptureTable, o: LcmcrOptions) -> Vec<Vec<f64>> {
                     } else {
                         &probs[..]
                     };
-                    multinomial_ordered(&mut rng, c, w, &order, &mut counts);
+                    multinomial_bulk(&mut rng, &mut lanes, c, w, &order, &mut counts);
                     // integer sums, branch-free over the classes (vectorised) and over the
                     // lists; converted to floating point once per scan
                     for (s, &m) in size_n.iter_mut().zip(&counts) {
@@ -221,7 +221,7 @@ pub fn sample(table: &CaptureTable, o: LcmcrOptions) -> Vec<Vec<f64>> {
                 } else {
                     0
                 };
-                multinomial_ordered(&mut rng, n0, &probs, &order0, &mut counts);
+                multinomial_bulk(&mut rng, &mut lanes, n0, &probs, &order0, &mut counts);
                 for ((s, sn), &m) in size.iter_mut().zip(&size_n).zip(&counts) {
                     *s = (sn + m) as f64;
                 }
@@ -282,12 +282,14 @@ pub fn sample(table: &CaptureTable, o: LcmcrOptions) -> Vec<Vec<f64>> {
         .collect()
 }
 
-/// The generator of chain `chain`: xoshiro256++ keyed by the chain's own ChaCha8 stream of
-/// the job's seed. A scan draws ~300 uniforms; ChaCha8 spends ~4 ns on each on the machines
-/// this runs on, xoshiro256++ ~1 ns, and its statistical quality is ample for MCMC.
-fn chain_rng(seed: u64, chain: u64) -> Xoshiro256PlusPlus {
+/// The generators of chain `chain`, keyed by the chain's own ChaCha8 stream of the job's
+/// seed: xoshiro256++ for the scan's ~300 single draws (ChaCha8 spends ~4 ns on each on the
+/// machines this runs on, xoshiro256++ ~1 ns; its statistical quality is ample for MCMC),
+/// and four more, stepped together, for the bulk counting of the multinomials.
+fn chain_rng(seed: u64, chain: u64) -> (Xoshiro256PlusPlus, Lanes) {
     let mut key = stream(seed, chain);
-    Xoshiro256PlusPlus::from_rng(&mut key)
+    let rng = Xoshiro256PlusPlus::from_rng(&mut key);
+    (rng, Lanes::from_rng(&mut key))
 }
 
 /// `--method lcmcr`: posterior median of N, equal-tailed posterior interval, draws summary
@@ -474,7 +476,7 @@ mod tests {
         let size = [30.0, 0.0, 5.0, 0.0, 0.0];
         let alpha = 0.3;
         let draws = 200_000;
-        let mut rng = chain_rng(9, 0);
+        let mut rng = chain_rng(9, 0).0;
         let mut st = Sticks::new(size.len());
         let mut pi = [0.0; 5];
         let mut v: Vec<Vec<f64>> = (0..4).map(|_| Vec::with_capacity(draws)).collect();
@@ -531,7 +533,7 @@ mod tests {
             (250.0, 1751.0),
         ];
         let draws = 200_000;
-        let mut rng = chain_rng(4, 2);
+        let mut rng = chain_rng(4, 2).0;
         for &(a, b) in &shapes {
             let x: Vec<f64> = (0..draws).map(|_| beta_draw(&mut rng, a, b)).collect();
             assert!(x.iter().all(|v| (0.0..=1.0).contains(v)));

@@ -4,6 +4,7 @@
 //! parallel with rayon and are collected in index order: results are bit-identical whatever
 //! the number of threads. Progress is reported through a callback; the library never prints.
 
+pub mod multinomial;
 pub mod simulate;
 pub mod variates;
 
