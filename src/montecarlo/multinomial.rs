@@ -32,6 +32,27 @@ pub fn multinomial_ordered<R: Rng + ?Sized>(
     order: &[usize],
     out: &mut [u64],
 ) {
+    binomial_chain(rng, n, w, order, out, |rng, left, _, tail, out| {
+        let small = left <= BY_COUNTING as u64;
+        if small {
+            place_by_counting(rng, left as usize, w, tail, out);
+        }
+        small
+    });
+}
+
+/// The chain of conditional binomials shared by the multinomials: `out` zeroed, then for
+/// each category of `order` in turn, with `left` people left and p its share of the weight
+/// left, `finish(rng, left, p, categories from this one on, out)` may place everyone left
+/// and return true; otherwise the category gets its Binomial(left, p) draw.
+fn binomial_chain<R: Rng + ?Sized>(
+    rng: &mut R,
+    n: u64,
+    w: &[f64],
+    order: &[usize],
+    out: &mut [u64],
+    mut finish: impl FnMut(&mut R, u64, f64, &[usize], &mut [u64]) -> bool,
+) {
     out.iter_mut().for_each(|x| *x = 0);
     let mut remaining = n;
     let mut rest: f64 = w.iter().sum();
@@ -43,11 +64,10 @@ pub fn multinomial_ordered<R: Rng + ?Sized>(
             out[i] = remaining;
             break;
         }
-        if remaining <= BY_COUNTING as u64 {
-            place_by_counting(rng, remaining as usize, w, &order[pos..], out);
+        let p = (w[i] / rest).clamp(0.0, 1.0);
+        if finish(rng, remaining, p, &order[pos..], out) {
             break;
         }
-        let p = (w[i] / rest).clamp(0.0, 1.0);
         let x = binomial(rng, remaining, p);
         out[i] = x;
         remaining -= x;
@@ -130,32 +150,17 @@ pub fn multinomial_bulk<R: Rng + ?Sized>(
     order: &[usize],
     out: &mut [u64],
 ) {
-    out.iter_mut().for_each(|x| *x = 0);
-    let mut remaining = n;
-    let mut rest: f64 = w.iter().sum();
-    for (pos, &i) in order.iter().enumerate() {
-        if remaining == 0 {
-            break;
+    binomial_chain(rng, n, w, order, out, |rng, left, p, tail, out| {
+        if left <= SMALL {
+            place_by_counting(rng, left as usize, w, tail, out);
+        } else if left <= BULK_BELOW && p < DOMINANT {
+            // left ≤ 512 fits a u32
+            count_tail(rng, lanes, left as u32, w, tail, out);
+        } else {
+            return false;
         }
-        if pos + 1 == order.len() || rest <= w[i] {
-            out[i] = remaining;
-            break;
-        }
-        if remaining <= SMALL {
-            place_by_counting(rng, remaining as usize, w, &order[pos..], out);
-            break;
-        }
-        let p = (w[i] / rest).clamp(0.0, 1.0);
-        if remaining <= BULK_BELOW && p < DOMINANT {
-            // remaining ≤ 512 fits a u32
-            count_tail(rng, lanes, remaining as u32, w, &order[pos..], out);
-            break;
-        }
-        let x = binomial(rng, remaining, p);
-        out[i] = x;
-        remaining -= x;
-        rest -= w[i];
-    }
+        true
+    });
 }
 
 /// Places `m` people among the classes `tail` (at least two, all zero in `out`) by counting
