@@ -276,6 +276,9 @@ impl Lanes {
             }
             return;
         }
+        // elsewhere the flag is never set
+        #[cfg(not(target_arch = "x86_64"))]
+        let _ = self.avx2;
         count_scalar(&mut self.s, m, shares, below);
     }
 }
