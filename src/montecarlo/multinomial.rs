@@ -8,8 +8,8 @@
 //! `multinomial_ordered` counts at most `BY_COUNTING` people with the caller's generator.
 //! `multinomial_bulk` (LCMCR) counts up to `BULK_BELOW` people with `Lanes`, four
 //! xoshiro256++ generators stepped together, eight people at a time: with AVX2 one register
-//! per state word and two instructions per boundary for eight people; without it the same integers in
-//! scalar code, so the counts, and the chains, are identical on every machine.
+//! per state word and two instructions per boundary for eight people; without it the same
+//! integers in scalar code, so the counts, and the chains, are identical on every machine.
 
 use crate::montecarlo::variates::binomial;
 use rand::Rng;
