@@ -133,22 +133,38 @@ pub fn sample(table: &CaptureTable, o: LcmcrOptions) -> Vec<Vec<f64>> {
             let mut on = vec![0.0; j * k]; // Σ over class-k people of x_j
             let mut size = vec![0.0; k];
             let mut order: Vec<usize> = (0..k).collect();
-            let mut order0 = order.clone();
             let mut counts = vec![0u64; k];
             let (mut on_n, mut size_n) = (vec![0u64; j * k], vec![0u64; k]);
             let dense = j <= 16 && (1usize << (j + 1)) <= cells.len() * j;
             let mut lat = vec![0.0; if dense { (1usize << j) * k } else { 0 }];
             let mut mt = vec![0.0; 4 * j * k];
+            // the scan's classes in `order` (heaviest first): weights, sums and counts of
+            // position i belong to class order[i]
+            let (mut pi_s, mut lam_s) = (vec![0.0; k], vec![0.0; j * k]);
+            let mut order0: Vec<usize> = (0..k).collect();
+            let (mut w0, mut counts0) = (vec![0.0; k], vec![0u64; k]);
             for it in 0..total {
                 on_n.iter_mut().for_each(|x| *x = 0);
                 size_n.iter_mut().for_each(|x| *x = 0);
+                // Heavy classes first: the binomial chain in `multinomial_bulk` then runs
+                // out of people after a few classes (one order for all histories: sorting
+                // per history costs more than the draws it saves). Last iteration's order is
+                // nearly sorted, which insertion sort finishes in a pass; any order that does
+                // not depend on this scan's draws gives the exact conditional.
+                sort_by_weight(&mut order, &pi);
+                for (pos, &c) in order.iter().enumerate() {
+                    pi_s[pos] = pi[c];
+                    for l in 0..j {
+                        lam_s[l * k + pos] = lambda[l * k + c];
+                    }
+                }
                 // Class weights of every history: by the product lattice over the lists
                 // (2^(J+1) products per class) when that is cheaper than J per observed cell.
                 if dense {
-                    lat[..k].copy_from_slice(&pi);
+                    lat[..k].copy_from_slice(&pi_s);
                     let mut len = 1;
                     for l in 0..j {
-                        let lam = &lambda[l * k..l * k + k];
+                        let lam = &lam_s[l * k..l * k + k];
                         // histories without list l (first half) and with it (second half);
                         // slices so the class loop vectorises
                         let (off, on_l) = lat[..2 * len * k].split_at_mut(len * k);
@@ -162,19 +178,13 @@ pub fn sample(table: &CaptureTable, o: LcmcrOptions) -> Vec<Vec<f64>> {
                         len *= 2;
                     }
                 }
-                // Heavy classes first: the binomial chain in `multinomial_bulk` then runs
-                // out of people after a few classes (one order for all histories: sorting
-                // per history costs more than the draws it saves). Last iteration's order is
-                // nearly sorted, which insertion sort finishes in a pass; any order that does
-                // not depend on this scan's draws gives the exact conditional.
-                order.sort_unstable_by(|&a, &b| pi[b].total_cmp(&pi[a]));
                 for &(h, c) in &cells {
                     let hh = h as usize;
                     if !dense {
-                        for (kk, p) in probs.iter_mut().enumerate() {
-                            let mut w = pi[kk];
+                        for (pos, p) in probs.iter_mut().enumerate() {
+                            let mut w = pi_s[pos];
                             for l in 0..j {
-                                let lam = lambda[l * k + kk];
+                                let lam = lam_s[l * k + pos];
                                 w *= if h >> l & 1 == 1 { lam } else { 1.0 - lam };
                             }
                             *p = w;
@@ -185,7 +195,7 @@ pub fn sample(table: &CaptureTable, o: LcmcrOptions) -> Vec<Vec<f64>> {
                     } else {
                         &probs[..]
                     };
-                    multinomial_bulk(&mut rng, &mut lanes, c, w, &order, &mut counts);
+                    multinomial_bulk(&mut rng, &mut lanes, c, w, &mut counts);
                     // integer sums, branch-free over the classes (vectorised) and over the
                     // lists; converted to floating point once per scan
                     for (s, &m) in size_n.iter_mut().zip(&counts) {
@@ -199,17 +209,20 @@ pub fn sample(table: &CaptureTable, o: LcmcrOptions) -> Vec<Vec<f64>> {
                         }
                     }
                 }
-                // the unobserved: how many, and in which classes
-                let mut p0 = 0.0;
-                for (kk, p) in probs.iter_mut().enumerate() {
-                    let mut w = pi[kk];
+                // the unobserved: how many, and in which classes (their own order, heaviest
+                // first, over the positions)
+                for (pos, p) in probs.iter_mut().enumerate() {
+                    let mut w = pi_s[pos];
                     for l in 0..j {
-                        w *= 1.0 - lambda[l * k + kk];
+                        w *= 1.0 - lam_s[l * k + pos];
                     }
                     *p = w;
-                    p0 += w;
                 }
-                order0.sort_unstable_by(|&a, &b| probs[b].total_cmp(&probs[a]));
+                let p0: f64 = probs.iter().sum();
+                sort_by_weight(&mut order0, &probs);
+                for (x, &pos) in w0.iter_mut().zip(&order0) {
+                    *x = probs[pos];
+                }
                 let p0c = p0.clamp(1e-300, 1.0 - 1e-12);
                 // n₀ ~ NegBin(n, 1 − p₀) as a Poisson–gamma mixture
                 let g = if n > 0 {
@@ -222,12 +235,15 @@ pub fn sample(table: &CaptureTable, o: LcmcrOptions) -> Vec<Vec<f64>> {
                 } else {
                     0
                 };
-                multinomial_bulk(&mut rng, &mut lanes, n0, &probs, &order0, &mut counts);
-                for ((s, sn), &m) in size.iter_mut().zip(&size_n).zip(&counts) {
-                    *s = (sn + m) as f64;
+                multinomial_bulk(&mut rng, &mut lanes, n0, &w0, &mut counts0);
+                for (&pos, &m) in order0.iter().zip(&counts0) {
+                    size_n[pos] += m;
                 }
-                for (o, &m) in on.iter_mut().zip(&on_n) {
-                    *o = m as f64;
+                for (pos, &c) in order.iter().enumerate() {
+                    size[c] = size_n[pos] as f64;
+                    for l in 0..j {
+                        on[l * k + c] = on_n[l * k + pos] as f64;
+                    }
                 }
                 // λ | classes. Marsaglia–Tsang's constants of both gammas of every Beta
                 // first, in one pass that vectorises: a draw then waits on no square root
@@ -452,6 +468,21 @@ impl Sticks {
     }
 }
 
+/// Sorts `order` by decreasing `w` (stable). Insertion sort: the last scan's order is nearly
+/// sorted, and a pass over ten classes finishes it.
+fn sort_by_weight(order: &mut [usize], w: &[f64]) {
+    for i in 1..order.len() {
+        let c = order[i];
+        let key = w[c];
+        let mut at = i;
+        while at > 0 && w[order[at - 1]].total_cmp(&key).is_lt() {
+            order[at] = order[at - 1];
+            at -= 1;
+        }
+        order[at] = c;
+    }
+}
+
 /// A Beta(a, b) draw. Empty classes (a = b = 1) and lists nobody in a class is on (a = 1)
 /// or everybody is (b = 1) — most of the λ updates — have closed-form inverse CDFs, far
 /// cheaper than the general G_a/(G_a + G_b).
@@ -465,13 +496,15 @@ fn beta_draw<R: Rng + ?Sized>(rng: &mut R, a: f64, b: f64) -> f64 {
 /// `beta_draw` given Marsaglia–Tsang's (d, c) of Gamma(a) and of Gamma(b) in `mt`
 /// (d = shape − 1/3, c = 1/√(9d); used only when a, b > 1).
 fn beta_draw_mt<R: Rng + ?Sized>(rng: &mut R, a: f64, b: f64, mt: &[f64]) -> f64 {
-    let u = 1.0 - rng.random::<f64>(); // in (0, 1]
-    if a == 1.0 && b == 1.0 {
-        1.0 - u
-    } else if a == 1.0 {
-        -(u.ln() / b).exp_m1()
-    } else if b == 1.0 {
-        (u.ln() / a).exp()
+    if a == 1.0 || b == 1.0 {
+        let u = 1.0 - rng.random::<f64>(); // in (0, 1]
+        if a == b {
+            1.0 - u
+        } else if a == 1.0 {
+            -(u.ln() / b).exp_m1()
+        } else {
+            (u.ln() / a).exp()
+        }
     } else {
         let ga = gamma_mt(rng, mt[0], mt[1]);
         let gb = gamma_mt(rng, mt[2], mt[3]);

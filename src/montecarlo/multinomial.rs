@@ -35,7 +35,13 @@ pub fn multinomial_ordered<R: Rng + ?Sized>(
     binomial_chain(rng, n, w, order, out, |rng, left, _, tail, out| {
         let small = left <= BY_COUNTING as u64;
         if small {
-            place_by_counting(rng, left as usize, w, tail, out);
+            place_by_counting(
+                rng,
+                left as usize,
+                tail.len(),
+                |i| w[tail[i]],
+                |i, x| out[tail[i]] = x,
+            );
         }
         small
     });
@@ -75,8 +81,8 @@ fn binomial_chain<R: Rng + ?Sized>(
     }
 }
 
-/// Places `m` ≤ `BY_COUNTING` people independently among the categories `tail`, each with
-/// probability ∝ its weight: person i goes to the first category whose cumulative weight
+/// Places `m` ≤ `BY_COUNTING` people independently among `len` categories, each with
+/// probability ∝ its `weight`, and `put`s their counts: person i goes to the first category whose cumulative weight
 /// share exceeds uᵢ, so the people in the first t categories are the uᵢ below the t-th
 /// cumulative share. Counting them per boundary runs without a data-dependent branch and
 /// vectorises, where placing people one at a time costs a scan and a store each. The uᵢ
@@ -84,15 +90,16 @@ fn binomial_chain<R: Rng + ?Sized>(
 /// 2⁻³², so each category's probability is exact to 2⁻³² — the resolution of R's own
 /// uniforms — and the comparisons are four integers wide. Cumulative weights are summed
 /// afresh (the caller's running rest carries the rounding of its subtractions); what
-/// rounding leaves above the last boundary goes to the last category.
+/// rounding leaves above the last boundary goes to the last category. Returns how many
+/// categories were `put` (the first ones): the rest got nobody.
 fn place_by_counting<R: Rng + ?Sized>(
     rng: &mut R,
     m: usize,
-    w: &[f64],
-    tail: &[usize],
-    out: &mut [u64],
-) {
-    let total: f64 = tail.iter().map(|&c| w[c]).sum();
+    len: usize,
+    weight: impl Fn(usize) -> f64,
+    mut put: impl FnMut(usize, u64),
+) -> usize {
+    let total: f64 = (0..len).map(&weight).sum();
     let mut buf = [0u32; BY_COUNTING];
     for pair in buf[..(m + 1) & !1].chunks_exact_mut(2) {
         let r = rng.next_u64();
@@ -100,22 +107,23 @@ fn place_by_counting<R: Rng + ?Sized>(
         pair[1] = r as u32;
     }
     let u = &buf[..m];
-    let (&last, head) = tail.split_last().expect("a tail has a category");
+    let last = len - 1;
     let scale = 4_294_967_296.0 / total;
     let mut acc = 0.0;
     let mut placed = 0u32;
-    for &c in head {
-        acc += w[c];
+    for c in 0..last {
+        acc += weight(c);
         // a share of 1 (rounding) cannot be a u32: the top value then goes on to `last`
         let share = (acc * scale).min(4_294_967_295.0) as u32;
         let below: u32 = u.iter().map(|&x| u32::from(x < share)).sum();
-        out[c] = u64::from(below - placed);
+        put(c, u64::from(below - placed));
         placed = below;
         if placed as usize == m {
-            return;
+            return c + 1;
         }
     }
-    out[last] = u64::from(m as u32 - placed);
+    put(last, u64::from(m as u32 - placed));
+    len
 }
 
 /// Above this many people left, `multinomial_bulk` draws the next class's binomial rather
@@ -138,53 +146,78 @@ const DOMINANT: f64 = 0.9;
 /// beyond the last boundary, go to a further pass.
 pub const MAX_BOUNDARIES: usize = 8;
 
-/// Multinomial draw into `out` for LCMCR's scans: conditional binomials over the classes in
-/// `order` (heavy first) while more than `BULK_BELOW` people are left or one class takes
-/// nearly all of them, then everyone left counted in bulk (`count_tail`), or placed one by
-/// one when at most `SMALL` are left.
+/// Multinomial draw into `out` for LCMCR's scans, the categories taken in the order of `w`
+/// (the caller puts the heavy ones first, so the chain runs out of people sooner; `out[i]`
+/// is category i's count): conditional binomials while more than `BULK_BELOW` people are
+/// left or one category takes nearly all of them, then everyone left counted in bulk
+/// (`count_tail`), or placed one by one when at most `SMALL` are left. Categories in
+/// order and contiguous, not reached through an index, make the fixed cost of a draw —
+/// sixteen of them a kosovo scan — a run of plain loads.
 pub fn multinomial_bulk<R: Rng + ?Sized>(
     rng: &mut R,
     lanes: &mut Lanes,
     n: u64,
     w: &[f64],
-    order: &[usize],
     out: &mut [u64],
 ) {
-    binomial_chain(rng, n, w, order, out, |rng, left, p, tail, out| {
-        if left <= SMALL {
-            place_by_counting(rng, left as usize, w, tail, out);
-        } else if left <= BULK_BELOW && p < DOMINANT {
-            // left ≤ 512 fits a u32
-            count_tail(rng, lanes, left as u32, w, tail, out);
-        } else {
-            return false;
+    let k = w.len();
+    let mut remaining = n;
+    let mut rest: f64 = w.iter().sum();
+    let mut pos = 0;
+    while pos < k {
+        if remaining == 0 {
+            break;
         }
-        true
-    });
+        if pos + 1 == k || rest <= w[pos] {
+            out[pos] = remaining;
+            pos += 1;
+            break;
+        }
+        if remaining <= SMALL {
+            place_sorted(rng, remaining as usize, &w[pos..], &mut out[pos..]);
+            return;
+        }
+        let p = (w[pos] / rest).clamp(0.0, 1.0);
+        if remaining <= BULK_BELOW && p < DOMINANT {
+            // remaining ≤ 512 fits a u32
+            count_tail(rng, lanes, remaining as u32, &w[pos..], &mut out[pos..]);
+            return;
+        }
+        let x = binomial(rng, remaining, p);
+        out[pos] = x;
+        remaining -= x;
+        rest -= w[pos];
+        pos += 1;
+    }
+    for x in &mut out[pos..] {
+        *x = 0;
+    }
 }
 
-/// Places `m` people among the classes `tail` (at least two, all zero in `out`) by counting
-/// bulk uniforms below cumulative shares. The boundaries stop after `MAX_BOUNDARIES`, or
-/// once the classes after them hold less than 1/(32m) of the weight (so that fewer than one
-/// person in 32 passes the last boundary); whoever does is placed among those classes by a
-/// further pass, which is exact: a person beyond the boundary is in each later class with
-/// probability ∝ its weight.
-fn count_tail<R: Rng + ?Sized>(
-    rng: &mut R,
-    lanes: &mut Lanes,
-    m: u32,
-    w: &[f64],
-    tail: &[usize],
-    out: &mut [u64],
-) {
-    let total: f64 = tail.iter().map(|&c| w[c]).sum();
+/// `place_by_counting` over contiguous categories: `out` is written in full.
+fn place_sorted<R: Rng + ?Sized>(rng: &mut R, m: usize, w: &[f64], out: &mut [u64]) {
+    let put = place_by_counting(rng, m, w.len(), |i| w[i], |i, x| out[i] = x);
+    for x in &mut out[put..] {
+        *x = 0;
+    }
+}
+
+/// Places `m` people among the categories of `w` (at least two; `out` written in full) by
+/// counting bulk uniforms below cumulative shares. The boundaries stop after
+/// `MAX_BOUNDARIES`, or once the categories after them hold less than 1/(32m) of the
+/// weight (so that fewer than one person in 32 passes the last boundary); whoever does is
+/// placed among those categories by a further pass, which is exact: a person beyond the
+/// boundary is in each later category with probability ∝ its weight.
+fn count_tail<R: Rng + ?Sized>(rng: &mut R, lanes: &mut Lanes, m: u32, w: &[f64], out: &mut [u64]) {
+    let total: f64 = w.iter().sum();
     let scale = 4_294_967_296.0 / total;
     let limit = total / (32.0 * f64::from(m));
     let mut shares = [0u32; MAX_BOUNDARIES];
     let mut acc = 0.0;
     let mut b = 0;
-    while b + 1 < tail.len() && b < MAX_BOUNDARIES {
-        acc += w[tail[b]];
+    let most = (w.len() - 1).min(MAX_BOUNDARIES);
+    while b < most {
+        acc += w[b];
         // a share of 1 (rounding) cannot be a u32: the top value then goes on beyond
         shares[b] = (acc * scale).min(4_294_967_295.0) as u32;
         b += 1;
@@ -195,29 +228,34 @@ fn count_tail<R: Rng + ?Sized>(
     let mut below = [0u32; MAX_BOUNDARIES];
     lanes.count_below(m as usize, &shares[..b], &mut below[..b]);
     let mut placed = 0;
-    for (&c, &x) in tail.iter().zip(&below[..b]) {
-        out[c] = u64::from(x - placed);
+    for (o, &x) in out.iter_mut().zip(&below[..b]) {
+        *o = u64::from(x - placed);
         placed = x;
     }
     let beyond = m - placed;
+    let (later, out_later) = (&w[b..], &mut out[b..]);
     if beyond == 0 {
+        for x in out_later {
+            *x = 0;
+        }
         return;
     }
-    let later = &tail[b..];
-    let later_weight: f64 = later.iter().map(|&c| w[c]).sum();
+    let later_weight: f64 = later.iter().sum();
     if later.len() == 1 || later_weight.is_nan() || later_weight <= 0.0 {
-        // the last class; or (rounding of a share of 1) classes of no weight, when the
-        // people beyond belong to the last class that has some
-        let c = if later.len() == 1 {
-            later[0]
+        // the last category; or (rounding of a share of 1) categories of no weight, when
+        // the people beyond belong to the last category that has some
+        for x in out_later.iter_mut() {
+            *x = 0;
+        }
+        if later.len() == 1 {
+            out_later[0] = u64::from(beyond);
         } else {
-            tail[b - 1]
-        };
-        out[c] += u64::from(beyond);
+            out[b - 1] += u64::from(beyond);
+        }
     } else if u64::from(beyond) <= SMALL {
-        place_by_counting(rng, beyond as usize, w, later, out);
+        place_sorted(rng, beyond as usize, later, out_later);
     } else {
-        count_tail(rng, lanes, beyond, w, later, out);
+        count_tail(rng, lanes, beyond, later, out_later);
     }
 }
 
@@ -367,11 +405,25 @@ fn count_avx2<const B: usize>(s: &mut [[u64; 4]; 4], m: usize, shares: &[u32], b
     store(&mut s[1], s1);
     store(&mut s[2], s2);
     store(&mut s[3], s3);
-    for (x, a) in below.iter_mut().zip(acc) {
-        let mut lanes = [0u32; 8];
-        unsafe { _mm256_storeu_si256(lanes.as_mut_ptr().cast(), a) };
-        *x = lanes.iter().sum();
+    // every accumulator's eight lanes summed at once: three rounds of pairwise horizontal
+    // adds leave boundary b's two half-sums in 128-bit lanes b % 4 of register b / 4
+    let z = _mm256_setzero_si256();
+    let a = |b: usize| if b < B { acc[b] } else { z };
+    let h01 = _mm256_hadd_epi32(a(0), a(1));
+    let h23 = _mm256_hadd_epi32(a(2), a(3));
+    let h45 = _mm256_hadd_epi32(a(4), a(5));
+    let h67 = _mm256_hadd_epi32(a(6), a(7));
+    let lo = _mm256_hadd_epi32(h01, h23);
+    let hi = _mm256_hadd_epi32(h45, h67);
+    let fold =
+        |v: __m256i| _mm_add_epi32(_mm256_castsi256_si128(v), _mm256_extracti128_si256::<1>(v));
+    let mut sums = [0u32; 8];
+    // SAFETY: `sums` is 32 bytes, two unaligned 128-bit stores
+    unsafe {
+        _mm_storeu_si128(sums.as_mut_ptr().cast(), fold(lo));
+        _mm_storeu_si128(sums.as_mut_ptr().add(4).cast(), fold(hi));
     }
+    below.copy_from_slice(&sums[..B]);
 }
 
 #[cfg(test)]
@@ -513,6 +565,24 @@ mod tests {
         (rng, Lanes::from_rng(&mut key))
     }
 
+    /// `multinomial_bulk` with the categories taken in `order`, as LCMCR calls it (weights
+    /// gathered in that order, counts scattered back).
+    fn bulk_in_order(
+        rng: &mut Xoshiro256PlusPlus,
+        lanes: &mut Lanes,
+        n: u64,
+        w: &[f64],
+        order: &[usize],
+        out: &mut [u64],
+    ) {
+        let sorted: Vec<f64> = order.iter().map(|&c| w[c]).collect();
+        let mut counts = vec![u64::MAX; w.len()];
+        multinomial_bulk(rng, lanes, n, &sorted, &mut counts);
+        for (&c, &x) in order.iter().zip(&counts) {
+            out[c] = x;
+        }
+    }
+
     /// The bulk multinomial through each of its paths: people placed one by one (n ≤ 16),
     /// counted in one pass (60 over 5 classes), binomials then counting (2,000 people),
     /// a dominant class drawn first (its share ≥ 0.9), more classes than one pass counts
@@ -538,11 +608,11 @@ mod tests {
             let mut order: Vec<usize> = (0..w.len()).collect();
             order.sort_by(|&a, &b| w[b].total_cmp(&w[a]));
             check_moments(*n, w, 40_000, |out| {
-                multinomial_bulk(&mut rng, &mut lanes, *n, w, &order, out)
+                bulk_in_order(&mut rng, &mut lanes, *n, w, &order, out)
             });
             order.reverse();
             check_moments(*n, w, 20_000, |out| {
-                multinomial_bulk(&mut rng, &mut lanes, *n, w, &order, out)
+                bulk_in_order(&mut rng, &mut lanes, *n, w, &order, out)
             });
         }
     }
@@ -562,7 +632,7 @@ mod tests {
         let mut hist = std::collections::HashMap::<[u64; 4], f64>::new();
         let mut out = [0u64; 4];
         for _ in 0..draws {
-            multinomial_bulk(&mut rng, &mut lanes, n, &w, &order, &mut out);
+            bulk_in_order(&mut rng, &mut lanes, n, &w, &order, &mut out);
             assert_eq!(out[2], 0);
             *hist.entry(out).or_default() += 1.0;
         }
