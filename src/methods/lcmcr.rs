@@ -407,8 +407,8 @@ impl Sticks {
     /// small α the empty tail classes have 1 − V far below machine precision, and that
     /// sum must not be truncated there. Empty classes: 1 − V = U^(1/shape) exactly, one log.
     /// Otherwise, when the second gamma's shape is below ½ (it can underflow), the split is
-    /// on the log scale; else in linear scale, log(1 − V) = −log1p(G₁/G₂), exact in both
-    /// tails.
+    /// on the log scale; else in linear scale, log(1 − V) = log(G₂/(G₁ + G₂)), whose
+    /// ~1e-16 absolute error is far below what α's rate and the label move resolve.
     fn update<R: Rng + ?Sized>(
         &mut self,
         rng: &mut R,
@@ -426,11 +426,19 @@ impl Sticks {
             self.log_rest_before[kk] = log_rest;
             if size[kk] == 0.0 {
                 let l1mv = (1.0 - rng.random::<f64>()).ln() / shape2;
-                let v = -l1mv.exp_m1();
+                // 1 − V = e^l and V from one transcendental: below l = −ln 2, V > ½ is
+                // exact as 1 − e^l; above it e^l = 1 + expm1(l) is (and V ≪ 1 needs expm1)
+                let (v, one_minus_v) = if l1mv < -std::f64::consts::LN_2 {
+                    let e = l1mv.exp();
+                    (1.0 - e, e)
+                } else {
+                    let m = l1mv.exp_m1();
+                    (-m, 1.0 + m)
+                };
                 self.v[kk] = v;
                 self.log_v[kk] = f64::NAN;
                 pi[kk] = v * rest;
-                rest *= l1mv.exp();
+                rest *= one_minus_v;
                 log_rest += l1mv;
             } else if shape2 >= 0.5 {
                 let x1 = gamma(rng, 1.0 + size[kk]);
@@ -439,8 +447,12 @@ impl Sticks {
                 self.v[kk] = x1 * inv;
                 self.log_v[kk] = f64::NAN;
                 pi[kk] = x1 * inv * rest;
-                rest *= x2 * inv;
-                log_rest -= (x1 / x2).ln_1p();
+                let one_minus_v = x2 * inv;
+                rest *= one_minus_v;
+                // 1 − V > 0 here (x2 does not underflow at shape ≥ ½): its log is exact to
+                // ~1e-16 absolute, all α's rate b_α − Σ log(1 − V) and the label move need
+                // (log1p(x1/x2) would cost three times as much)
+                log_rest += one_minus_v.ln();
             } else {
                 let g1 = log_gamma_draw(rng, 1.0 + size[kk]);
                 let g2 = log_gamma_draw(rng, shape2);
