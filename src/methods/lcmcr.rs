@@ -143,6 +143,8 @@ pub fn sample(table: &CaptureTable, o: LcmcrOptions) -> Vec<Vec<f64>> {
             let (mut pi_s, mut lam_s) = (vec![0.0; k], vec![0.0; j * k]);
             let mut order0: Vec<usize> = (0..k).collect();
             let (mut w0, mut counts0) = (vec![0.0; k], vec![0u64; k]);
+            // each observed history's total weight, summed for all of them in one pass
+            let mut sums = vec![0.0; cells.len()];
             for it in 0..total {
                 on_n.iter_mut().for_each(|x| *x = 0);
                 size_n.iter_mut().for_each(|x| *x = 0);
@@ -178,8 +180,15 @@ pub fn sample(table: &CaptureTable, o: LcmcrOptions) -> Vec<Vec<f64>> {
                         len *= 2;
                     }
                 }
-                for &(h, c) in &cells {
+                if dense {
+                    for (sum, &(h, _)) in sums.iter_mut().zip(&cells) {
+                        let hh = h as usize;
+                        *sum = lat[hh * k..hh * k + k].iter().sum();
+                    }
+                }
+                for (&(h, c), &sum) in cells.iter().zip(&sums) {
                     let hh = h as usize;
+                    let mut total = sum;
                     if !dense {
                         for (pos, p) in probs.iter_mut().enumerate() {
                             let mut w = pi_s[pos];
@@ -189,13 +198,14 @@ pub fn sample(table: &CaptureTable, o: LcmcrOptions) -> Vec<Vec<f64>> {
                             }
                             *p = w;
                         }
+                        total = probs.iter().sum();
                     }
                     let w = if dense {
                         &lat[hh * k..hh * k + k]
                     } else {
                         &probs[..]
                     };
-                    multinomial_bulk(&mut rng, &mut lanes, c, w, &mut counts);
+                    multinomial_bulk(&mut rng, &mut lanes, c, w, total, &mut counts);
                     // integer sums, branch-free over the classes (vectorised) and over the
                     // lists; converted to floating point once per scan
                     for (s, &m) in size_n.iter_mut().zip(&counts) {
@@ -235,7 +245,8 @@ pub fn sample(table: &CaptureTable, o: LcmcrOptions) -> Vec<Vec<f64>> {
                 } else {
                     0
                 };
-                multinomial_bulk(&mut rng, &mut lanes, n0, &w0, &mut counts0);
+                let sum0 = w0.iter().sum();
+                multinomial_bulk(&mut rng, &mut lanes, n0, &w0, sum0, &mut counts0);
                 for (&pos, &m) in order0.iter().zip(&counts0) {
                     size_n[pos] += m;
                 }

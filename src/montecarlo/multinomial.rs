@@ -146,7 +146,9 @@ const DOMINANT: f64 = 0.9;
 /// beyond the last boundary, go to a further pass.
 pub const MAX_BOUNDARIES: usize = 8;
 
-/// Multinomial draw into `out` for LCMCR's scans, the categories taken in the order of `w`
+/// Multinomial draw into `out` for LCMCR's scans (`total` = Σ `w`, summed in order: the
+/// caller sums all its histories' weights in one pass, whose chains overlap), the
+/// categories taken in the order of `w`
 /// (the caller puts the heavy ones first, so the chain runs out of people sooner; `out[i]`
 /// is category i's count): conditional binomials while more than `BULK_BELOW` people are
 /// left or one category takes nearly all of them, then everyone left counted in bulk
@@ -158,11 +160,12 @@ pub fn multinomial_bulk<R: Rng + ?Sized>(
     lanes: &mut Lanes,
     n: u64,
     w: &[f64],
+    total: f64,
     out: &mut [u64],
 ) {
     let k = w.len();
     let mut remaining = n;
-    let mut rest: f64 = w.iter().sum();
+    let mut rest = total;
     let mut pos = 0;
     while pos < k {
         if remaining == 0 {
@@ -180,7 +183,10 @@ pub fn multinomial_bulk<R: Rng + ?Sized>(
         let p = (w[pos] / rest).clamp(0.0, 1.0);
         if remaining <= BULK_BELOW && p < DOMINANT {
             // remaining ≤ 512 fits a u32
-            count_tail(rng, lanes, remaining as u32, &w[pos..], &mut out[pos..]);
+            // after binomials, the sum afresh: `rest` carries its subtractions' rounding
+            let tail = &w[pos..];
+            let sum = if pos == 0 { total } else { tail.iter().sum() };
+            count_tail(rng, lanes, remaining as u32, tail, sum, &mut out[pos..]);
             return;
         }
         let x = binomial(rng, remaining, p);
@@ -202,14 +208,21 @@ fn place_sorted<R: Rng + ?Sized>(rng: &mut R, m: usize, w: &[f64], out: &mut [u6
     }
 }
 
-/// Places `m` people among the categories of `w` (at least two; `out` written in full) by
+/// Places `m` people among the categories of `w` (at least two, summing to `total`; `out`
+/// written in full) by
 /// counting bulk uniforms below cumulative shares. The boundaries stop after
 /// `MAX_BOUNDARIES`, or once the categories after them hold less than 1/(32m) of the
 /// weight (so that fewer than one person in 32 passes the last boundary); whoever does is
 /// placed among those categories by a further pass, which is exact: a person beyond the
 /// boundary is in each later category with probability ∝ its weight.
-fn count_tail<R: Rng + ?Sized>(rng: &mut R, lanes: &mut Lanes, m: u32, w: &[f64], out: &mut [u64]) {
-    let total: f64 = w.iter().sum();
+fn count_tail<R: Rng + ?Sized>(
+    rng: &mut R,
+    lanes: &mut Lanes,
+    m: u32,
+    w: &[f64],
+    total: f64,
+    out: &mut [u64],
+) {
     let scale = 4_294_967_296.0 / total;
     let limit = total / (32.0 * f64::from(m));
     let mut shares = [0u32; MAX_BOUNDARIES];
@@ -255,7 +268,7 @@ fn count_tail<R: Rng + ?Sized>(rng: &mut R, lanes: &mut Lanes, m: u32, w: &[f64]
     } else if u64::from(beyond) <= SMALL {
         place_sorted(rng, beyond as usize, later, out_later);
     } else {
-        count_tail(rng, lanes, beyond, later, out_later);
+        count_tail(rng, lanes, beyond, later, later_weight, out_later);
     }
 }
 
@@ -577,7 +590,8 @@ mod tests {
     ) {
         let sorted: Vec<f64> = order.iter().map(|&c| w[c]).collect();
         let mut counts = vec![u64::MAX; w.len()];
-        multinomial_bulk(rng, lanes, n, &sorted, &mut counts);
+        let total = sorted.iter().sum();
+        multinomial_bulk(rng, lanes, n, &sorted, total, &mut counts);
         for (&c, &x) in order.iter().zip(&counts) {
             out[c] = x;
         }
