@@ -256,32 +256,7 @@ pub fn sample(table: &CaptureTable, o: LcmcrOptions) -> Vec<Vec<f64>> {
                         on[l * k + c] = on_n[l * k + pos] as f64;
                     }
                 }
-                // λ | classes. Marsaglia–Tsang's constants of both gammas of every Beta
-                // first, in one pass that vectorises: a draw then waits on no square root
-                // or division (a gamma draw ~40% faster in isolation); same draws.
-                for (on_l, mt_l) in on.chunks_exact(k).zip(mt.chunks_exact_mut(4 * k)) {
-                    for ((&o, &sz), m) in on_l.iter().zip(&size).zip(mt_l.chunks_exact_mut(4)) {
-                        let (da, db) = ((1.0 + o) - 1.0 / 3.0, (1.0 + sz - o) - 1.0 / 3.0);
-                        m[0] = da;
-                        m[1] = 1.0 / (9.0 * da).sqrt();
-                        m[2] = db;
-                        m[3] = 1.0 / (9.0 * db).sqrt();
-                    }
-                }
-                for ((lam, on_l), mt_l) in lambda
-                    .chunks_exact_mut(k)
-                    .zip(on.chunks_exact(k))
-                    .zip(mt.chunks_exact(4 * k))
-                {
-                    for (((x, &o), &sz), m) in lam
-                        .iter_mut()
-                        .zip(on_l)
-                        .zip(&size)
-                        .zip(mt_l.chunks_exact(4))
-                    {
-                        *x = beta_draw_mt(&mut rng, 1.0 + o, 1.0 + sz - o, m);
-                    }
-                }
+                draw_lambda(&mut rng, &mut lambda, &on, &size, &mut mt);
                 let log_rest = sticks.update(&mut rng, &size, alpha, &mut pi);
                 // Label switching (Hastie, Liverani & Richardson 2015, move 1): swap the
                 // labels of two classes, weights kept, with probability
@@ -487,6 +462,41 @@ impl Sticks {
             self.v[c].ln() + self.log_rest_before[c]
         } else {
             self.log_v[c] + self.log_rest_before[c]
+        }
+    }
+}
+
+/// λ | classes: λ_lc ~ Beta(1 + on_lc, 1 + size_c − on_lc) for every list l and class c
+/// (`lambda` and `on` list-major, K classes a list). Marsaglia–Tsang's constants of both
+/// gammas of every Beta first, in one pass that vectorises: a draw then waits on no
+/// square root or division (a gamma draw ~40% faster in isolation). A function of its own,
+/// kept out of the scan, so that the gamma draws and their normals are inlined here
+/// whatever the scan's size (when the normal's sampler was not, a scan took ~4% longer).
+#[inline(never)]
+fn draw_lambda<R: Rng + ?Sized>(
+    rng: &mut R,
+    lambda: &mut [f64],
+    on: &[f64],
+    size: &[f64],
+    mt: &mut [f64],
+) {
+    let k = size.len();
+    for (on_l, mt_l) in on.chunks_exact(k).zip(mt.chunks_exact_mut(4 * k)) {
+        for ((&o, &sz), m) in on_l.iter().zip(size).zip(mt_l.chunks_exact_mut(4)) {
+            let (da, db) = ((1.0 + o) - 1.0 / 3.0, (1.0 + sz - o) - 1.0 / 3.0);
+            m[0] = da;
+            m[1] = 1.0 / (9.0 * da).sqrt();
+            m[2] = db;
+            m[3] = 1.0 / (9.0 * db).sqrt();
+        }
+    }
+    for ((lam, on_l), mt_l) in lambda
+        .chunks_exact_mut(k)
+        .zip(on.chunks_exact(k))
+        .zip(mt.chunks_exact(4 * k))
+    {
+        for (((x, &o), &sz), m) in lam.iter_mut().zip(on_l).zip(size).zip(mt_l.chunks_exact(4)) {
+            *x = beta_draw_mt(rng, 1.0 + o, 1.0 + sz - o, m);
         }
     }
 }
