@@ -253,7 +253,9 @@ pub fn sample(table: &CaptureTable, o: LcmcrOptions) -> Vec<Vec<f64>> {
                 for (pos, &c) in order.iter().enumerate() {
                     size[c] = size_n[pos] as f64;
                     for l in 0..j {
-                        on[l * k + c] = on_n[l * k + pos] as f64;
+                        // ≤ the observed total (≤ MAX_COUNT = 2⁵⁰): through i64, one
+                        // instruction, where u64 → f64 takes several
+                        on[l * k + c] = on_n[l * k + pos] as i64 as f64;
                     }
                 }
                 draw_lambda(&mut rng, &mut lambda, &on, &size, &mut mt);
