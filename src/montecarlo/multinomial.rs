@@ -82,9 +82,9 @@ fn binomial_chain<R: Rng + ?Sized>(
 }
 
 /// Places `m` ≤ `BY_COUNTING` people independently among `len` categories, each with
-/// probability ∝ its `weight`, and `put`s their counts: person i goes to the first category whose cumulative weight
-/// share exceeds uᵢ, so the people in the first t categories are the uᵢ below the t-th
-/// cumulative share. Counting them per boundary runs without a data-dependent branch and
+/// probability ∝ its `weight`, and `put`s their counts: person i goes to the first
+/// category whose cumulative weight share exceeds uᵢ, so the people in the first t
+/// categories are the uᵢ below the t-th cumulative share. Counting them per boundary runs without a data-dependent branch and
 /// vectorises, where placing people one at a time costs a scan and a store each. The uᵢ
 /// are 32-bit (two from each 64-bit word) and the shares are rounded down to multiples of
 /// 2⁻³², so each category's probability is exact to 2⁻³² — the resolution of R's own
@@ -148,9 +148,8 @@ pub const MAX_BOUNDARIES: usize = 8;
 
 /// Multinomial draw into `out` for LCMCR's scans (`total` = Σ `w`, summed in order: the
 /// caller sums all its histories' weights in one pass, whose chains overlap), the
-/// categories taken in the order of `w`
-/// (the caller puts the heavy ones first, so the chain runs out of people sooner; `out[i]`
-/// is category i's count): conditional binomials while more than `BULK_BELOW` people are
+/// categories taken in the order of `w` (the caller puts the heavy ones first, so the
+/// chain runs out of people sooner; `out[i]` is category i's count): conditional binomials while more than `BULK_BELOW` people are
 /// left or one category takes nearly all of them, then everyone left counted in bulk
 /// (`count_tail`), or placed one by one when at most `SMALL` are left. Categories in
 /// order and contiguous, not reached through an index, make the fixed cost of a draw —
@@ -209,8 +208,7 @@ fn place_sorted<R: Rng + ?Sized>(rng: &mut R, m: usize, w: &[f64], out: &mut [u6
 }
 
 /// Places `m` people among the categories of `w` (at least two, summing to `total`; `out`
-/// written in full) by
-/// counting bulk uniforms below cumulative shares. The boundaries stop after
+/// written in full) by counting bulk uniforms below cumulative shares. The boundaries stop after
 /// `MAX_BOUNDARIES`, or once the categories after them hold less than 1/(32m) of the
 /// weight (so that fewer than one person in 32 passes the last boundary); whoever does is
 /// placed among those categories by a further pass, which is exact: a person beyond the
