@@ -208,11 +208,11 @@ fn place_sorted<R: Rng + ?Sized>(rng: &mut R, m: usize, w: &[f64], out: &mut [u6
 }
 
 /// Places `m` people among the categories of `w` (at least two, summing to `total`; `out`
-/// written in full) by counting bulk uniforms below cumulative shares. The boundaries stop after
-/// `MAX_BOUNDARIES`, or once the categories after them hold less than 1/(32m) of the
-/// weight (so that fewer than one person in 32 passes the last boundary); whoever does is
-/// placed among those categories by a further pass, which is exact: a person beyond the
-/// boundary is in each later category with probability ∝ its weight.
+/// written in full) by counting bulk uniforms below cumulative shares. The boundaries
+/// stop after `MAX_BOUNDARIES`, or once the categories after them hold less than 1/(32m)
+/// of the weight (so that fewer than one person in 32 passes the last boundary); whoever
+/// does is placed among those categories by a further pass, which is exact: a person
+/// beyond the boundary is in each later category with probability ∝ its weight.
 fn count_tail<R: Rng + ?Sized>(
     rng: &mut R,
     lanes: &mut Lanes,
