@@ -32,33 +32,6 @@ pub fn multinomial_ordered<R: Rng + ?Sized>(
     order: &[usize],
     out: &mut [u64],
 ) {
-    binomial_chain(rng, n, w, order, out, |rng, left, _, tail, out| {
-        let small = left <= BY_COUNTING as u64;
-        if small {
-            place_by_counting(
-                rng,
-                left as usize,
-                tail.len(),
-                |i| w[tail[i]],
-                |i, x| out[tail[i]] = x,
-            );
-        }
-        small
-    });
-}
-
-/// The chain of conditional binomials shared by the multinomials: `out` zeroed, then for
-/// each category of `order` in turn, with `left` people left and p its share of the weight
-/// left, `finish(rng, left, p, categories from this one on, out)` may place everyone left
-/// and return true; otherwise the category gets its Binomial(left, p) draw.
-fn binomial_chain<R: Rng + ?Sized>(
-    rng: &mut R,
-    n: u64,
-    w: &[f64],
-    order: &[usize],
-    out: &mut [u64],
-    mut finish: impl FnMut(&mut R, u64, f64, &[usize], &mut [u64]) -> bool,
-) {
     out.iter_mut().for_each(|x| *x = 0);
     let mut remaining = n;
     let mut rest: f64 = w.iter().sum();
@@ -70,10 +43,18 @@ fn binomial_chain<R: Rng + ?Sized>(
             out[i] = remaining;
             break;
         }
-        let p = (w[i] / rest).clamp(0.0, 1.0);
-        if finish(rng, remaining, p, &order[pos..], out) {
+        if remaining <= BY_COUNTING as u64 {
+            let tail = &order[pos..];
+            place_by_counting(
+                rng,
+                remaining as usize,
+                tail.len(),
+                |t| w[tail[t]],
+                |t, x| out[tail[t]] = x,
+            );
             break;
         }
+        let p = (w[i] / rest).clamp(0.0, 1.0);
         let x = binomial(rng, remaining, p);
         out[i] = x;
         remaining -= x;
