@@ -10,10 +10,10 @@ use std::hint::black_box;
 
 fn bayes(c: &mut Criterion) {
     let dir = std::env::var("DARKFIGURE_DATA")
-        .unwrap_or_else(|_| concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/data").to_string());
+        .unwrap_or_else(|_| concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data").to_string());
     for name in ["kosovo", "UKdat_5"] {
         let d = read_file(&format!("{dir}/{name}.csv"), &ParseOptions::default())
-            .expect("shared data")
+            .expect("tests/data")
             .data;
         let o = MethodOptions::default();
         c.bench_function(

@@ -12,12 +12,12 @@ use std::hint::black_box;
 
 fn bootstrap(c: &mut Criterion) {
     let dir = std::env::var("DARKFIGURE_DATA")
-        .unwrap_or_else(|_| concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/data").to_string());
+        .unwrap_or_else(|_| concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data").to_string());
     let d = read_file(&format!("{dir}/UKdat_5.csv"), &ParseOptions::default())
-        .expect("shared data")
+        .expect("tests/data")
         .data;
     let uk = read_file(&format!("{dir}/UKdat.csv"), &ParseOptions::default())
-        .expect("shared data")
+        .expect("tests/data")
         .data;
     let bic = MethodOptions {
         maxorder: Some(2),
@@ -28,7 +28,7 @@ fn bootstrap(c: &mut Criterion) {
     });
     for name in ["kosovo", "UKdat_5", "UKdat"] {
         let d = read_file(&format!("{dir}/{name}.csv"), &ParseOptions::default())
-            .expect("shared data")
+            .expect("tests/data")
             .data;
         let o = MethodOptions::default();
         c.bench_function(&format!("dga {name}"), |b| {
@@ -38,7 +38,7 @@ fn bootstrap(c: &mut Criterion) {
     for name in ["kosovo", "UKdat_5"] {
         let darkfigure::Dataset::Table(t) =
             read_file(&format!("{dir}/{name}.csv"), &ParseOptions::default())
-                .expect("shared data")
+                .expect("tests/data")
                 .data
         else {
             panic!("{name} is a table");

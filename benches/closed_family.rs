@@ -11,9 +11,9 @@ use std::hint::black_box;
 
 fn data(name: &str) -> darkfigure::Dataset {
     let dir = std::env::var("DARKFIGURE_DATA")
-        .unwrap_or_else(|_| concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/data").to_string());
+        .unwrap_or_else(|_| concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data").to_string());
     read_file(&format!("{dir}/{name}.csv"), &ParseOptions::default())
-        .expect("shared data")
+        .expect("tests/data")
         .data
 }
 

@@ -32,18 +32,16 @@ fn quantile(e: &Estimate, p: f64) -> f64 {
         .1
 }
 
-fn kosovo() -> Option<Dataset> {
-    let path = data_dir()?.join("kosovo.csv");
-    Some(
-        read_file(path.to_str().expect("utf-8 path"), &ParseOptions::default())
-            .expect("kosovo parses")
-            .data,
-    )
+fn kosovo() -> Dataset {
+    let path = data_dir().join("kosovo.csv");
+    read_file(path.to_str().expect("utf-8 path"), &ParseOptions::default())
+        .expect("kosovo parses")
+        .data
 }
 
 #[test]
 fn kosovo_matches_multiple_systems_estimation() {
-    let Some(data) = kosovo() else { return };
+    let data = kosovo();
     // MultipleSystemsEstimation, estimate_population_bayesthresh(Kosovo): maxorder 2,
     // N(0, 1) prior, threshold 2, MCMCpoisson defaults (burn-in 1000, 10,000 draws, tune 1.1).
     let reference = [
@@ -205,7 +203,7 @@ fn flat_prior_needs_an_existing_mle() {
 
 #[test]
 fn flat_prior_and_three_list_terms_run_on_kosovo() {
-    let Some(data) = kosovo() else { return };
+    let data = kosovo();
     let flat = run(
         &data,
         ThresholdOptions {
@@ -246,7 +244,7 @@ fn flat_prior_and_three_list_terms_run_on_kosovo() {
 
 #[test]
 fn draws_do_not_depend_on_the_thread_count() {
-    let Some(data) = kosovo() else { return };
+    let data = kosovo();
     let once = |threads| {
         rayon::ThreadPoolBuilder::new()
             .num_threads(threads)

@@ -116,8 +116,8 @@ fn estimate<'a>(doc: &'a Value, method: &str) -> &'a Value {
         .unwrap_or_else(|| panic!("no estimate for {method} in {doc}"))
 }
 
-fn data_file(name: &str) -> Option<PathBuf> {
-    data_dir().map(|d| d.join(name))
+fn data_file(name: &str) -> PathBuf {
+    data_dir().join(name)
 }
 
 /// Sum of the `count` column of a table CSV, computed here independently of the crate.
@@ -164,7 +164,7 @@ fn read_table(path: &Path) -> (Vec<String>, Vec<(Vec<bool>, u64)>) {
 
 #[test]
 fn describe_every_table_in_the_data_dir() {
-    let Some(dir) = data_dir() else { return };
+    let dir = data_dir();
     let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
         .expect("read data dir")
         .map(|e| e.expect("dir entry").path())
@@ -235,9 +235,7 @@ fn describe_every_table_in_the_data_dir() {
 
 #[test]
 fn estimate_default_methods_in_rcapture_order() {
-    let Some(uk) = data_file("UKdat.csv") else {
-        return;
-    };
+    let uk = data_file("UKdat.csv");
     let tmp = TempDir::new("default");
     let json = tmp.path("out.json");
     let out = ok([
@@ -277,9 +275,7 @@ fn estimate_default_methods_in_rcapture_order() {
 
 #[test]
 fn same_command_writes_identical_bytes() {
-    let Some(uk) = data_file("UKdat.csv") else {
-        return;
-    };
+    let uk = data_file("UKdat.csv");
     let tmp = TempDir::new("determinism");
     let run = |name: &str| -> Vec<u8> {
         let f = tmp.path(name);
@@ -314,10 +310,6 @@ fn same_command_writes_identical_bytes() {
     assert_eq!(estimate(&doc, "loglinear")["status"], "ok");
 
     let job = Path::new(env!("CARGO_MANIFEST_DIR")).join("models/uk2013.json");
-    if !job.exists() {
-        eprintln!("note: {} not present yet, job part skipped", job.display());
-        return;
-    }
     let run_job = |name: &str| -> Vec<u8> {
         let f = tmp.path(name);
         ok([
@@ -342,9 +334,7 @@ fn same_command_writes_identical_bytes() {
 
 #[test]
 fn level_and_interval_kind() {
-    let Some(uk) = data_file("UKdat.csv") else {
-        return;
-    };
+    let uk = data_file("UKdat.csv");
     let tmp = TempDir::new("levels");
     let run = |extra: &[&str], name: &str| -> Value {
         let f = tmp.path(name);
@@ -389,9 +379,7 @@ fn level_and_interval_kind() {
 // 5. records CSV --------------------------------------------------------------------------
 
 fn records_match_table(yes: &str, no: &str, tag: &str) {
-    let Some(uk) = data_file("UKdat.csv") else {
-        return;
-    };
+    let uk = data_file("UKdat.csv");
     let tmp = TempDir::new(tag);
     let (lists, rows) = read_table(&uk);
     assert_eq!(lists, ["LA", "NG", "PF", "GO", "GP", "NCA"]);
@@ -456,9 +444,7 @@ fn records_true_false_match_the_table() {
 
 #[test]
 fn frequency_file_needs_and_uses_occasions() {
-    let Some(ill) = data_file("ill_fi.csv") else {
-        return;
-    };
+    let ill = data_file("ill_fi.csv");
     let tmp = TempDir::new("freq");
     let f = tmp.path("ill.json");
     ok([
@@ -562,9 +548,7 @@ fn repeated_history_is_summed_with_a_warning() {
 
 #[test]
 fn json_to_stdout_table_to_stderr_and_quiet() {
-    let Some(uk) = data_file("UKdat.csv") else {
-        return;
-    };
+    let uk = data_file("UKdat.csv");
     let out = ok([
         "estimate".as_ref(),
         uk.as_os_str(),
@@ -672,9 +656,7 @@ fn failed_run_leaves_output_file_alone() {
 
 #[test]
 fn nonexistent_and_unidentifiable_give_status_not_number() {
-    let Some(art) = data_file("Artificial_3.csv") else {
-        return;
-    };
+    let art = data_file("Artificial_3.csv");
     let tmp = TempDir::new("status");
     for (model, status) in [
         ("[12]", "mle_does_not_exist"),
@@ -716,9 +698,7 @@ fn nonexistent_and_unidentifiable_give_status_not_number() {
 
 #[test]
 fn table_footer_prints_the_level_as_given() {
-    let Some(uk) = data_file("UKdat.csv") else {
-        return;
-    };
+    let uk = data_file("UKdat.csv");
     for (level, shown) in [("0.57", "57%"), ("0.29", "29%"), ("0.9", "90%")] {
         let out = ok([
             "estimate".as_ref(),
@@ -744,9 +724,7 @@ fn table_footer_prints_the_level_as_given() {
 /// stream), and records its seed; different seeds give different draws.
 #[test]
 fn bootstrap_bytes_do_not_depend_on_threads() {
-    let Some(f) = data_file("UKdat_5.csv") else {
-        return;
-    };
+    let f = data_file("UKdat_5.csv");
     let dir = TempDir::new("threads");
     let mut outs = Vec::new();
     for (threads, seed) in [("1", "7"), ("2", "7"), ("2", "8")] {
@@ -781,9 +759,7 @@ fn bootstrap_bytes_do_not_depend_on_threads() {
 /// Bad options of the model-uncertainty methods exit 2 with a message naming the option.
 #[test]
 fn bad_uncertainty_options_exit_2() {
-    let Some(f) = data_file("UKdat_5.csv") else {
-        return;
-    };
+    let f = data_file("UKdat_5.csv");
     let f = f.to_str().unwrap().to_string();
     for (args, needle) in [
         (vec!["-m", "stepwise", "--bootstrap", "0"], "replicate"),
@@ -812,9 +788,7 @@ fn bad_uncertainty_options_exit_2() {
 /// and a convergence warning when the chains are too short to trust.
 #[test]
 fn lcmcr_is_reproducible_and_reports_convergence() {
-    let Some(f) = data_file("kosovo.csv") else {
-        return;
-    };
+    let f = data_file("kosovo.csv");
     let dir = TempDir::new("lcmcr");
     let mut outs = Vec::new();
     for threads in ["1", "2"] {
@@ -898,9 +872,7 @@ fn lcmcr_is_reproducible_and_reports_convergence() {
 
 #[test]
 fn bayes_threshold_from_the_command_line_and_a_job() {
-    let Some(f) = data_file("kosovo.csv") else {
-        return;
-    };
+    let f = data_file("kosovo.csv");
     let dir = TempDir::new("bthresh");
     let p = dir.path("bt.json");
     ok([

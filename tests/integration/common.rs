@@ -1,33 +1,28 @@
-//! Locating the shared data and reference files, and comparing numbers.
+//! Locating the project's copy of the data and reference files, and comparing numbers.
 
 use std::path::PathBuf;
 
-/// Directory of `../shared/data` (or `DARKFIGURE_DATA`). Panics when it is missing and
-/// `CI` is set; returns None (test skipped with a note) otherwise.
-pub fn data_dir() -> Option<PathBuf> {
-    locate("DARKFIGURE_DATA", "../shared/data")
+/// The datasets (`tests/data`, or `DARKFIGURE_DATA`). Missing data is a failure, never a
+/// skip: the repository carries its own copy.
+pub fn data_dir() -> PathBuf {
+    locate("DARKFIGURE_DATA", "tests/data")
 }
 
-/// Directory of `../shared/reference` (or `DARKFIGURE_REFERENCE`).
-pub fn reference_dir() -> Option<PathBuf> {
-    locate("DARKFIGURE_REFERENCE", "../shared/reference")
+/// The R packages' reference values (`tests/reference`, or `DARKFIGURE_REFERENCE`).
+pub fn reference_dir() -> PathBuf {
+    locate("DARKFIGURE_REFERENCE", "tests/reference")
 }
 
-fn locate(var: &str, default: &str) -> Option<PathBuf> {
+fn locate(var: &str, default: &str) -> PathBuf {
     let p = std::env::var(var)
         .map(PathBuf::from)
         .unwrap_or_else(|_| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(default));
-    if p.is_dir() {
-        Some(p)
-    } else if std::env::var_os("CI").is_some() {
-        panic!(
-            "{} not found (set {var}); CI requires the shared data",
-            p.display()
-        );
-    } else {
-        eprintln!("note: {} not found, test skipped", p.display());
-        None
-    }
+    assert!(
+        p.is_dir(),
+        "{} not found: the repository ships it (or set {var} to a copy)",
+        p.display()
+    );
+    p
 }
 
 /// Relative difference |a − b| / max(|b|, tiny).

@@ -6,6 +6,7 @@ mod bayes_threshold;
 mod cli;
 mod common;
 mod global;
+mod golden;
 mod lcmcr;
 mod model_props;
 mod props;

@@ -73,9 +73,7 @@ proptest! {
 /// ranking is by increasing BIC.
 #[test]
 fn bic_search_finds_the_minimum() {
-    let Some(dir) = crate::common::data_dir() else {
-        return;
-    };
+    let dir = crate::common::data_dir();
     let d = darkfigure::data::parse::read_file(
         dir.join("kosovo.csv").to_str().unwrap(),
         &Default::default(),

@@ -12,9 +12,7 @@ const TOL: f64 = 1e-6;
 const TOL_CI: f64 = 1e-4;
 
 fn load_refs() -> Vec<(String, Value)> {
-    let Some(dir) = reference_dir() else {
-        return Vec::new();
-    };
+    let dir = reference_dir();
     let mut out = Vec::new();
     let mut paths: Vec<_> = std::fs::read_dir(&dir)
         .unwrap()
@@ -172,15 +170,12 @@ impl Checker {
     }
 }
 
-fn table(name: &str, data_name: &str) -> Option<Dataset> {
-    let dir = data_dir()?;
-    let p = dir.join(format!("{data_name}.csv"));
+fn table(name: &str, data_name: &str) -> Dataset {
+    let p = data_dir().join(format!("{data_name}.csv"));
     let _ = name;
-    Some(
-        read_file(p.to_str().unwrap(), &ParseOptions::default())
-            .unwrap()
-            .data,
-    )
+    read_file(p.to_str().unwrap(), &ParseOptions::default())
+        .unwrap()
+        .data
 }
 
 fn one(id: &str, d: &Dataset, opts: &MethodOptions) -> Estimate {
@@ -201,7 +196,7 @@ fn rcapture_closed_family_and_profile_intervals() {
         if r.get("closedp.t").is_none() {
             continue;
         }
-        let Some(d) = table(name, name) else { return };
+        let d = table(name, name);
         let opts = MethodOptions::default();
         for row in r["closedp.t"]["results"].as_array().unwrap() {
             let label = row["model"].as_str().unwrap();
@@ -259,7 +254,7 @@ fn rcapture_frequency_models() {
         } else {
             c0["t"].as_u64().map(|t| Occasions::Finite(t as u32))
         };
-        let Some(dir) = data_dir() else { return };
+        let dir = data_dir();
         let p = dir.join(format!("{name}.csv"));
         let po = ParseOptions {
             occasions: occ,
@@ -300,7 +295,7 @@ fn sparsemse_modelfit_and_wald_intervals() {
         let Some(s) = v.get("sparsemse") else {
             continue;
         };
-        let Some(d) = table(name, name) else { return };
+        let d = table(name, name);
         for (key, mf) in s["modelfit"].as_object().unwrap() {
             if mf.get("error").is_some() {
                 continue; // existence / identifiability codes belong to the next issue
@@ -389,7 +384,7 @@ fn care1_pairs() {
         let Some(p) = v.get("care1").and_then(|x| x.get("estN.pair")) else {
             continue;
         };
-        let Some(d) = table(name, name) else { return };
+        let d = table(name, name);
         let pet = run_method("petersen", &d, &MethodOptions::default()).unwrap();
         let cha = run_method("chapman", &d, &MethodOptions::default()).unwrap();
         for (i, row) in p["value"].as_array().unwrap().iter().enumerate() {
@@ -444,8 +439,8 @@ fn sparsemse_checkident_codes() {
         let Some(ci) = v.get("sparsemse").and_then(|s| s.get("checkident")) else {
             continue;
         };
-        let Some(Dataset::Table(t)) = table(name, name) else {
-            return;
+        let Dataset::Table(t) = table(name, name) else {
+            panic!("not a table");
         };
         let mut cases: Vec<(String, i64)> = vec![
             ("twoway".into(), ci["all_twoway"]["ierr"].as_i64().unwrap()),
@@ -515,7 +510,7 @@ fn sparsemse_stepwise() {
         let Some(s) = v.get("sparsemse") else {
             continue;
         };
-        let Some(d) = table(name, name) else { return };
+        let d = table(name, name);
         for (key, pthresh) in [
             ("estimatepopulation.0_stepwise", 0.02),
             ("estimatepopulation.0_stepwise_p05", 0.05),
@@ -605,11 +600,12 @@ fn sparsemse_stepwise() {
 fn sparsemse_bootstrap_bca_within_monte_carlo_error() {
     use darkfigure::inference::bootstrap::{BootKind, BootOptions, run};
     let refs = load_refs();
-    let Some((_, v)) = refs.iter().find(|(n, _)| n == "UKdat_5") else {
-        return;
-    };
-    let Some(Dataset::Table(t)) = table("UKdat_5", "UKdat_5") else {
-        return;
+    let (_, v) = refs
+        .iter()
+        .find(|(n, _)| n == "UKdat_5")
+        .expect("UKdat_5 reference");
+    let Dataset::Table(t) = table("UKdat_5", "UKdat_5") else {
+        panic!("not a table");
     };
     let mut failures = Vec::new();
     for (key, id) in [
@@ -701,8 +697,8 @@ fn sparsemse_bootstrap_bca_within_monte_carlo_error() {
 fn artificial_3_outcomes() {
     use darkfigure::loglinear::ModelSpec;
     use darkfigure::loglinear::check::check;
-    let Some(Dataset::Table(t)) = table("Artificial_3", "Artificial_3") else {
-        return;
+    let Dataset::Table(t) = table("Artificial_3", "Artificial_3") else {
+        panic!("not a table");
     };
     for (spec, code) in [
         ("[12,13,23]", 2),
@@ -749,8 +745,8 @@ fn dga_bma_matches() {
         let Some(dg) = v.get("dga").and_then(|d| d.get("bma.cr")) else {
             continue;
         };
-        let Some(Dataset::Table(t)) = table(name, name) else {
-            return;
+        let Dataset::Table(t) = table(name, name) else {
+            panic!("not a table");
         };
         for (variant, r) in dg.as_object().unwrap() {
             let delta = f(&r["delta"]);
@@ -852,8 +848,8 @@ fn dga_bma_matches() {
 #[test]
 fn dga_test_suite_assertions() {
     use darkfigure::methods::dga::{NPrior, decomposable_graphs, graph_label, posterior};
-    let Some(Dataset::Table(t)) = table("dga_example3", "dga_example3") else {
-        return;
+    let Dataset::Table(t) = table("dga_example3", "dga_example3") else {
+        panic!("not a table");
     };
     let missing: Vec<u64> = (1..=300).collect();
     let post = posterior(
