@@ -5,7 +5,7 @@
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use darkfigure::data::parse::{ParseOptions, read_file};
-use darkfigure::methods::{MethodOptions, run_method};
+use darkfigure::methods::{Context, Method};
 use std::hint::black_box;
 
 fn bayes(c: &mut Criterion) {
@@ -15,12 +15,10 @@ fn bayes(c: &mut Criterion) {
         let d = read_file(&format!("{dir}/{name}.csv"), &ParseOptions::default())
             .expect("tests/data")
             .data;
-        let o = MethodOptions::default();
+        let m: Method = "bayes-threshold".parse().expect("method");
         c.bench_function(
             &format!("bayes-threshold {name} (4 chains x 11k, 2 fits)"),
-            |b| {
-                b.iter(|| black_box(run_method("bayes-threshold", black_box(&d), &o).expect("fit")))
-            },
+            |b| b.iter(|| black_box(m.run(black_box(&d), &Context::default()).expect("fit"))),
         );
     }
 }

@@ -7,7 +7,7 @@
 use criterion::{Criterion, criterion_group, criterion_main};
 use darkfigure::data::parse::{ParseOptions, read_file};
 use darkfigure::inference::bootstrap::{BootKind, BootOptions};
-use darkfigure::methods::{IntervalKind, MethodOptions, run_method};
+use darkfigure::methods::{Context, IntervalKind, Method};
 use std::hint::black_box;
 
 fn bootstrap(c: &mut Criterion) {
@@ -19,20 +19,17 @@ fn bootstrap(c: &mut Criterion) {
     let uk = read_file(&format!("{dir}/UKdat.csv"), &ParseOptions::default())
         .expect("tests/data")
         .data;
-    let bic = MethodOptions {
-        maxorder: Some(2),
-        ..MethodOptions::default()
-    };
+    let bic: Method = r#"{"id": "bic", "maxorder": 2}"#.parse().expect("method");
     c.bench_function("bic all 32768 models UKdat (maxorder 2)", |b| {
-        b.iter(|| black_box(run_method("bic", black_box(&uk), &bic).expect("fit")))
+        b.iter(|| black_box(bic.run(black_box(&uk), &Context::default()).expect("fit")))
     });
     for name in ["kosovo", "UKdat_5", "UKdat"] {
         let d = read_file(&format!("{dir}/{name}.csv"), &ParseOptions::default())
             .expect("tests/data")
             .data;
-        let o = MethodOptions::default();
+        let dga: Method = "dga".parse().expect("method");
         c.bench_function(&format!("dga {name}"), |b| {
-            b.iter(|| black_box(run_method("dga", black_box(&d), &o).expect("fit")))
+            b.iter(|| black_box(dga.run(black_box(&d), &Context::default()).expect("fit")))
         });
     }
     for name in ["kosovo", "UKdat_5"] {
@@ -70,17 +67,18 @@ fn bootstrap(c: &mut Criterion) {
         group.finish();
     }
     for id in ["stepwise", "main"] {
-        let o = MethodOptions {
+        let m: Method = id.parse().expect("method");
+        let ctx = Context {
             interval: IntervalKind::WaldLog,
             bootstrap: Some(BootOptions {
                 replicates: 1000,
                 seed: 1234,
                 kind: BootKind::Nonparametric,
             }),
-            ..MethodOptions::default()
+            ..Context::default()
         };
         c.bench_function(&format!("{id} + 1000 BCa UKdat_5"), |b| {
-            b.iter(|| black_box(run_method(id, black_box(&d), &o).expect("fit")))
+            b.iter(|| black_box(m.run(black_box(&d), &ctx).expect("fit")))
         });
     }
 }

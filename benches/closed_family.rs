@@ -6,7 +6,7 @@
 use criterion::{Criterion, criterion_group, criterion_main};
 use darkfigure::data::parse::{ParseOptions, read_file};
 use darkfigure::methods::closed::{ClosedModel, TABLE_IDS, estimate};
-use darkfigure::methods::{IntervalKind, MethodOptions, run_method};
+use darkfigure::methods::{Context, IntervalKind, Method, Settings};
 use std::hint::black_box;
 
 fn data(name: &str) -> darkfigure::Dataset {
@@ -18,9 +18,9 @@ fn data(name: &str) -> darkfigure::Dataset {
 }
 
 fn family(c: &mut Criterion) {
-    let none = MethodOptions {
+    let none = Settings {
         interval: IntervalKind::None,
-        ..MethodOptions::default()
+        ..Settings::default()
     };
     for name in ["bunting", "UKdat"] {
         let d = data(name);
@@ -34,32 +34,28 @@ fn family(c: &mut Criterion) {
         });
     }
     let d = data("NewOrl");
-    let two = MethodOptions {
-        model: Some("twoway".into()),
+    let two: Method = r#"{"id": "loglinear", "model": "twoway"}"#.parse().expect("method");
+    let no_interval = Context {
         interval: IntervalKind::None,
-        ..MethodOptions::default()
+        ..Context::default()
     };
     c.bench_function("loglinear all two-way NewOrl", |b| {
-        b.iter(|| black_box(run_method("loglinear", black_box(&d), &two).expect("fit")))
+        b.iter(|| black_box(two.run(black_box(&d), &no_interval).expect("fit")))
     });
-    let prof = MethodOptions {
-        model: Some("twoway".into()),
-        ..MethodOptions::default()
-    };
     c.bench_function("loglinear all two-way NewOrl + profile interval", |b| {
-        b.iter(|| black_box(run_method("loglinear", black_box(&d), &prof).expect("fit")))
+        b.iter(|| black_box(two.run(black_box(&d), &Context::default()).expect("fit")))
     });
     for name in ["NewOrl", "UKdat_5"] {
         let d = data(name);
-        let sw = MethodOptions::default();
+        let sw: Method = "stepwise".parse().expect("method");
         c.bench_function(&format!("stepwise {name}"), |b| {
-            b.iter(|| black_box(run_method("stepwise", black_box(&d), &sw).expect("fit")))
+            b.iter(|| black_box(sw.run(black_box(&d), &Context::default()).expect("fit")))
         });
     }
     let d = data("UKdat");
-    let mthc = MethodOptions::default();
+    let mthc: Method = "mth-chao".parse().expect("method");
     c.bench_function("Mth Chao + profile interval UKdat", |b| {
-        b.iter(|| black_box(run_method("mth-chao", black_box(&d), &mthc).expect("fit")))
+        b.iter(|| black_box(mthc.run(black_box(&d), &Context::default()).expect("fit")))
     });
 }
 

@@ -2,6 +2,26 @@
 //! turns them into library calls.
 
 use clap::{Parser, Subcommand, ValueEnum};
+use darkfigure::checked::{
+    Chains, Classes, Count, Iterations, Level, Order, PValue, Positive, Replicates, Top, parse_arg,
+};
+
+/// Worker threads: at most 1024.
+pub type Threads = Count<1, 1024>;
+
+// clap value parsers: the checked types' own words, as a job file gives them.
+fn level(s: &str) -> Result<Level, String> {
+    parse_arg::<f64, _>(s)
+}
+fn pvalue(s: &str) -> Result<PValue, String> {
+    parse_arg::<f64, _>(s)
+}
+fn positive(s: &str) -> Result<Positive, String> {
+    parse_arg::<f64, _>(s)
+}
+fn count<const MIN: u64, const MAX: u64>(s: &str) -> Result<Count<MIN, MAX>, String> {
+    parse_arg::<u64, _>(s)
+}
 
 /// darkfigure: how many people are behind the ones that were identified.
 #[derive(Debug, Parser)]
@@ -39,20 +59,20 @@ pub enum IntervalArg {
 #[derive(Debug, clap::Args)]
 pub struct BayesArgs {
     /// LCMCR: latent classes K in the truncation (default 10).
-    #[arg(long = "classes", short = 'K')]
-    pub classes: Option<usize>,
+    #[arg(long = "classes", short = 'K', value_parser = count::<1, 1000>)]
+    pub classes: Option<Classes>,
     /// Burn-in iterations per chain (lcmcr 100000, bayes-threshold 1000).
-    #[arg(long)]
-    pub burnin: Option<usize>,
+    #[arg(long, value_parser = count::<0, 1_000_000_000>)]
+    pub burnin: Option<Iterations>,
     /// Draws kept per chain (lcmcr 5000, bayes-threshold 10000).
-    #[arg(long)]
-    pub samples: Option<usize>,
+    #[arg(long, value_parser = count::<0, 1_000_000_000>)]
+    pub samples: Option<Iterations>,
     /// Iterations between kept draws (lcmcr 50, bayes-threshold 1).
-    #[arg(long)]
-    pub thinning: Option<usize>,
+    #[arg(long, value_parser = count::<0, 1_000_000_000>)]
+    pub thinning: Option<Iterations>,
     /// Chains, run in parallel (default 4).
-    #[arg(long)]
-    pub chains: Option<usize>,
+    #[arg(long, value_parser = count::<1, 1024>)]
+    pub chains: Option<Chains>,
     /// LCMCR: where the chains start: the package's start (default) or overdispersed.
     #[arg(long, value_enum)]
     pub start: Option<StartArg>,
@@ -60,11 +80,11 @@ pub struct BayesArgs {
     #[arg(long, value_enum)]
     pub prior: Option<PriorArg>,
     /// bayes-threshold: variance of the normal prior of the interactions (default 1).
-    #[arg(long)]
-    pub prior_variance: Option<f64>,
+    #[arg(long, value_parser = positive)]
+    pub prior_variance: Option<Positive>,
     /// bayes-threshold: drop interactions with |posterior mean / sd| below this (default 2).
-    #[arg(long)]
-    pub threshold: Option<f64>,
+    #[arg(long, value_parser = positive)]
+    pub threshold: Option<Positive>,
 }
 
 /// Where LCMCR's chains start.
@@ -89,8 +109,8 @@ pub enum PriorArg {
 #[derive(Debug, clap::Args)]
 pub struct OutputArgs {
     /// Worker threads (default: all cores); results do not depend on it.
-    #[arg(long)]
-    pub threads: Option<usize>,
+    #[arg(long, value_parser = count::<1, 1024>)]
+    pub threads: Option<Threads>,
     /// Write the result JSON to FILE (`-` for standard output).
     #[arg(long)]
     pub json: Option<String>,
@@ -161,26 +181,26 @@ pub enum Command {
         #[arg(long = "model")]
         models: Vec<String>,
         /// Interval level, strictly between 0 and 1.
-        #[arg(long, default_value_t = 0.95)]
-        level: f64,
+        #[arg(long, default_value = "0.95", value_parser = level)]
+        level: Level,
         /// Interval kind (stepwise always reports the Wald interval on log(N − n)).
         #[arg(long, value_enum, default_value = "profile")]
         interval: IntervalArg,
         /// Stepwise: p-value threshold for adding a two-list effect, in (0, 1].
-        #[arg(long)]
-        pthresh: Option<f64>,
+        #[arg(long, value_parser = pvalue)]
+        pthresh: Option<PValue>,
         /// BIC: highest interaction order searched (default: 2 lists 1, 3 lists 2, 4-5 lists 3, else 2).
-        #[arg(long)]
-        maxorder: Option<usize>,
+        #[arg(long, value_parser = count::<1, 63>)]
+        maxorder: Option<Order>,
         /// BIC: number of best models reported (default 5).
-        #[arg(long)]
-        ntop: Option<usize>,
+        #[arg(long, value_parser = count::<1, 10_000>)]
+        ntop: Option<Top>,
         /// Master seed for Monte Carlo methods (default: a fixed seed, recorded in the JSON).
         #[arg(long)]
         seed: Option<u64>,
         /// Bootstrap replicates for stepwise/main/loglinear, repeating the model choice in each.
-        #[arg(long)]
-        bootstrap: Option<usize>,
+        #[arg(long, value_parser = count::<1, 10_000_000>)]
+        bootstrap: Option<Replicates>,
         /// Simulate replicates from the fitted model instead of resampling the people.
         #[arg(long)]
         parametric: bool,

@@ -2,10 +2,11 @@
 //! `estimate` builds from its flags, validated once. `run` turns a job into a result
 //! document; the binary only prints and writes it.
 
+use crate::checked::{Level, Replicates};
 use crate::data::parse::{Format, ParseOptions, Parsed, parse_bytes, read_file, table_from_rows};
 use crate::data::{Dataset, Occasions};
 use crate::error::{Error, Result};
-use crate::methods::{Estimate, IntervalKind, MethodOptions, default_methods, run_method};
+use crate::methods::{Context, Estimate, IntervalKind, Method, default_methods};
 use serde::{Deserialize, Serialize};
 
 /// Schema tag of job files.
@@ -119,101 +120,6 @@ fn is_auto(f: &Format) -> bool {
     *f == Format::Auto
 }
 
-/// One method to run, with its own options.
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct MethodSpec {
-    /// Method id.
-    pub id: String,
-    /// Log-linear model SPEC (for `loglinear`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub model: Option<String>,
-    /// Interval kind for this method (default: the job's).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub interval: Option<IntervalKind>,
-    /// Level for this method (default: the job's).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "de_opt_level"
-    )]
-    pub level: Option<f64>,
-    /// Stepwise: p-value threshold for adding a two-list effect (default 0.02).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub pthresh: Option<f64>,
-    /// BIC: highest interaction order.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub maxorder: Option<usize>,
-    /// BIC: number of best models reported.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub ntop: Option<usize>,
-    /// LCMCR: latent classes in the truncation (default 10).
-    #[serde(default, rename = "K", skip_serializing_if = "Option::is_none")]
-    pub classes: Option<usize>,
-    /// LCMCR: burn-in iterations per chain.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub burnin: Option<usize>,
-    /// LCMCR: draws kept per chain.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub samples: Option<usize>,
-    /// LCMCR: iterations between kept draws.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub thinning: Option<usize>,
-    /// LCMCR, bayes-threshold: chains (run in parallel, one random stream each).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub chains: Option<usize>,
-    /// LCMCR: where the chains start, `package` (default, the R package's start) or
-    /// `dispersed` (overdispersed random starts, to expose regions chains do not leave).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub start: Option<crate::methods::lcmcr::Start>,
-    /// bayes-threshold: prior of the interactions, `normal` (default) or `flat`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub prior: Option<PriorKind>,
-    /// bayes-threshold: variance of the normal prior of the interactions (default 1).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub prior_variance: Option<f64>,
-    /// bayes-threshold: |posterior mean / sd| below which an interaction is dropped (default 2).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub threshold: Option<f64>,
-}
-
-/// Prior of the log-linear interactions in `bayes-threshold`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum PriorKind {
-    /// Independent N(0, prior_variance).
-    Normal,
-    /// Improper flat (only when the MLE of the all-two-way model exists).
-    Flat,
-}
-
-fn default_level() -> f64 {
-    0.95
-}
-
-/// Checks values while deserializing, so that the error carries the line and column.
-fn de_level<'de, D: serde::Deserializer<'de>>(d: D) -> std::result::Result<f64, D::Error> {
-    let l = f64::deserialize(d)?;
-    if l > 0.0 && l < 1.0 {
-        Ok(l)
-    } else {
-        Err(serde::de::Error::custom(format!(
-            "expected a level strictly between 0 and 1, found {l}"
-        )))
-    }
-}
-
-fn de_opt_level<'de, D: serde::Deserializer<'de>>(
-    d: D,
-) -> std::result::Result<Option<f64>, D::Error> {
-    match Option::<f64>::deserialize(d)? {
-        Some(l) if !(l > 0.0 && l < 1.0) => Err(serde::de::Error::custom(format!(
-            "expected a level strictly between 0 and 1, found {l}"
-        ))),
-        l => Ok(l),
-    }
-}
-
 fn de_schema<'de, D: serde::Deserializer<'de>>(d: D) -> std::result::Result<String, D::Error> {
     let s = String::deserialize(d)?;
     if s == JOB_SCHEMA {
@@ -244,18 +150,18 @@ pub struct Job {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub seed: Option<u64>,
     /// Interval level.
-    #[serde(default = "default_level", deserialize_with = "de_level")]
-    pub level: f64,
+    #[serde(default)]
+    pub level: Level,
     /// Interval kind.
     #[serde(default)]
     pub interval: IntervalKind,
     /// Methods in order (empty: the default set for the data).
     #[serde(default)]
-    pub methods: Vec<MethodSpec>,
-    /// Bootstrap replicates for the log-linear methods (stepwise, main, loglinear), each
-    /// repeating the whole method; none when absent.
+    pub methods: Vec<Method>,
+    /// Bootstrap replicates for the methods that can be repeated (log-linear ones with
+    /// their model choice); none when absent.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub bootstrap: Option<usize>,
+    pub bootstrap: Option<Replicates>,
     /// Non-parametric (default) or parametric bootstrap.
     #[serde(default)]
     pub bootstrap_kind: crate::inference::bootstrap::BootKind,
@@ -478,112 +384,54 @@ pub fn run_full(
     name: &str,
 ) -> Result<ResultDoc> {
     let data = parsed.data;
-    if job.bootstrap == Some(0) {
-        return Err(Error::Usage("bootstrap needs at least 1 replicate".into()));
-    }
-    if job.bootstrap.is_some()
-        && !job
-            .methods
-            .iter()
-            .any(|m| crate::methods::BOOTSTRAP_IDS.contains(&m.id.as_str()))
-    {
+    if job.bootstrap.is_some() && !job.methods.iter().any(Method::bootstrappable) {
         return Err(Error::Usage(format!(
             "bootstrap repeats a log-linear method with its model choice: it needs one of {} among the methods",
-            crate::methods::BOOTSTRAP_IDS.join(", ")
+            crate::methods::MethodId::bootstrappable_ids().join(", ")
         )));
     }
-    if job.bootstrap.is_some() && job.seed.is_none() {
-        job.seed = Some(crate::montecarlo::DEFAULT_SEED);
-    }
     if job.methods.is_empty() {
-        job.methods = default_methods(&data)
-            .into_iter()
-            .map(|id| MethodSpec {
-                id: id.to_string(),
-                model: None,
-                interval: None,
-                level: None,
-                pthresh: None,
-                maxorder: None,
-                ntop: None,
-                ..Default::default()
-            })
-            .collect();
+        job.methods = default_methods(&data);
+    }
+    if job.seed.is_none() && (job.bootstrap.is_some() || job.methods.iter().any(Method::needs_seed))
+    {
+        job.seed = Some(crate::montecarlo::DEFAULT_SEED);
     }
     let mut estimates = Vec::new();
     let mut strata: Vec<crate::aggregate::StratumResult> = Vec::new();
     if job.strata.is_some() && parsed.strata.is_empty() {
         return Err(Error::Usage("strata need a records CSV with the stratum column (--stratify-by COL, --format records)".into()));
     }
-    if job.seed.is_none()
-        && job
-            .methods
-            .iter()
-            .any(|m| m.id == "lcmcr" || m.id == "bayes-threshold")
-    {
-        job.seed = Some(crate::montecarlo::DEFAULT_SEED);
-    }
+    let seed = job.seed.unwrap_or(crate::montecarlo::DEFAULT_SEED);
     for m in &job.methods {
-        let lc = crate::methods::lcmcr::LcmcrOptions::default();
-        let bt = crate::methods::bayes_threshold::ThresholdOptions::default();
-        let opts = MethodOptions {
-            threshold: crate::methods::bayes_threshold::ThresholdOptions {
-                prior: match m.prior {
-                    Some(PriorKind::Flat) => crate::methods::bayes_threshold::Prior::Flat,
-                    _ => crate::methods::bayes_threshold::Prior::Normal {
-                        variance: m.prior_variance.unwrap_or(1.0),
-                    },
-                },
-                threshold: m.threshold.unwrap_or(bt.threshold),
-                maxorder: m.maxorder.unwrap_or(bt.maxorder),
-                burnin: m.burnin.unwrap_or(bt.burnin),
-                samples: m.samples.unwrap_or(bt.samples),
-                thinning: m.thinning.unwrap_or(bt.thinning),
-                chains: m.chains.unwrap_or(bt.chains),
-                seed: job.seed.unwrap_or(crate::montecarlo::DEFAULT_SEED),
-                ..bt
-            },
-            lcmcr: crate::methods::lcmcr::LcmcrOptions {
-                k: m.classes.unwrap_or(lc.k),
-                burnin: m.burnin.unwrap_or(lc.burnin),
-                samples: m.samples.unwrap_or(lc.samples),
-                thinning: m.thinning.unwrap_or(lc.thinning),
-                chains: m.chains.unwrap_or(lc.chains),
-                seed: job.seed.unwrap_or(crate::montecarlo::DEFAULT_SEED),
-                start: m.start.unwrap_or(lc.start),
-                ..lc
-            },
-            level: m.level.unwrap_or(job.level),
-            interval: m.interval.unwrap_or(job.interval),
-            model: m.model.clone(),
-            pthresh: m.pthresh.unwrap_or(MethodOptions::default().pthresh),
-            maxorder: m.maxorder,
-            ntop: m.ntop.unwrap_or(MethodOptions::default().ntop),
+        let ctx = Context {
+            level: job.level,
+            interval: job.interval,
+            seed,
             bootstrap: job
                 .bootstrap
-                .filter(|_| crate::methods::BOOTSTRAP_IDS.contains(&m.id.as_str()))
+                .filter(|_| m.bootstrappable())
                 .map(|replicates| crate::inference::bootstrap::BootOptions {
-                    replicates,
-                    seed: job.seed.unwrap_or(crate::montecarlo::DEFAULT_SEED),
+                    replicates: replicates.get(),
+                    seed,
                     kind: job.bootstrap_kind,
                 }),
             progress: progress.clone(),
-            ..MethodOptions::default()
+            glm_compat: false,
         };
-        estimates.extend(run_method(&m.id, &data, &opts)?);
+        estimates.extend(m.run(&data, &ctx)?);
         for (si, (name, table)) in parsed.strata.iter().enumerate() {
-            let mut so = opts.clone();
-            if let Some(b) = &mut so.bootstrap {
-                b.seed = crate::aggregate::stratum_seed(b.seed, si);
+            let mut sc = ctx.clone();
+            sc.seed = crate::aggregate::stratum_seed(seed, si);
+            if let Some(b) = &mut sc.bootstrap {
+                b.seed = sc.seed;
             }
-            so.lcmcr.seed = crate::aggregate::stratum_seed(so.lcmcr.seed, si);
-            so.threshold.seed = crate::aggregate::stratum_seed(so.threshold.seed, si);
-            let ests = match run_method(&m.id, &Dataset::Table(table.clone()), &so) {
+            let ests = match m.run(&Dataset::Table(table.clone()), &sc) {
                 Ok(e) => e,
                 // A stratum too sparse for the method is shown with its reason, not dropped.
                 Err(e) if e.is_user_error() => vec![crate::methods::common::no_estimate(
-                    &m.id,
-                    m.id.clone(),
+                    m.id().as_str(),
+                    m.id().as_str().to_string(),
                     None,
                     serde_json::Value::Null,
                     table.observed(),
@@ -602,7 +450,7 @@ pub fn run_full(
             }
         }
     }
-    let totals = crate::aggregate::totals(&strata, job.level);
+    let totals = crate::aggregate::totals(&strata, job.level.get());
     let aggregate = match &job.aggregate {
         Some(spec) => {
             let seed = *job.seed.get_or_insert(crate::montecarlo::DEFAULT_SEED);

@@ -6,6 +6,7 @@
 //! tables; `job` runs recipe files. The library never prints.
 
 pub mod aggregate;
+pub mod checked;
 pub mod cpu;
 pub mod data;
 pub mod error;
@@ -19,7 +20,7 @@ pub mod report;
 
 pub use data::{CaptureTable, Dataset, FrequencyTable, Occasions};
 pub use error::{Error, Result};
-pub use methods::{Estimate, MethodOptions, Status};
+pub use methods::{Estimate, Method, MethodId, Status};
 
 /// Version of this build, written into every result.
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");

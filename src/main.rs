@@ -3,18 +3,22 @@
 
 mod cli;
 
-use anyhow::Result;
 use clap::Parser;
-use cli::{Cli, Command, DataArgs, FormatArg, IntervalArg, OutputArgs, PriorArg, StartArg};
+use cli::{
+    BayesArgs, Cli, Command, DataArgs, FormatArg, IntervalArg, OutputArgs, PriorArg, StartArg,
+    Threads,
+};
 use darkfigure::Error;
+use darkfigure::checked::{Order, PValue, Top};
 use darkfigure::data::describe::describe;
 use darkfigure::data::parse::{Format, ParseOptions, Parsed, read_file};
 use darkfigure::inference::bootstrap::BootKind;
-use darkfigure::job::{self, DataSpec, Job, MethodSpec, OccasionsSpec};
+use darkfigure::job::{self, DataSpec, Job, OccasionsSpec};
 use darkfigure::loglinear::ModelSpec;
 use darkfigure::loglinear::check::check;
-use darkfigure::methods::IntervalKind;
-use darkfigure::methods::ProgressFn;
+use darkfigure::methods::lcmcr::Start;
+use darkfigure::methods::spec::{PriorKind, RawOptions};
+use darkfigure::methods::{IntervalKind, Method, MethodId, ProgressFn};
 use darkfigure::report::{json, terminal};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use std::process::ExitCode;
@@ -137,63 +141,7 @@ fn run(cli: Cli) -> Result<(), Error> {
                 },
         } => {
             set_threads(threads)?;
-            if let Some(p) = pthresh
-                && !(p > 0.0 && p <= 1.0)
-            {
-                return Err(Error::Usage(format!(
-                    "--pthresh must be in (0, 1], got {p}"
-                )));
-            }
-            if !(level > 0.0 && level < 1.0) {
-                return Err(Error::Usage(format!(
-                    "--level must be strictly between 0 and 1, got {level}"
-                )));
-            }
             let (spec, parsed) = load(&data)?;
-            let mut specs: Vec<MethodSpec> = methods
-                .iter()
-                .filter(|m| !(m.as_str() == "loglinear" && !models.is_empty()))
-                .map(|id| MethodSpec {
-                    id: id.clone(),
-                    model: None,
-                    interval: None,
-                    level: None,
-                    pthresh,
-                    maxorder,
-                    ntop,
-                    classes: bayes.classes,
-                    burnin: bayes.burnin,
-                    samples: bayes.samples,
-                    thinning: bayes.thinning,
-                    chains: bayes.chains,
-                    prior: bayes.prior.map(|p| match p {
-                        PriorArg::Normal => job::PriorKind::Normal,
-                        PriorArg::Flat => job::PriorKind::Flat,
-                    }),
-                    prior_variance: bayes.prior_variance,
-                    start: bayes.start.map(|s| match s {
-                        StartArg::Package => darkfigure::methods::lcmcr::Start::Package,
-                        StartArg::Dispersed => darkfigure::methods::lcmcr::Start::Dispersed,
-                    }),
-                    threshold: bayes.threshold,
-                    ..Default::default()
-                })
-                .collect();
-            if methods.iter().any(|m| m == "loglinear") && models.is_empty() {
-                return Err(Error::Usage(
-                    "--method loglinear needs --model SPEC, e.g. --model \"[12,23]\"".into(),
-                ));
-            }
-            specs.extend(models.iter().map(|m| MethodSpec {
-                id: "loglinear".into(),
-                model: Some(m.clone()),
-                interval: None,
-                level: None,
-                pthresh: None,
-                maxorder: None,
-                ntop: None,
-                ..Default::default()
-            }));
             let job = Job {
                 schema: job::JOB_SCHEMA.into(),
                 name: None,
@@ -205,7 +153,11 @@ fn run(cli: Cli) -> Result<(), Error> {
                     IntervalArg::Profile => IntervalKind::Profile,
                     IntervalArg::WaldLog => IntervalKind::WaldLog,
                 },
-                methods: specs,
+                methods: methods_of(
+                    &methods,
+                    &models,
+                    &method_flags(pthresh, maxorder, ntop, &bayes),
+                )?,
                 bootstrap,
                 strata: data.stratify_by.clone(),
                 aggregate: None,
@@ -269,6 +221,80 @@ fn run(cli: Cli) -> Result<(), Error> {
     }
 }
 
+/// The method options given on the command line, once for every method named.
+fn method_flags(
+    pthresh: Option<PValue>,
+    maxorder: Option<Order>,
+    ntop: Option<Top>,
+    bayes: &BayesArgs,
+) -> RawOptions {
+    RawOptions {
+        pthresh,
+        maxorder,
+        ntop,
+        classes: bayes.classes,
+        burnin: bayes.burnin,
+        samples: bayes.samples,
+        thinning: bayes.thinning,
+        chains: bayes.chains,
+        start: bayes.start.map(|s| match s {
+            StartArg::Package => Start::Package,
+            StartArg::Dispersed => Start::Dispersed,
+        }),
+        prior: bayes.prior.map(|p| match p {
+            PriorArg::Normal => PriorKind::Normal,
+            PriorArg::Flat => PriorKind::Flat,
+        }),
+        prior_variance: bayes.prior_variance,
+        threshold: bayes.threshold,
+        ..RawOptions::default()
+    }
+}
+
+/// The methods of `-m ID` and `--model SPEC` (each a `loglinear`), each with the flags
+/// that belong to it; a flag that no named method takes is an error, as a foreign option
+/// in a job file is.
+fn methods_of(ids: &[String], models: &[String], flags: &RawOptions) -> Result<Vec<Method>, Error> {
+    let mut named = Vec::new();
+    for id in ids {
+        let id = MethodId::parse(id).map_err(Error::Usage)?;
+        // `--model` makes its own loglinear methods.
+        if !(id == MethodId::Loglinear && !models.is_empty()) {
+            named.push(id);
+        }
+    }
+    let mut all = named.clone();
+    if !models.is_empty() {
+        all.push(MethodId::Loglinear);
+    }
+    if let Some(&name) = flags.unused_by(&all).first() {
+        let flag = match name {
+            "K" => "-K".to_string(),
+            f => format!("--{}", f.replace('_', "-")),
+        };
+        let takers: Vec<&str> = MethodId::all()
+            .into_iter()
+            .filter(|id| MethodId::parse(id).is_ok_and(|m| m.takes(name)))
+            .collect();
+        return Err(Error::Usage(format!(
+            "{flag} belongs to {}, and no such method was asked for (-m)",
+            takers.join(", ")
+        )));
+    }
+    let mut out = Vec::new();
+    for id in named {
+        out.push(Method::from_raw(id, flags.for_method(id)).map_err(Error::Usage)?);
+    }
+    for m in models {
+        let raw = RawOptions {
+            model: Some(m.clone()),
+            ..flags.for_method(MethodId::Loglinear)
+        };
+        out.push(Method::from_raw(MethodId::Loglinear, raw).map_err(Error::Usage)?);
+    }
+    Ok(out)
+}
+
 /// Writes the HTML or Markdown report (atomically) when asked for, on the command line or
 /// in the job.
 fn write_report(doc: &job::ResultDoc, cli: &Option<String>) -> Result<(), Error> {
@@ -292,13 +318,10 @@ fn write_report(doc: &job::ResultDoc, cli: &Option<String>) -> Result<(), Error>
 }
 
 /// Sizes rayon's pool; results do not depend on it (every replicate has its own stream).
-fn set_threads(threads: Option<usize>) -> Result<(), Error> {
+fn set_threads(threads: Option<Threads>) -> Result<(), Error> {
     if let Some(n) = threads {
-        if n == 0 {
-            return Err(Error::Usage("--threads must be at least 1".into()));
-        }
         rayon::ThreadPoolBuilder::new()
-            .num_threads(n)
+            .num_threads(n.get())
             .build_global()
             .map_err(|e| Error::Usage(format!("--threads: {e}")))?;
     }
@@ -309,14 +332,14 @@ fn set_threads(threads: Option<usize>) -> Result<(), Error> {
 /// bootstrap, or when stderr is not a terminal.
 fn progress_bar(job: &Job, quiet: bool) -> Option<(ProgressFn, ProgressBar)> {
     use std::io::IsTerminal;
-    let b = job.bootstrap?;
+    let b = job.bootstrap?.get();
     if quiet || !std::io::stderr().is_terminal() {
         return None;
     }
     let n = job
         .methods
         .iter()
-        .filter(|m| darkfigure::methods::BOOTSTRAP_IDS.contains(&m.id.as_str()))
+        .filter(|m| m.bootstrappable())
         .count()
         .max(1);
     let bar = ProgressBar::with_draw_target(Some((b * n) as u64), ProgressDrawTarget::stderr());

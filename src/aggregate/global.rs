@@ -10,11 +10,12 @@
 //! assumption is recorded in the output.
 
 use super::meta::{Pooled, Tau2Method, pool};
+use crate::checked::{Level, Replicates};
 use crate::data::Dataset;
 use crate::error::{Error, Result};
 use crate::inference::bootstrap::{BootKind, BootOptions, quantile8};
 use crate::inference::qnorm;
-use crate::methods::{IntervalKind, MethodOptions, Status, run_method};
+use crate::methods::{Context, IntervalKind, Method, MethodId, Status};
 use crate::montecarlo::replicate;
 use rand::RngExt;
 use rand_distr::{Distribution, StandardNormal};
@@ -74,7 +75,7 @@ pub struct Published {
     /// Upper end.
     pub upper: f64,
     /// Coverage of [lower, upper] (read as a log-normal interval).
-    pub level: f64,
+    pub level: Level,
 }
 
 /// One study behind the multipliers.
@@ -93,7 +94,7 @@ pub struct Study {
     pub data: Option<crate::job::DataSpec>,
     /// Method for a live study.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub method: Option<String>,
+    pub method: Option<MethodId>,
     /// A published summary instead of data.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub published: Option<Published>,
@@ -111,12 +112,12 @@ fn default_alternatives() -> Vec<f64> {
     vec![0.5, 0.75, 1.5]
 }
 
-fn default_draws() -> usize {
-    20_000
+fn default_draws() -> Replicates {
+    Replicates::of(20_000)
 }
 
-fn default_boot() -> usize {
-    1000
+fn default_boot() -> Replicates {
+    Replicates::of(1000)
 }
 
 /// A unit (country, region, group) with its identified count; its multiplier comes from
@@ -155,10 +156,10 @@ pub struct AggregateSpec {
     pub children_ratio_alternatives: Vec<f64>,
     /// Monte Carlo draws of the total.
     #[serde(default = "default_draws")]
-    pub draws: usize,
+    pub draws: Replicates,
     /// Bootstrap replicates for live studies.
     #[serde(default = "default_boot")]
-    pub study_bootstrap: usize,
+    pub study_bootstrap: Replicates,
 }
 
 /// A study's contribution.
@@ -270,17 +271,18 @@ fn live(
             study.name
         )));
     };
-    let id = study.method.clone().unwrap_or_else(|| "stepwise".into());
-    let opts = MethodOptions {
+    let id = study.method.unwrap_or(MethodId::Stepwise);
+    let ctx = Context {
         interval: IntervalKind::WaldLog,
         bootstrap: Some(BootOptions {
             replicates: boot,
             seed,
             kind: BootKind::Nonparametric,
         }),
-        ..MethodOptions::default()
+        ..Context::default()
     };
-    let est = run_method(&id, &parsed.data, &opts)?
+    let est = Method::plain(id)?
+        .run(&parsed.data, &ctx)?
         .into_iter()
         .next()
         .ok_or_else(|| Error::Usage(format!("study {}: no estimate", study.name)))?;
@@ -304,9 +306,10 @@ pub fn run(
     spec: &AggregateSpec,
     base: Option<&std::path::Path>,
     job_name: &str,
-    level: f64,
+    level: Level,
     seed: u64,
 ) -> Result<AggregateResult> {
+    let level = level.get();
     if spec.studies.is_empty() {
         return Err(Error::Usage("aggregate: needs at least one study".into()));
     }
@@ -315,11 +318,6 @@ pub fn run(
     {
         return Err(Error::Usage(
             "aggregate: children's detection ratios must be positive".into(),
-        ));
-    }
-    if spec.draws == 0 || spec.study_bootstrap == 0 {
-        return Err(Error::Usage(
-            "aggregate: draws and study_bootstrap must be at least 1".into(),
         ));
     }
     for (i, u) in spec.units.iter().enumerate() {
@@ -337,18 +335,13 @@ pub fn run(
     for (i, st) in spec.studies.iter().enumerate() {
         let r = match (&st.published, &st.data) {
             (Some(p), None) => {
-                if !(p.lower > 0.0
-                    && p.lower <= p.multiplier
-                    && p.multiplier <= p.upper
-                    && p.level > 0.0
-                    && p.level < 1.0)
-                {
+                if !(p.lower > 0.0 && p.lower <= p.multiplier && p.multiplier <= p.upper) {
                     return Err(Error::Usage(format!(
-                        "study {}: published multiplier needs 0 < lower ≤ multiplier ≤ upper and a level in (0, 1)",
+                        "study {}: published multiplier needs 0 < lower ≤ multiplier ≤ upper",
                         st.name
                     )));
                 }
-                let zp = qnorm(0.5 + p.level / 2.0);
+                let zp = qnorm(0.5 + p.level.get() / 2.0);
                 let sd = (p.upper.ln() - p.lower.ln()) / (2.0 * zp);
                 let y = p.multiplier.ln();
                 StudyResult {
@@ -370,7 +363,7 @@ pub fn run(
                     base,
                     job_name,
                     super::stratum_seed(seed, 1000 + i),
-                    spec.study_bootstrap,
+                    spec.study_bootstrap.get(),
                 )?;
                 let nf = n as f64;
                 let logs: Vec<f64> = draws.iter().map(|d| (d / nf).ln()).collect();
@@ -435,7 +428,7 @@ pub fn run(
             .collect();
         let units = spec.units.clone();
         let rows: Vec<(f64, f64, Option<f64>)> = replicate(
-            spec.draws,
+            spec.draws.get(),
             super::stratum_seed(seed, tag as usize),
             &|_| {},
             |_, rng| {
@@ -571,7 +564,7 @@ pub fn run(
         assumptions,
         caveats,
         seed,
-        draws: spec.draws,
+        draws: spec.draws.get(),
     })
 }
 

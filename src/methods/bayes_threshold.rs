@@ -23,8 +23,9 @@
 //! the package's own runs spread.
 
 use super::common::{no_estimate, posterior};
-use super::{Estimate, MethodOptions, Status};
-use crate::data::{CaptureTable, Dataset};
+use super::{Estimate, Status};
+use crate::checked::Level;
+use crate::data::CaptureTable;
 use crate::error::{Error, Result};
 use crate::inference::mcmc;
 use crate::loglinear::{ModelSpec, term_name};
@@ -441,13 +442,8 @@ fn prune(cells: &[(u64, f64)], effects: &[u64]) -> (Vec<(u64, f64)>, Vec<u64>, V
 }
 
 /// `--method bayes-threshold`.
-pub fn estimate(data: &Dataset, opts: &MethodOptions) -> Result<Estimate> {
-    let Dataset::Table(table) = data else {
-        return Err(Error::Usage(
-            "method bayes-threshold needs capture histories, not frequencies".into(),
-        ));
-    };
-    let o = opts.threshold;
+pub fn estimate(table: &CaptureTable, o: &ThresholdOptions, level: Level) -> Result<Estimate> {
+    let o = *o;
     validate(table, &o)?;
     let k = table.k();
     let lists = table.lists();
@@ -585,7 +581,7 @@ pub fn estimate(data: &Dataset, opts: &MethodOptions) -> Result<Estimate> {
         .into_iter()
         .map(|c| c.into_iter().map(|b| nf + b.exp()).collect())
         .collect();
-    let post = posterior(&chains, opts.level);
+    let post = posterior(&chains, level.get());
     warnings.extend(post.warning.clone());
     let mut term_names = vec!["(Intercept)".to_string()];
     term_names.extend((0..k).map(|i| lists[i].clone()));

@@ -9,8 +9,8 @@
 //! estimate says so.
 
 use super::loglinear::fit_spec;
-use super::{Estimate, IntervalKind, MethodOptions, Status};
-use crate::data::{CaptureTable, Dataset};
+use super::{Estimate, IntervalKind, Settings, Status};
+use crate::data::CaptureTable;
 use crate::error::{Error, Result};
 use crate::glm::FitOptions;
 use crate::loglinear::check::check_design;
@@ -20,6 +20,9 @@ use rayon::prelude::*;
 
 /// Above this many candidate models the search is downhill instead of exhaustive.
 pub const MAX_MODELS: usize = 1 << 17;
+
+/// How many of the best models are reported when the job does not say.
+pub const DEFAULT_NTOP: usize = 5;
 
 /// MultipleSystemsEstimation's default maximum interaction order for k lists.
 pub fn default_maxorder(k: usize) -> usize {
@@ -173,16 +176,11 @@ fn downhill(table: &CaptureTable, maxorder: usize, max_iter: usize) -> Vec<(Vec<
 
 /// The `bic` method: the best `ntop` models, best first.
 pub fn estimate(
-    data: &Dataset,
-    opts: &MethodOptions,
+    table: &CaptureTable,
+    opts: &Settings,
     maxorder: Option<usize>,
     ntop: usize,
 ) -> Result<Vec<Estimate>> {
-    let Dataset::Table(table) = data else {
-        return Err(Error::Usage(
-            "method bic needs capture histories (a table or records CSV), not frequencies".into(),
-        ));
-    };
     let k = table.k();
     if k < 2 {
         return Err(Error::Usage(format!(
@@ -192,12 +190,12 @@ pub fn estimate(
     let maxorder = maxorder.unwrap_or_else(|| default_maxorder(k));
     if maxorder == 0 || maxorder >= k {
         return Err(Error::Usage(format!(
-            "--maxorder must be between 1 and {} for {k} lists (the {k}-way term is never identifiable), got {maxorder}",
+            "maxorder must be between 1 and {} for {k} lists (the {k}-way term is never identifiable), got {maxorder}",
             k - 1
         )));
     }
     if ntop == 0 {
-        return Err(Error::Usage("--ntop must be at least 1".into()));
+        return Err(Error::Usage("ntop must be at least 1".into()));
     }
     let (mut ranked, searched): (Vec<(Vec<u64>, f64, f64)>, String) = match enumerate(
         k, maxorder, MAX_MODELS,
@@ -236,11 +234,11 @@ pub fn estimate(
     for (rank, (terms, bic, _)) in ranked.iter().take(ntop).enumerate() {
         let ms = ModelSpec::from_generators(k, terms.clone());
         let o = if rank == 0 {
-            opts.clone()
+            *opts
         } else {
-            MethodOptions {
+            Settings {
                 interval: IntervalKind::None,
-                ..opts.clone()
+                ..*opts
             }
         };
         let mut est = fit_spec(table, &ms, &o, "bic")?;

@@ -16,7 +16,7 @@
 //! `MAX_DENSE_LISTS` are handled.
 
 use super::common::{LoglinFit, fit_loglin, glm_warnings, loglin_estimate, no_estimate};
-use super::{Estimate, MethodOptions, Status};
+use super::{Estimate, Settings, Status};
 use crate::data::{Dataset, MAX_DENSE_LISTS, Occasions};
 use crate::error::{Error, Result};
 use crate::glm::lattice::{Column, Lattice};
@@ -97,6 +97,15 @@ impl ClosedModel {
                 }
             }
         }
+    }
+
+    /// The method id, as one of [`TABLE_IDS`].
+    pub fn static_id(&self) -> &'static str {
+        TABLE_IDS
+            .iter()
+            .copied()
+            .find(|id| ClosedModel::from_id(id) == Some(*self))
+            .unwrap_or("")
     }
 
     /// The method id.
@@ -276,7 +285,7 @@ fn ln_choose(n: usize, k: usize) -> f64 {
 }
 
 /// Fits a closed model to a table or frequencies and builds its estimate.
-pub fn estimate(m: ClosedModel, data: &Dataset, opts: &MethodOptions) -> Result<Estimate> {
+pub fn estimate(m: ClosedModel, data: &Dataset, opts: &Settings) -> Result<Estimate> {
     let (problem, t, n, freq_note) = match data {
         Dataset::Table(tab) => {
             let t = tab.k();
@@ -396,7 +405,7 @@ fn behavioural_estimate(
     lf: &LoglinFit,
     t: usize,
     n: u64,
-    opts: &MethodOptions,
+    opts: &Settings,
     options: serde_json::Value,
     mut warnings: Vec<String>,
 ) -> Estimate {
@@ -475,7 +484,7 @@ fn behavioural_estimate(
             None
         },
         interval: (exists && se.is_finite() && opts.interval != super::IntervalKind::None)
-            .then(|| log_normal_interval(nf, pop, se, opts.level)),
+            .then(|| log_normal_interval(nf, pop, se, opts.level.get())),
         fit: Some(summary),
         draws: None,
         check: None,

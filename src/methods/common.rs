@@ -2,7 +2,7 @@
 //! η parameters, N̂ = n + exp(β₀) and its standard error, the asymptotic bias check,
 //! R-style warnings, fit statistics, and the choice of interval.
 
-use super::{Coefficient, Estimate, FitSummary, Interval, IntervalKind, MethodOptions, Status};
+use super::{Coefficient, Estimate, FitSummary, Interval, IntervalKind, Settings, Status};
 use crate::glm::{self, Fit, FitOptions, Problem};
 use crate::inference::{log_normal_interval, profile, wald_log_interval};
 
@@ -203,7 +203,7 @@ pub fn loglin_estimate(
     options: serde_json::Value,
     lf: &LoglinFit,
     n: u64,
-    opts: &MethodOptions,
+    opts: &Settings,
     extra: Option<(usize, usize, Vec<String>)>,
     mut warnings: Vec<String>,
 ) -> Estimate {
@@ -264,14 +264,17 @@ pub fn loglin_estimate(
     let interval = if exists && !fit.aliased.iter().any(|&a| a) {
         match opts.interval {
             IntervalKind::None => None,
-            IntervalKind::WaldLog => {
-                Some(wald_log_interval(nf, fit.coef[0], fit.se(0), opts.level))
-            }
+            IntervalKind::WaldLog => Some(wald_log_interval(
+                nf,
+                fit.coef[0],
+                fit.se(0),
+                opts.level.get(),
+            )),
             IntervalKind::Profile => match profile::profile_interval(
                 lf,
                 nf,
                 pop,
-                opts.level,
+                opts.level.get(),
                 FitOptions {
                     max_iter: opts.max_iter,
                     ..FitOptions::default()
@@ -283,7 +286,7 @@ pub fn loglin_estimate(
                 }
                 Err(e) => {
                     warnings.push(format!("profile-likelihood interval failed ({e}); a log-normal interval is given instead"));
-                    Some(log_normal_interval(nf, pop, se, opts.level))
+                    Some(log_normal_interval(nf, pop, se, opts.level.get()))
                 }
             },
         }

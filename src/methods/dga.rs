@@ -17,8 +17,9 @@
 //! Products are also more accurate than running sums of logs: on the shared data sets, model
 //! weights are within about 1e-10 of compensated log-Γ sums, plain running sums within 3e-8.
 
-use super::{Estimate, Interval, MethodOptions, Status};
-use crate::data::{CaptureTable, Dataset};
+use super::{Estimate, Interval, Status};
+use crate::checked::Level;
+use crate::data::CaptureTable;
 use crate::error::{Error, Result};
 use rayon::prelude::*;
 use serde::Serialize;
@@ -1102,12 +1103,7 @@ pub fn graph_label(g: &Graph, lists: &[String]) -> String {
 const EXACT_TAIL: f64 = 1e-13;
 
 /// The `dga` method.
-pub fn estimate(data: &Dataset, opts: &MethodOptions) -> Result<Estimate> {
-    let Dataset::Table(table) = data else {
-        return Err(Error::Usage(
-            "method dga needs capture histories, not frequencies".into(),
-        ));
-    };
+pub fn estimate(table: &CaptureTable, level: Level) -> Result<Estimate> {
     let k = table.k();
     if !(3..=6).contains(&k) {
         return Err(Error::Usage(format!(
@@ -1174,8 +1170,8 @@ pub fn estimate(data: &Dataset, opts: &MethodOptions) -> Result<Estimate> {
             "posterior mass {tail:.2e} lies in the top 1% of the grid of N: widen the grid"
         ));
     }
-    let lo = quantile((1.0 - opts.level) / 2.0);
-    let hi = quantile((1.0 + opts.level) / 2.0);
+    let lo = quantile((1.0 - level.get()) / 2.0);
+    let hi = quantile((1.0 + level.get()) / 2.0);
     Ok(Estimate {
         method: "dga".into(),
         label: format!("BMA over {} decomposable graphs", post.graphs.len()),
@@ -1189,7 +1185,7 @@ pub fn estimate(data: &Dataset, opts: &MethodOptions) -> Result<Estimate> {
         interval: Some(Interval {
             lower: Some(lo),
             upper: Some(hi),
-            level: opts.level,
+            level: level.get(),
             kind: "posterior-quantiles".into(),
             center: Some(mean),
         }),

@@ -7,8 +7,9 @@
 //! list; the unobserved split over classes; λ, stick-breaking weights and α from their
 //! conjugate conditionals. Each chain draws from its own stream of the job's seed.
 
-use super::{Estimate, MethodOptions, Status};
-use crate::data::{CaptureTable, Dataset};
+use super::{Estimate, Status};
+use crate::checked::Level;
+use crate::data::CaptureTable;
 use crate::error::{Error, Result};
 use crate::montecarlo::multinomial::{Lanes, multinomial_bulk};
 use crate::montecarlo::stream;
@@ -318,13 +319,8 @@ fn chain_rng(seed: u64, chain: u64) -> (Xoshiro256PlusPlus, Lanes) {
 
 /// `--method lcmcr`: posterior median of N, equal-tailed posterior interval, draws summary
 /// and convergence diagnostics (a warning when R-hat > 1.01 or an ESS < 400).
-pub fn estimate(data: &Dataset, opts: &MethodOptions) -> Result<Estimate> {
-    let Dataset::Table(table) = data else {
-        return Err(Error::Usage(
-            "method lcmcr needs capture histories, not frequencies".into(),
-        ));
-    };
-    let o = opts.lcmcr;
+pub fn estimate(table: &CaptureTable, o: &LcmcrOptions, level: Level) -> Result<Estimate> {
+    let o = *o;
     if o.k == 0 || o.chains == 0 || o.samples < 4 || o.thinning == 0 || table.k() < 2 {
         return Err(Error::Usage(
             "method lcmcr needs at least 2 lists, K ≥ 1, 1 or more chains, 4 or more samples and thinning ≥ 1".into(),
@@ -343,7 +339,7 @@ pub fn estimate(data: &Dataset, opts: &MethodOptions) -> Result<Estimate> {
         )));
     }
     let chains = sample(table, o);
-    let post = super::common::posterior(&chains, opts.level);
+    let post = super::common::posterior(&chains, level.get());
     let n = table.observed();
     Ok(Estimate {
         method: "lcmcr".into(),
@@ -658,9 +654,11 @@ mod tests {
             [(0b01, 30), (0b10, 20), (0b11, 10)],
         )
         .expect("table");
-        let mut opts = MethodOptions::default();
-        opts.lcmcr.b_alpha = 0.0;
-        let err = estimate(&Dataset::Table(table), &opts).expect_err("b_α = 0");
+        let opts = LcmcrOptions {
+            b_alpha: 0.0,
+            ..LcmcrOptions::default()
+        };
+        let err = estimate(&table, &opts, Level::DEFAULT).expect_err("b_α = 0");
         assert!(
             err.to_string().contains("positive, finite shape and rate"),
             "{err}"

@@ -10,8 +10,8 @@
 //! not (SparseMSE's df).
 
 use super::common::{fit_loglin, loglin_estimate, no_estimate};
-use super::{Estimate, MethodOptions, Status};
-use crate::data::Dataset;
+use super::{Estimate, Settings, Status};
+use crate::data::CaptureTable;
 use crate::error::{Error, Result};
 use crate::glm::FitOptions;
 use crate::loglinear::check::check_design;
@@ -20,16 +20,11 @@ use serde_json::json;
 
 /// Fits the model `spec` to a table.
 pub fn estimate_spec(
-    data: &Dataset,
+    table: &CaptureTable,
     spec: &str,
-    opts: &MethodOptions,
+    opts: &Settings,
     method: &str,
 ) -> Result<Estimate> {
-    let Dataset::Table(table) = data else {
-        return Err(Error::Usage(format!(
-            "method {method} needs capture histories (a table or records CSV), not frequencies"
-        )));
-    };
     if table.k() < 2 {
         return Err(Error::Usage(format!(
             "method {method} needs at least 2 lists; the table has {}",
@@ -42,9 +37,9 @@ pub fn estimate_spec(
 
 /// Fits a parsed model.
 pub fn fit_spec(
-    table: &crate::data::CaptureTable,
+    table: &CaptureTable,
     ms: &ModelSpec,
-    opts: &MethodOptions,
+    opts: &Settings,
     method: &str,
 ) -> Result<Estimate> {
     fit_spec_checked(table, ms, opts, method, None)
@@ -52,9 +47,9 @@ pub fn fit_spec(
 
 /// Fits a parsed model whose existence check may already be known (`known`).
 pub fn fit_spec_checked(
-    table: &crate::data::CaptureTable,
+    table: &CaptureTable,
     ms: &ModelSpec,
-    opts: &MethodOptions,
+    opts: &Settings,
     method: &str,
     known: Option<crate::loglinear::check::Check>,
 ) -> Result<Estimate> {

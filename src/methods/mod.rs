@@ -1,19 +1,22 @@
-//! Estimators, one file per family, and the types every estimator returns. A method is
-//! looked up by its id in `registry`; adding a family means one new file here and one
-//! line in `run_method`.
+//! Estimators, one file per family, and the types every estimator returns. `spec.rs` holds
+//! the typed [`Method`] (id and the options of its family) and its dispatcher; adding a
+//! family means one new file here and its variant there.
 
 pub mod bayes_threshold;
 pub mod bic;
+mod bootstrapped;
 pub mod closed;
 pub mod common;
 pub mod dga;
 pub mod lcmcr;
 pub mod loglinear;
+pub mod spec;
 pub mod stepwise;
 pub mod twolist;
 
-use crate::data::Dataset;
-use crate::error::{Error, Result};
+pub use spec::{Context, Method, MethodId, default_methods};
+
+use crate::checked::Level;
 use serde::Serialize;
 
 /// Outcome of a fit: a number, or the honest reason there is none.
@@ -231,303 +234,28 @@ impl std::fmt::Debug for ProgressFn {
     }
 }
 
-/// Options shared by the methods.
-#[derive(Debug, Clone)]
-pub struct MethodOptions {
-    /// Interval level in (0, 1).
-    pub level: f64,
+/// What a fit needs besides its data and its family's own options.
+#[derive(Debug, Clone, Copy)]
+pub struct Settings {
+    /// Interval level.
+    pub level: Level,
     /// Interval kind.
     pub interval: IntervalKind,
-    /// Log-linear model spec for `loglinear`.
-    pub model: Option<String>,
-    /// IRLS iteration limit.
+    /// IRLS iteration limit (R's glm: 25).
     pub max_iter: usize,
-    /// Stepwise selection: p-value threshold for adding a two-list effect.
-    pub pthresh: f64,
-    /// BIC search: highest interaction order (default by number of lists).
-    pub maxorder: Option<usize>,
-    /// BIC search: how many of the best models to report.
-    pub ntop: usize,
-    /// Bootstrap the whole method (selection included), when asked.
-    pub bootstrap: Option<crate::inference::bootstrap::BootOptions>,
-    /// Called with the number of replicates finished (for a progress bar in the binary).
-    pub progress: Option<ProgressFn>,
     /// Fit interaction terms with empty margins the way R's glm does (finite coefficients
     /// wherever its deviance test stops), to reproduce Rcapture digit for digit, instead of
     /// the extended MLE (those terms at −∞, their cells structural zeros).
     pub glm_compat: bool,
-    /// LCMCR sampler settings (the seed is the job's).
-    pub lcmcr: lcmcr::LcmcrOptions,
-    /// Bayesian-thresholding settings (the seed is the job's).
-    pub threshold: bayes_threshold::ThresholdOptions,
 }
 
-impl Default for MethodOptions {
+impl Default for Settings {
     fn default() -> Self {
-        MethodOptions {
-            level: 0.95,
+        Settings {
+            level: Level::DEFAULT,
             interval: IntervalKind::Profile,
-            model: None,
             max_iter: 25,
-            pthresh: 0.02,
-            maxorder: None,
-            ntop: 5,
-            bootstrap: None,
-            progress: None,
             glm_compat: false,
-            lcmcr: lcmcr::LcmcrOptions::default(),
-            threshold: bayes_threshold::ThresholdOptions::default(),
         }
-    }
-}
-
-impl MethodOptions {
-    /// Checks option values.
-    pub fn validate(&self) -> Result<()> {
-        if !(self.level > 0.0 && self.level < 1.0) {
-            return Err(Error::Usage(format!(
-                "--level must be strictly between 0 and 1, got {}",
-                self.level
-            )));
-        }
-        if !(self.pthresh > 0.0 && self.pthresh <= 1.0) {
-            return Err(Error::Usage(format!(
-                "--pthresh must be in (0, 1], got {}",
-                self.pthresh
-            )));
-        }
-        if self.max_iter == 0 {
-            return Err(Error::Usage(
-                "the iteration limit must be at least 1".into(),
-            ));
-        }
-        Ok(())
-    }
-}
-
-/// Method ids beyond Rcapture's closed family.
-const OTHER_IDS: &[&str] = &[
-    "loglinear",
-    "main",
-    "stepwise",
-    "stepwise-aic",
-    "bic",
-    "dga",
-    "lcmcr",
-    "bayes-threshold",
-    "petersen",
-    "chapman",
-];
-
-/// All method ids this build knows.
-pub fn method_ids() -> Vec<&'static str> {
-    closed::TABLE_IDS.iter().chain(OTHER_IDS).copied().collect()
-}
-
-/// The methods run when the user names none: Rcapture's closed family and the
-/// main-effects log-linear model.
-pub fn default_methods(data: &Dataset) -> Vec<&'static str> {
-    match data {
-        Dataset::Frequency(_) => closed::FREQUENCY_IDS.to_vec(),
-        Dataset::Table(t) if t.k() > crate::data::MAX_DENSE_LISTS => closed::FREQUENCY_IDS.to_vec(),
-        Dataset::Table(t) if t.k() == 2 => vec!["m0", "mt", "mb", "petersen", "chapman"],
-        Dataset::Table(_) => closed::TABLE_IDS.to_vec(),
-    }
-}
-
-/// Methods whose whole procedure can be repeated inside a bootstrap.
-pub const BOOTSTRAP_IDS: &[&str] = &["stepwise", "stepwise-aic", "main", "loglinear", "bic"];
-
-/// Runs one method by id; a method may return several estimates (one per pair of lists).
-pub fn run_method(id: &str, data: &Dataset, opts: &MethodOptions) -> Result<Vec<Estimate>> {
-    opts.validate()?;
-    let mut out = run_plain(id, data, opts)?;
-    if let (Some(b), Dataset::Table(table)) = (opts.bootstrap, data) {
-        if !BOOTSTRAP_IDS.contains(&id) {
-            return Err(Error::Usage(format!(
-                "--bootstrap repeats a log-linear method with its model choice; use it with {} (not {id})",
-                BOOTSTRAP_IDS.join(", ")
-            )));
-        }
-        for est in &mut out {
-            attach_bootstrap(id, table, est, opts, b)?;
-        }
-    }
-    Ok(out)
-}
-
-/// Runs the bootstrap for one estimate and makes its BCa limits the interval.
-fn attach_bootstrap(
-    id: &str,
-    table: &crate::data::CaptureTable,
-    est: &mut Estimate,
-    opts: &MethodOptions,
-    b: crate::inference::bootstrap::BootOptions,
-) -> Result<()> {
-    use crate::inference::bootstrap;
-    let Some(point) = est.population.filter(|_| est.status == Status::Ok) else {
-        est.warnings
-            .push("no bootstrap: the estimate on the data has no number".into());
-        return Ok(());
-    };
-    let inner = MethodOptions {
-        interval: IntervalKind::None,
-        bootstrap: None,
-        progress: None,
-        ..opts.clone()
-    };
-    // BIC: each replicate chooses among the data's ntop models (refitting all 2^15 would
-    // make the bootstrap a thousand times dearer); the others repeat the whole method.
-    let candidates: Vec<crate::loglinear::ModelSpec> = if id == "bic" {
-        let o = MethodOptions {
-            interval: IntervalKind::None,
-            ..opts.clone()
-        };
-        bic::estimate(&Dataset::Table(table.clone()), &o, opts.maxorder, opts.ntop)?
-            .iter()
-            .filter_map(|e| e.model.as_ref())
-            .filter_map(|m| crate::loglinear::ModelSpec::parse(m, table.lists()).ok())
-            .collect()
-    } else {
-        Vec::new()
-    };
-    let estimator = |t: &crate::data::CaptureTable| -> Option<f64> {
-        if id == "bic" {
-            return candidates
-                .iter()
-                .filter_map(|ms| loglinear::fit_spec(t, ms, &inner, "bic").ok())
-                .filter(|e| e.status == Status::Ok)
-                .filter_map(|e| Some((e.fit.as_ref()?.bic, e.population?)))
-                .min_by(|a, b| a.0.total_cmp(&b.0))
-                .map(|x| x.1);
-        }
-        let d = Dataset::Table(t.clone());
-        run_plain(id, &d, &inner)
-            .ok()?
-            .into_iter()
-            .next()
-            .filter(|e| e.status == Status::Ok)?
-            .population
-    };
-    let fitted = match &est.model {
-        Some(m) => {
-            let ms = crate::loglinear::ModelSpec::parse(m, table.lists())?;
-            loglinear::fitted_cells(table, &ms, opts.max_iter)?
-        }
-        None => None,
-    };
-    let mut levels = vec![0.8, 0.9, 0.95, opts.level];
-    levels.sort_by(f64::total_cmp);
-    levels.dedup_by(|a, b| (*a - *b).abs() < 1e-12);
-    let noop = crate::montecarlo::no_progress;
-    let progress: crate::montecarlo::Progress = match &opts.progress {
-        Some(p) => &*p.0,
-        None => &noop,
-    };
-    let boot = bootstrap::run(
-        table,
-        point,
-        fitted.as_deref(),
-        &levels,
-        b,
-        &estimator,
-        progress,
-    )?;
-    let ok: Vec<f64> = boot.values.iter().flatten().copied().collect();
-    if !ok.is_empty() {
-        let mut sorted = ok.clone();
-        sorted.sort_by(f64::total_cmp);
-        let mean = ok.iter().sum::<f64>() / ok.len() as f64;
-        let sd = (ok.iter().map(|v| (v - mean).powi(2)).sum::<f64>()
-            / (ok.len().max(2) - 1) as f64)
-            .sqrt();
-        let quantiles = [0.025, 0.05, 0.1, 0.5, 0.9, 0.95, 0.975]
-            .iter()
-            .map(|&q| (q, bootstrap::quantile8(&sorted, q)))
-            .collect();
-        est.draws = Some(Draws {
-            count: ok.len(),
-            mean,
-            sd,
-            quantiles,
-            values: Vec::new(),
-            exact: None,
-        });
-    }
-    if boot.failures > 0 {
-        est.warnings.push(format!(
-            "{} of {} bootstrap replicates ({:.1}%) had no estimate (the chosen model's MLE did not exist); the limits use the others",
-            boot.failures,
-            boot.replicates,
-            100.0 * boot.failure_share
-        ));
-    }
-    let at_level = |v: &[bootstrap::Limits]| {
-        v.iter()
-            .find(|l| (l.level - opts.level).abs() < 1e-12)
-            .cloned()
-    };
-    match at_level(&boot.bca).filter(|l| l.lower.is_some() && l.upper.is_some()) {
-        Some(l) => {
-            est.interval = Some(Interval {
-                lower: l.lower,
-                upper: l.upper,
-                level: opts.level,
-                kind: "bootstrap-bca".into(),
-                center: None,
-            })
-        }
-        None => {
-            est.warnings.push("BCa limits unavailable (all replicates on one side of N̂, or the jackknife failed); percentile limits given".into());
-            if let Some(l) = at_level(&boot.percentile) {
-                est.interval = Some(Interval {
-                    lower: l.lower,
-                    upper: l.upper,
-                    level: opts.level,
-                    kind: "bootstrap-percentile".into(),
-                    center: None,
-                });
-            }
-        }
-    }
-    est.bootstrap = Some(boot);
-    Ok(())
-}
-
-/// Runs one method by id without the bootstrap.
-fn run_plain(id: &str, data: &Dataset, opts: &MethodOptions) -> Result<Vec<Estimate>> {
-    if let Some(m) = closed::ClosedModel::from_id(id) {
-        return Ok(vec![closed::estimate(m, data, opts)?]);
-    }
-    match id {
-        "loglinear" => {
-            let spec = opts.model.as_deref().ok_or_else(|| {
-                Error::Usage(
-                    "--method loglinear needs --model SPEC, e.g. --model \"[12,23]\"".into(),
-                )
-            })?;
-            Ok(vec![loglinear::estimate_spec(
-                data,
-                spec,
-                opts,
-                "loglinear",
-            )?])
-        }
-        "main" => Ok(vec![loglinear::estimate_spec(data, "[]", opts, "main")?]),
-        "stepwise" => Ok(vec![stepwise::estimate(data, opts, opts.pthresh)?]),
-        "stepwise-aic" => Ok(vec![stepwise::estimate_rule(
-            data,
-            opts,
-            stepwise::Rule::Aic,
-        )?]),
-        "bic" => bic::estimate(data, opts, opts.maxorder, opts.ntop),
-        "dga" => Ok(vec![dga::estimate(data, opts)?]),
-        "lcmcr" => Ok(vec![lcmcr::estimate(data, opts)?]),
-        "bayes-threshold" => Ok(vec![bayes_threshold::estimate(data, opts)?]),
-        "petersen" | "chapman" => twolist::estimate_pairs(id, data, opts),
-        _ => Err(Error::Usage(format!(
-            "unknown method \"{id}\"; known methods: {}",
-            method_ids().join(", ")
-        ))),
     }
 }

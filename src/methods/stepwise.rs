@@ -14,8 +14,8 @@
 //! does not exist has no MLE either.
 
 use super::loglinear::{fit_spec_checked, fitted_cells};
-use super::{Estimate, MethodOptions};
-use crate::data::{CaptureTable, Dataset};
+use super::{Estimate, Settings};
+use crate::data::CaptureTable;
 use crate::error::{Error, Result};
 use crate::loglinear::check::{Check, check};
 use crate::loglinear::{ModelSpec, term_name};
@@ -129,10 +129,10 @@ pub fn select(
 /// most; stop when none lowers it.
 fn select_aic(table: &CaptureTable, max_iter: usize) -> Result<(ModelSpec, Vec<Step>, Check)> {
     let k = table.k();
-    let o = MethodOptions {
+    let o = Settings {
         interval: super::IntervalKind::None,
         max_iter,
-        ..MethodOptions::default()
+        ..Settings::default()
     };
     let aic_of = |ms: &ModelSpec| -> Result<Option<f64>> {
         let e = super::loglinear::fit_spec(table, ms, &o, "stepwise")?;
@@ -186,22 +186,14 @@ fn poisson_p(n: f64, lambda: f64) -> f64 {
     lower.min(upper)
 }
 
-/// The `stepwise` method: select, then fit and report the chosen model.
-pub fn estimate(data: &Dataset, opts: &MethodOptions, pthresh: f64) -> Result<Estimate> {
-    estimate_rule(data, opts, Rule::PValue(pthresh))
-}
+/// SparseMSE's default p-value threshold.
+pub const DEFAULT_PTHRESH: f64 = 0.02;
 
-/// The stepwise method with a given rule.
-pub fn estimate_rule(data: &Dataset, opts: &MethodOptions, rule: Rule) -> Result<Estimate> {
+/// The stepwise method with a given rule: select, then fit and report the chosen model.
+pub fn estimate(table: &CaptureTable, opts: &Settings, rule: Rule) -> Result<Estimate> {
     let pthresh = match rule {
         Rule::PValue(p) => p,
         Rule::Aic => f64::NAN,
-    };
-    let Dataset::Table(table) = data else {
-        return Err(Error::Usage(
-            "method stepwise needs capture histories (a table or records CSV), not frequencies"
-                .into(),
-        ));
     };
     if table.k() < 2 {
         return Err(Error::Usage(format!(
@@ -211,19 +203,19 @@ pub fn estimate_rule(data: &Dataset, opts: &MethodOptions, rule: Rule) -> Result
     }
     if rule != Rule::Aic && !(pthresh > 0.0 && pthresh <= 1.0) {
         return Err(Error::Usage(format!(
-            "--pthresh must be in (0, 1], got {pthresh}"
+            "expected a p-value threshold in (0, 1], found {pthresh}"
         )));
     }
     let (model, steps, chk) = select(table, rule, opts.max_iter)?;
     // SparseMSE reports the Wald interval on log(N − n) for the selected model; an interval
     // that accounts for the selection itself needs the bootstrap.
-    let opts = &MethodOptions {
+    let opts = &Settings {
         interval: if opts.interval == super::IntervalKind::None {
             opts.interval
         } else {
             super::IntervalKind::WaldLog
         },
-        ..opts.clone()
+        ..*opts
     };
     let mut est = fit_spec_checked(table, &model, opts, "stepwise", Some(chk))?;
     let terms: Vec<String> = steps.iter().map(|s| s.term.clone()).collect();

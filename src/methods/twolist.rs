@@ -5,19 +5,28 @@
 //! lists they estimate the size of the population covered by the pair's union frame.
 
 use super::common::finite;
-use super::{Estimate, MethodOptions, Status};
-use crate::data::Dataset;
+use super::{Estimate, Status};
+use crate::checked::Level;
+use crate::data::CaptureTable;
 use crate::data::describe::describe_table;
 use crate::error::{Error, Result};
 use crate::inference::log_normal_interval;
 use serde_json::json;
 
+/// Which two-list estimator.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    /// Lincoln–Petersen n₁n₂/m.
+    Petersen,
+    /// Chapman (n₁+1)(n₂+1)/(m+1) − 1.
+    Chapman,
+}
+
 /// One estimate per pair of lists.
-pub fn estimate_pairs(id: &str, data: &Dataset, opts: &MethodOptions) -> Result<Vec<Estimate>> {
-    let Dataset::Table(table) = data else {
-        return Err(Error::Usage(format!(
-            "method {id} needs capture histories, not frequencies"
-        )));
+pub fn estimate_pairs(kind: Kind, table: &CaptureTable, level: Level) -> Result<Vec<Estimate>> {
+    let id = match kind {
+        Kind::Petersen => "petersen",
+        Kind::Chapman => "chapman",
     };
     if table.k() < 2 {
         return Err(Error::Usage(format!(
@@ -39,7 +48,7 @@ pub fn estimate_pairs(id: &str, data: &Dataset, opts: &MethodOptions) -> Result<
                 pair.both as f64,
             );
             let nobs = n1 + n2 - m;
-            let (pop, var) = if id == "petersen" {
+            let (pop, var) = if kind == Kind::Petersen {
                 (n1 * n2 / m, n1 * n2 * (n1 - m) * (n2 - m) / (m * m * m))
             } else {
                 (
@@ -66,13 +75,13 @@ pub fn estimate_pairs(id: &str, data: &Dataset, opts: &MethodOptions) -> Result<
                 method: id.to_string(),
                 label: format!("{}-{}", pair.a, pair.b),
                 model: None,
-                options: json!({ "lists": [pair.a, pair.b], "level": opts.level, "interval": "log-normal" }),
+                options: json!({ "lists": [pair.a, pair.b], "level": level, "interval": "log-normal" }),
                 status,
                 observed: nobs as u64,
                 population: if ok { finite(pop) } else { None },
                 missing: if ok { finite(pop - nobs) } else { None },
                 std_error: if ok { finite(se) } else { None },
-                interval: (ok && pop > nobs).then(|| log_normal_interval(nobs, pop, se, opts.level)),
+                interval: (ok && pop > nobs).then(|| log_normal_interval(nobs, pop, se, level.get())),
                 fit: None,
                 draws: None,
         check: None,

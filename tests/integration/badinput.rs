@@ -79,8 +79,11 @@ const CASES: &[Case] = &[
     case(E, "valid3.csv", &["--method", "nosuch"], None, &["unknown method \"nosuch\"", "known methods"]),
     case(E, "valid3.csv", &["--model", "[a:zz]"], None, &["\"zz\"", "not a list", "a, b, c"]),
     case(E, "valid3.csv", &["--model", "[14]"], None, &["list number 4", "outside 1..3"]),
-    case(E, "valid3.csv", &["--level", "0"], None, &["--level", "strictly between 0 and 1", "got 0"]),
-    case(E, "valid3.csv", &["--level", "1.5"], None, &["--level", "strictly between 0 and 1", "got 1.5"]),
+    case(E, "valid3.csv", &["--level", "0"], None, &["--level", "expected a level strictly between 0 and 1", "found 0"]),
+    case(E, "valid3.csv", &["--level", "1.5"], None, &["--level", "expected a level strictly between 0 and 1", "found 1.5"]),
+    case(E, "valid3.csv", &["-m", "dga", "--pthresh", "0.1"], None, &["--pthresh belongs to stepwise", "no such method"]),
+    case(E, "valid3.csv", &["-m", "stepwise", "--bootstrap", "18446744073709551615"], None, &["--bootstrap", "from 1 to 10000000"]),
+    case(E, "valid3.csv", &["-m", "main", "--threads", "100000000"], None, &["--threads", "from 1 to 1024"]),
     // Job files.
     case(R, "job_wrong_schema.json", &[], Some(("job_wrong_schema.json", ":2:30: ")), &["schema", "expected \"darkfigure.job/1\"", "found \"darkfigure.job/9\""]),
     case(R, "job_unknown_field.json", &[], Some(("job_unknown_field.json", ":4:10: ")), &["unknown field `colour`", "expected one of"]),
@@ -94,6 +97,8 @@ const CASES: &[Case] = &[
     case(R, "job_inline_dup_lists.json", &[], Some(("job_inline_dup_lists.json", ": ")), &["data.lists[1]", "expected distinct list names"]),
     case(R, "job_file_bad_csv.json", &[], Some(("bad_cell.csv", ":3:2: ")), &["expected 0 or 1", "found \"2\""]),
     case(R, "job_unknown_method.json", &[], None, &["unknown method \"nosuch\""]),
+    case(R, "job_foreign_option.json", &[], Some(("job_foreign_option.json", ":4:55: ")), &["at methods[1].K", "option \"K\" does not belong to method stepwise"]),
+    case(R, "job_foreign_option_before_id.json", &[], Some(("job_foreign_option_before_id.json", ":4:")), &["methods[0]", "option \"pthresh\" does not belong to method dga"]),
 ];
 
 fn corpus(file: &str) -> PathBuf {

@@ -4,21 +4,20 @@
 //! 3, and thread-count independence.
 
 use super::common::data_dir;
+use darkfigure::checked::Level;
 use darkfigure::data::parse::{ParseOptions, read_file};
 use darkfigure::data::{CaptureTable, Dataset};
+use darkfigure::methods::bayes_threshold::estimate;
 use darkfigure::methods::bayes_threshold::{Kernel, Prior, ThresholdOptions};
-use darkfigure::methods::{Estimate, MethodOptions, Status, run_method};
+use darkfigure::methods::{Estimate, Status};
 use rand_distr::{Distribution, Gamma};
 use rayon::prelude::*;
 
 fn run(data: &Dataset, o: ThresholdOptions) -> Estimate {
-    let opts = MethodOptions {
-        threshold: o,
-        ..MethodOptions::default()
+    let Dataset::Table(t) = data else {
+        panic!("bayes-threshold takes a table")
     };
-    run_method("bayes-threshold", data, &opts)
-        .expect("runs")
-        .remove(0)
+    estimate(t, &o, Level::DEFAULT).expect("runs")
 }
 
 fn quantile(e: &Estimate, p: f64) -> f64 {

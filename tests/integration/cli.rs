@@ -762,7 +762,7 @@ fn bad_uncertainty_options_exit_2() {
     let f = data_file("UKdat_5.csv");
     let f = f.to_str().unwrap().to_string();
     for (args, needle) in [
-        (vec!["-m", "stepwise", "--bootstrap", "0"], "replicate"),
+        (vec!["-m", "stepwise", "--bootstrap", "0"], "--bootstrap"),
         (vec!["-m", "stepwise", "--pthresh", "0"], "pthresh"),
         (vec!["-m", "stepwise", "--pthresh", "1.5"], "pthresh"),
         (vec!["-m", "stepwise", "--level", "1"], "level"),
@@ -862,6 +862,10 @@ fn lcmcr_is_reproducible_and_reports_convergence() {
         (serde_json::json!({ "id": "lcmcr", "chains": 0 }), "chains"),
         (
             serde_json::json!({ "id": "lcmcr", "samples": 100_000_000_000u64 }),
+            "methods[0].samples",
+        ),
+        (
+            serde_json::json!({ "id": "lcmcr", "samples": 50_000_000, "chains": 4 }),
             "draws",
         ),
         (serde_json::json!({ "id": "lcmcr", "K": -1 }), "K"),

@@ -33,3 +33,62 @@ pub fn rel(a: f64, b: f64) -> f64 {
 /// Values that are zero up to rounding (the deviance of a saturated fit) are compared on
 /// an absolute scale: below this, two numbers are both "zero".
 pub const ZERO: f64 = 1e-9;
+
+/// The options the reference tests give a method, as one bag (the shape of the library's
+/// options before issue 16), translated into the library's typed `Method` and `Context`
+/// in one place, so the comparisons read as they did.
+#[derive(Debug, Clone)]
+pub struct MethodOptions {
+    pub level: f64,
+    pub interval: darkfigure::methods::IntervalKind,
+    pub model: Option<String>,
+    pub pthresh: f64,
+    pub maxorder: Option<usize>,
+    pub ntop: usize,
+    pub glm_compat: bool,
+}
+
+impl Default for MethodOptions {
+    fn default() -> Self {
+        MethodOptions {
+            level: 0.95,
+            interval: darkfigure::methods::IntervalKind::Profile,
+            model: None,
+            pthresh: 0.02,
+            maxorder: None,
+            ntop: 5,
+            glm_compat: false,
+        }
+    }
+}
+
+/// Runs method `id` with these options through the library's typed interface.
+pub fn run_method(
+    id: &str,
+    data: &darkfigure::Dataset,
+    o: &MethodOptions,
+) -> darkfigure::Result<Vec<darkfigure::Estimate>> {
+    use darkfigure::methods::{Context, Method, MethodId};
+    let mid = MethodId::parse(id).map_err(darkfigure::Error::Usage)?;
+    let mut obj = serde_json::json!({ "id": id });
+    if let Some(m) = &o.model {
+        obj["model"] = m.as_str().into();
+    }
+    if mid.takes("pthresh") {
+        obj["pthresh"] = o.pthresh.into();
+    }
+    if mid.takes("ntop") {
+        obj["ntop"] = o.ntop.into();
+    }
+    if let Some(mo) = o.maxorder.filter(|_| mid.takes("maxorder")) {
+        obj["maxorder"] = mo.into();
+    }
+    let method: Method = obj.to_string().parse()?;
+    let ctx = Context {
+        level: darkfigure::checked::Level::try_from(o.level).map_err(darkfigure::Error::Usage)?,
+        interval: o.interval,
+        glm_compat: o.glm_compat,
+        ..Context::default()
+    };
+    method.run(data, &ctx)
+}

@@ -3,6 +3,7 @@
 //! doubles the children's total; the shipped world job gives byte-identical JSON twice.
 
 use darkfigure::aggregate::global::{AggregateSpec, run};
+use darkfigure::checked::Level;
 
 fn spec(m: f64, lo: f64, hi: f64) -> AggregateSpec {
     serde_json::from_value(serde_json::json!({
@@ -16,7 +17,7 @@ fn spec(m: f64, lo: f64, hi: f64) -> AggregateSpec {
 
 #[test]
 fn total_is_count_times_multiplier() {
-    let r = run(&spec(5.0, 4.999, 5.001), None, "t", 0.95, 1).unwrap();
+    let r = run(&spec(5.0, 4.999, 5.001), None, "t", Level::DEFAULT, 1).unwrap();
     assert!((r.total.median - 5000.0).abs() < 2.0, "{:?}", r.total);
     assert!(r.total.lower > 4990.0 && r.total.upper < 5010.0);
     let c = r.children.unwrap();
@@ -35,7 +36,7 @@ fn total_is_count_times_multiplier() {
 /// quantile from 4,000 draws is about 2%).
 #[test]
 fn interval_follows_the_multiplier() {
-    let r = run(&spec(4.0, 2.0, 8.0), None, "t", 0.95, 2).unwrap();
+    let r = run(&spec(4.0, 2.0, 8.0), None, "t", Level::DEFAULT, 2).unwrap();
     assert!((r.total.lower / 2000.0 - 1.0).abs() < 0.06, "{:?}", r.total);
     assert!((r.total.upper / 8000.0 - 1.0).abs() < 0.06, "{:?}", r.total);
     assert!(
@@ -75,7 +76,7 @@ fn units_use_their_own_study_or_the_pooled_multiplier() {
         "draws": 2000
     }))
     .unwrap();
-    let r = run(&sp, None, "t", 0.95, 4).unwrap();
+    let r = run(&sp, None, "t", Level::DEFAULT, 4).unwrap();
     let pooled_m = r.pooled.mu.exp();
     let expect = 100.0 * 2.0 + 50.0 * pooled_m;
     assert!(
@@ -84,7 +85,9 @@ fn units_use_their_own_study_or_the_pooled_multiplier() {
         r.total.median
     );
     sp.units[0].study = Some("nowhere".into());
-    let err = run(&sp, None, "t", 0.95, 4).unwrap_err().to_string();
+    let err = run(&sp, None, "t", Level::DEFAULT, 4)
+        .unwrap_err()
+        .to_string();
     assert!(
         err.contains("aggregate.units[0]") && err.contains("nowhere"),
         "{err}"

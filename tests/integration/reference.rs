@@ -2,9 +2,9 @@
 //! closed family and profile intervals, custom log-linear models, frequency-data models,
 //! SparseMSE `modelfit` and Wald intervals, CARE1 two-list estimates.
 
-use crate::common::{ZERO, data_dir, reference_dir, rel};
+use crate::common::{MethodOptions, ZERO, data_dir, reference_dir, rel, run_method};
 use darkfigure::data::parse::{ParseOptions, read_file};
-use darkfigure::methods::{Estimate, IntervalKind, MethodOptions, run_method};
+use darkfigure::methods::{Estimate, IntervalKind};
 use darkfigure::{Dataset, Occasions, Status};
 use serde_json::Value;
 

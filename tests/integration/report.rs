@@ -4,8 +4,9 @@
 //! percentage); and a real browser (Debian's chromium, headless) renders the HTML to a
 //! picture that is not blank.
 
+use darkfigure::checked::{Level, Replicates};
 use darkfigure::data::parse::{Format, ParseOptions, parse_bytes};
-use darkfigure::job::{DataSpec, Job, MethodSpec, ReportSpec, ResultDoc, run_with_data};
+use darkfigure::job::{DataSpec, Job, ReportSpec, ResultDoc, run_with_data};
 use darkfigure::montecarlo::simulate::{StratumSpec, simulate_records};
 use darkfigure::report::html::{html, markdown};
 
@@ -45,19 +46,10 @@ fn stratified_doc() -> ResultDoc {
             source: None,
         },
         seed: Some(3),
-        level: 0.95,
+        level: Level::DEFAULT,
         interval: darkfigure::methods::IntervalKind::WaldLog,
-        methods: vec![MethodSpec {
-            id: "main".into(),
-            model: None,
-            interval: None,
-            level: None,
-            pthresh: None,
-            maxorder: None,
-            ntop: None,
-            ..Default::default()
-        }],
-        bootstrap: Some(200),
+        methods: vec!["main".parse().expect("method")],
+        bootstrap: Some(Replicates::of(200)),
         bootstrap_kind: Default::default(),
         strata: Some("stratum".into()),
         aggregate: None,
@@ -320,13 +312,13 @@ fn bayesian_estimates_bring_their_assumptions_and_posterior_picture() {
             source: None,
         },
         seed: Some(3),
-        level: 0.95,
+        level: Level::DEFAULT,
         interval: Default::default(),
-        methods: vec![MethodSpec {
-            id: "bayes-threshold".into(),
-            samples: Some(1_000),
-            ..Default::default()
-        }],
+        methods: vec![
+            r#"{"id": "bayes-threshold", "samples": 1000}"#
+                .parse()
+                .expect("method"),
+        ],
         bootstrap: None,
         bootstrap_kind: Default::default(),
         strata: None,

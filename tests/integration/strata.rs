@@ -3,8 +3,9 @@
 //! true total in a seeded coverage study; a stratum without an estimate makes the total
 //! incomplete instead of disappearing.
 
+use darkfigure::checked::{Level, Replicates};
 use darkfigure::data::parse::{Format, ParseOptions, parse_bytes};
-use darkfigure::job::{DataSpec, Job, MethodSpec, run_with_data};
+use darkfigure::job::{DataSpec, Job, run_with_data};
 use darkfigure::montecarlo::simulate::{StratumSpec, simulate_records};
 
 fn lists() -> Vec<String> {
@@ -22,19 +23,10 @@ fn job(bootstrap: Option<usize>, seed: u64) -> Job {
             source: None,
         },
         seed: Some(seed),
-        level: 0.9,
+        level: Level::try_from(0.9).expect("level"),
         interval: darkfigure::methods::IntervalKind::WaldLog,
-        methods: vec![MethodSpec {
-            id: "main".into(),
-            model: None,
-            interval: None,
-            level: None,
-            pthresh: None,
-            maxorder: None,
-            ntop: None,
-            ..Default::default()
-        }],
-        bootstrap,
+        methods: vec!["main".parse().expect("method")],
+        bootstrap: bootstrap.map(|b| Replicates::try_from(b as u64).expect("replicates")),
         bootstrap_kind: Default::default(),
         strata: Some("stratum".into()),
         aggregate: None,
@@ -182,11 +174,11 @@ fn posterior_draws_of_strata_add_up_draw_by_draw() {
     let csv = simulate_records(12, &lists(), &population(500, 1200));
     let parsed = parse(&csv);
     let mut j = job(None, 8);
-    j.methods = vec![MethodSpec {
-        id: "bayes-threshold".into(),
-        samples: Some(3_000),
-        ..Default::default()
-    }];
+    j.methods = vec![
+        r#"{"id": "bayes-threshold", "samples": 3000}"#
+            .parse()
+            .expect("method"),
+    ];
     let doc = run_with_data(j, parsed).expect("job runs");
     let total = &doc.totals[0];
     assert_eq!(total.status, "ok");
@@ -220,10 +212,7 @@ fn posterior_draws_of_strata_add_up_draw_by_draw() {
 fn exact_posteriors_of_strata_are_convolved() {
     let csv = simulate_records(21, &lists(), &population(400, 900));
     let mut j = job(None, 5);
-    j.methods = vec![MethodSpec {
-        id: "dga".into(),
-        ..Default::default()
-    }];
+    j.methods = vec!["dga".parse().expect("method")];
     let doc = run_with_data(j, parse(&csv)).expect("job runs");
     let total = &doc.totals[0];
     assert_eq!(total.status, "ok");
