@@ -179,33 +179,20 @@ fn chain_quantiles(chains: &[Vec<f64>], p: f64) -> Vec<f64> {
 
 #[test]
 fn posterior_matches_the_lcmcr_reference() {
-    use crate::common::{data_dir, reference_dir};
+    use crate::common::data_dir;
     use darkfigure::data::parse::{ParseOptions, read_file};
     use darkfigure::inference::mcmc::{chain_quantile, mcse_between, mcse_quantile, quantile7};
-    let (data, reference) = (data_dir(), reference_dir());
-    let mut files: Vec<_> = std::fs::read_dir(&reference)
-        .expect("reference dir readable")
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| p.extension().is_some_and(|x| x == "json"))
-        .collect();
-    files.sort();
+    let data = data_dir();
     let mut checked = 0;
     let mut failures = Vec::new();
     let mut set_aside = Vec::new();
-    for path in files {
-        let doc: serde_json::Value =
-            serde_json::from_slice(&std::fs::read(&path).expect("readable")).expect("json");
-        let Some(runs) = doc["lcmcr"]["runs"].as_array() else {
-            continue;
-        };
+    for (name, section) in
+        crate::reference::sections_of("lcmcr/runs", "lcmcr::posterior_matches_the_lcmcr_reference")
+    {
+        let runs = section.as_array().expect("lcmcr runs");
         // The package's default truncation K = 10, run with two seeds.
         let r10: Vec<&serde_json::Value> = runs.iter().filter(|r| r["K"] == 10).collect();
-        assert_eq!(r10.len(), 2, "{}", path.display());
-        let name = path
-            .file_stem()
-            .expect("stem")
-            .to_string_lossy()
-            .to_string();
+        assert_eq!(r10.len(), 2, "{name} lcmcr/runs: two runs with K = 10");
         let csv = data.join(format!("{name}.csv"));
         let darkfigure::Dataset::Table(t) =
             read_file(csv.to_str().expect("utf-8"), &ParseOptions::default())
@@ -292,14 +279,15 @@ fn posterior_matches_the_lcmcr_reference() {
             let target = (r[0] + r[1]) / 2.0;
             let tol = 4.0 * (sigma_r.powi(2) / 2.0 + mcse.powi(2)).sqrt();
             checked += 1;
-            if (ours - target).abs() > tol && !KNOWN_DIVERGENT.contains(&(name.as_str(), key)) {
+            if (ours - target).abs() > tol && !KNOWN_DIVERGENT.contains(&(name, key)) {
                 failures.push(format!(
-                    "{name} {key}: ours {ours:.1} (MCSE {mcse:.1}), LCMCR {:.1}/{:.1}, tolerance {tol:.1}",
+                    "{name} lcmcr/runs {key}: ours {ours:.1} (MCSE {mcse:.1}), LCMCR {:.1}/{:.1}, tolerance {tol:.1}",
                     r[0], r[1]
                 ));
             }
         }
     }
+    eprintln!("checked {checked} values");
     assert!(checked >= 21, "only {checked} values checked");
     assert!(
         failures.is_empty(),

@@ -3,8 +3,7 @@
 //! stepwise, whose ties go to the first pair in list order as in SparseMSE); and the
 //! bootstrap gives byte-identical JSON with 1 and 2 threads.
 
-use crate::common::{MethodOptions, run_method};
-use darkfigure::methods::IntervalKind;
+use darkfigure::methods::{Context, IntervalKind, Method};
 use darkfigure::{CaptureTable, Dataset, Status};
 use proptest::prelude::*;
 
@@ -40,13 +39,14 @@ proptest! {
 
     #[test]
     fn population_at_least_observed_and_label_free(t in tables(), rot in 1usize..5) {
-        let o = MethodOptions { interval: IntervalKind::None, ..MethodOptions::default() };
+        let o = Context { interval: IntervalKind::None, ..Context::default() };
         let n = t.observed() as f64;
         let k = t.k();
         let perm: Vec<usize> = (0..k).map(|i| (i + rot) % k).collect();
         let tp = t.permuted(&perm).unwrap();
         for id in INVARIANT.iter().chain(["stepwise", "mb", "mbh"].iter()) {
-            let a = run_method(id, &Dataset::Table(t.clone()), &o).unwrap();
+            let m: Method = id.parse().unwrap();
+            let a = m.run(&Dataset::Table(t.clone()), &o).unwrap();
             for e in &a {
                 if let Some(p) = e.population {
                     prop_assert!(p >= n - 1e-9 * n, "{id}: N̂ {p} < n {n}");
@@ -58,7 +58,7 @@ proptest! {
             if !INVARIANT.contains(id) {
                 continue;
             }
-            let b = run_method(id, &Dataset::Table(tp.clone()), &o).unwrap();
+            let b = m.run(&Dataset::Table(tp.clone()), &o).unwrap();
             prop_assert_eq!(a[0].status, b[0].status, "{} status changed by relabelling", id);
             if let (Some(x), Some(y)) = (a[0].population, b[0].population)
                 && a[0].status == Status::Ok {
@@ -84,13 +84,12 @@ fn bic_search_finds_the_minimum() {
     let Dataset::Table(t) = &d else {
         panic!("kosovo is a table")
     };
-    let o = MethodOptions {
+    let bic: Method = r#"{"id": "bic", "maxorder": 2, "ntop": 64}"#.parse().unwrap();
+    let o = Context {
         interval: IntervalKind::None,
-        maxorder: Some(2),
-        ntop: 64,
-        ..MethodOptions::default()
+        ..Context::default()
     };
-    let ranked = run_method("bic", &d, &o).unwrap();
+    let ranked = bic.run(&d, &o).unwrap();
     let bics: Vec<f64> = ranked
         .iter()
         .map(|e| e.options["bic"].as_f64().unwrap())
