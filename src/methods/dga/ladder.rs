@@ -1,13 +1,6 @@
-//! Bayesian model averaging over decomposable graphical models (Madigan & York 1997; R's
-//! dga `bma.cr`). The 2^k table with the unobserved cell set to N − n is given a
-//! hyper-Dirichlet prior (δ per cell, default 2^-k) under each decomposable graph; the
-//! marginal likelihood factorises over the graph's cliques and separators, each a
-//! Dirichlet-multinomial of a marginal table with prior counts δ·2^(k−|C|). With the
-//! multinomial coefficient and a prior on N (default ∝ 1/N, or negative binomial), the
-//! posterior over (graph, N) is computed exactly on the grid of missing counts (default
-//! 0..5n); model weights, the averaged posterior of N, mean, median, mode and quantiles
-//! follow. The decomposable graphs are enumerated here (chordality by maximum cardinality
-//! search, Tarjan & Yannakakis 1984), so k = 6 works as well as 3–5.
+//! Each graph's row of weights over the grid of missing counts, and their sums: the model
+//! weights, each graph's conditional moments and mode, and the averaged posterior of N,
+//! unnormalised, for `posterior` (in `mod.rs`) to normalise.
 //!
 //! On a grid of consecutive missing counts the weights are not taken as exponentials of
 //! log-Γ sums: the ratio of consecutive weights of a graph is a rational function of N
@@ -16,146 +9,15 @@
 //! along which a row is monotone and negligible (below 2^-58 of its maximum) are skipped.
 //! Products are also more accurate than running sums of logs: on the shared data sets, model
 //! weights are within about 1e-10 of compensated log-Γ sums, plain running sums within 3e-8.
+//!
+//! Rows the ladder cannot take (a grid with gaps, or products out of range) come from the
+//! log-Γ curves of every term instead. Rows are summed in fixed blocks of graphs merged in
+//! order, so the results do not depend on the number of threads.
 
-use super::{Estimate, Interval, Status};
-use crate::checked::Level;
-use crate::data::CaptureTable;
+use super::{Graph, Model, NPrior, Term, log_prior};
 use crate::error::{Error, Result};
 use rayon::prelude::*;
-use serde::Serialize;
 use statrs::function::gamma::ln_gamma;
-
-/// A decomposable graph: its cliques and its non-empty separators, as list bitmasks.
-#[derive(Debug, Clone, Serialize)]
-pub struct Graph {
-    /// Maximal cliques.
-    pub cliques: Vec<u64>,
-    /// Separators of a junction tree (non-empty ones only).
-    pub separators: Vec<u64>,
-}
-
-/// Maximum cardinality search order; None when the graph is not chordal.
-fn chordal_cliques(k: usize, adj: &[u64]) -> Option<Graph> {
-    // MCS: visit order; chordal iff each vertex's earlier neighbours form a clique.
-    let mut order = Vec::with_capacity(k);
-    let mut weight = vec![0usize; k];
-    let mut visited = 0u64;
-    for _ in 0..k {
-        let v = (0..k)
-            .filter(|&v| visited >> v & 1 == 0)
-            .max_by_key(|&v| (weight[v], std::cmp::Reverse(v)))?;
-        order.push(v);
-        visited |= 1 << v;
-        for u in 0..k {
-            if adj[v] >> u & 1 == 1 && visited >> u & 1 == 0 {
-                weight[u] += 1;
-            }
-        }
-    }
-    let mut seen = 0u64;
-    let mut cand: Vec<u64> = Vec::new();
-    for &v in &order {
-        let earlier = adj[v] & seen;
-        // the earlier neighbours must be pairwise adjacent
-        let mut b = earlier;
-        while b != 0 {
-            let u = b.trailing_zeros() as usize;
-            if earlier & !(1u64 << u) & !adj[u] != 0 {
-                return None;
-            }
-            b &= b - 1;
-        }
-        cand.push(earlier | (1 << v));
-        seen |= 1 << v;
-    }
-    // maximal cliques among the candidate sets, kept in MCS order (a RIP order)
-    let cliques: Vec<u64> = cand
-        .iter()
-        .enumerate()
-        .filter(|&(i, &c)| {
-            !cand
-                .iter()
-                .enumerate()
-                .any(|(j, &d)| j != i && d & c == c && (d != c || j < i))
-        })
-        .map(|(_, &c)| c)
-        .collect();
-    let mut separators = Vec::new();
-    let mut union = 0u64;
-    for (i, &c) in cliques.iter().enumerate() {
-        if i > 0 && c & union != 0 {
-            separators.push(c & union);
-        }
-        union |= c;
-    }
-    Some(Graph {
-        cliques,
-        separators,
-    })
-}
-
-/// Every decomposable graph on k vertices (all graphs for k ≤ 3).
-pub fn decomposable_graphs(k: usize) -> Vec<Graph> {
-    let pairs: Vec<(usize, usize)> = (0..k)
-        .flat_map(|i| (i + 1..k).map(move |j| (i, j)))
-        .collect();
-    (0u64..(1u64 << pairs.len()))
-        .filter_map(|mask| {
-            let mut adj = vec![0u64; k];
-            for (e, &(i, j)) in pairs.iter().enumerate() {
-                if mask >> e & 1 == 1 {
-                    adj[i] |= 1 << j;
-                    adj[j] |= 1 << i;
-                }
-            }
-            chordal_cliques(k, &adj)
-        })
-        .collect()
-}
-
-/// The prior on N.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub enum NPrior {
-    /// p(N) ∝ 1/N (dga's default).
-    Inverse,
-    /// Negative binomial with size a and parameter b (dga's test suite's form).
-    NegBinomial {
-        /// a.
-        a: f64,
-        /// b.
-        b: f64,
-    },
-}
-
-/// The posterior over graphs × N, kept as what the summaries need.
-#[derive(Debug, Clone)]
-pub struct Posterior {
-    /// The graphs.
-    pub graphs: Vec<Graph>,
-    /// N values of the grid.
-    pub n_values: Vec<f64>,
-    /// Posterior probability of each graph.
-    pub model_weights: Vec<f64>,
-    /// Per graph: Σ w·N, Σ w/N, Σ w/N² (unnormalised by the graph's weight).
-    pub moments: Vec<[f64; 3]>,
-    /// Per graph, given the graph: E[N], E[1/N], E[1/N²].
-    pub conditional: Vec<[f64; 3]>,
-    /// Per graph: the N with the largest weight.
-    pub modes: Vec<f64>,
-    /// Averaged posterior of N.
-    pub n_posterior: Vec<f64>,
-}
-
-impl Posterior {
-    /// Posterior probability of each graph.
-    pub fn model_weights(&self) -> Vec<f64> {
-        self.model_weights.clone()
-    }
-    /// Averaged posterior of N.
-    pub fn n_posterior(&self) -> Vec<f64> {
-        self.n_posterior.clone()
-    }
-}
 
 /// log Γ(x + j) for j = 0..len, by log Γ(x + j + 1) = log Γ(x + j) + log(x + j).
 fn lgamma_run(x: f64, steps: &[u64]) -> Vec<f64> {
@@ -185,14 +47,6 @@ const SPAN_LIMIT: f64 = 600.0;
 
 /// Longest segment: bounds the work wasted on a segment that straddles the negligible edge.
 const SPAN_MAX: usize = 256;
-
-/// Per list subset s: the Dirichlet-multinomial term of its marginal table, as a function of
-/// the missing count M, is `constant + log Γ(a + M)`.
-#[derive(Debug, Clone, Copy)]
-struct Term {
-    constant: f64,
-    a: f64,
-}
 
 /// A stretch [start, end) of a row whose weights are `w[j] · 2^exp` times the row's anchor.
 #[derive(Debug, Clone, Copy)]
@@ -832,87 +686,38 @@ fn add_scaled(c: &mut [f64], w: &[f64], f: f64, avx2: bool) {
     run(c, w, f)
 }
 
-/// Log prior of N.
-fn log_prior(prior: NPrior, nn: f64) -> f64 {
-    match prior {
-        NPrior::Inverse => -nn.ln(),
-        NPrior::NegBinomial { a, b } => {
-            nn * b.ln() - (nn + a) * (1.0 + b).ln() + ln_gamma(nn + a)
-                - ln_gamma(nn + 1.0)
-                - ln_gamma(a)
-        }
-    }
+/// What `posterior` normalises: per graph its weight relative to the largest row maximum,
+/// the means of N, 1/N and 1/N² given the graph, and its mode; the averaged posterior of N
+/// on the same scale as the weights.
+pub(super) struct Weights {
+    pub(super) n_values: Vec<f64>,
+    pub(super) model_weights: Vec<f64>,
+    pub(super) conditional: Vec<[f64; 3]>,
+    pub(super) modes: Vec<f64>,
+    pub(super) n_posterior: Vec<f64>,
 }
 
-/// Computes the posterior. `missing` is the grid of missing counts.
-pub fn posterior(
-    table: &CaptureTable,
-    delta: f64,
+/// The rows of every graph on the grid `missing`, by the ladder when `ladder` is set and it
+/// can take them, else by the log-Γ curves.
+pub(super) fn weigh(
+    model: &Model,
     missing: &[u64],
-    prior: NPrior,
-    graphs: Vec<Graph>,
-) -> Result<Posterior> {
-    posterior_by(table, delta, missing, prior, graphs, true)
-}
-
-/// `posterior`, with the ratio ladder allowed or not (the log-scale path then takes every
-/// row; tests compare the two).
-fn posterior_by(
-    table: &CaptureTable,
-    delta: f64,
-    missing: &[u64],
-    prior: NPrior,
-    graphs: Vec<Graph>,
+    graphs: &[Graph],
     ladder: bool,
-) -> Result<Posterior> {
-    let k = table.k();
-    let full = table.dense()?;
-    let n = table.observed() as f64;
-    let ncomp = (1usize << k) - 1;
+) -> Result<Weights> {
+    let Model {
+        ref terms,
+        n,
+        sum_alpha,
+        log_ny,
+        prior,
+    } = *model;
     let m = missing.len();
-    if m == 0 {
-        return Err(Error::Numerical("dga: no finite posterior weight".into()));
-    }
-    let terms: Vec<Term> = (1..=ncomp as u64)
-        .map(|s| {
-            let size = s.count_ones() as usize;
-            let alpha = delta * 2f64.powi((k - size) as i32);
-            let mut marg = vec![0.0f64; 1 << size];
-            for (h, &c) in full.iter().enumerate() {
-                if c == 0.0 {
-                    continue;
-                }
-                let mut idx = 0usize;
-                let mut bit = 0;
-                for l in 0..k {
-                    if s >> l & 1 == 1 {
-                        if h >> l & 1 == 1 {
-                            idx |= 1 << bit;
-                        }
-                        bit += 1;
-                    }
-                }
-                marg[idx] += c;
-            }
-            let constant: f64 = marg[1..]
-                .iter()
-                .map(|&d| ln_gamma(d + alpha) - ln_gamma(alpha))
-                .sum::<f64>()
-                - ln_gamma(alpha);
-            Term {
-                constant,
-                a: marg[0] + alpha,
-            }
-        })
-        .collect();
-    let sum_alpha = delta * 2f64.powi(k as i32);
-    let log_ny: f64 = full.iter().skip(1).map(|&c| ln_gamma(c + 1.0)).sum();
-    let ladder = Ladder::new(missing, &terms, n, sum_alpha, &graphs, prior).filter(|_| ladder);
+    let ladder = Ladder::new(missing, terms, n, sum_alpha, graphs, prior).filter(|_| ladder);
     // rows the ladder cannot take (any grid, or products out of range) use the Γ curves,
     // built at most once; built sequentially, so no rayon work runs under the lock
     let curves = std::sync::OnceLock::new();
-    let curves =
-        || curves.get_or_init(|| Curves::new(&terms, missing, n, sum_alpha, log_ny, prior));
+    let curves = || curves.get_or_init(|| Curves::new(terms, missing, n, sum_alpha, log_ny, prior));
     // the ladder's rows are relative to the log weight at the first grid point, taken in the
     // same order of operations as a row of the curves
     let m0 = missing[0] as f64;
@@ -965,7 +770,7 @@ fn posterior_by(
             };
             for g in chunk {
                 let anchor = match &ladder {
-                    Some(l) if l.fill(g, &terms, &grid, avx2, &mut s) => Some(anchor(g)),
+                    Some(l) if l.fill(g, terms, &grid, avx2, &mut s) => Some(anchor(g)),
                     _ => curves().fill(g, &grid, &mut s),
                 };
                 // the row maximum: the largest max·2^exp over segments, compared exactly
@@ -1047,179 +852,19 @@ fn posterior_by(
             *a += c * f;
         }
     }
-    let mut moments: Vec<[f64; 3]> = model_weights
-        .iter()
-        .zip(&conditional)
-        .map(|(w, c)| [w * c[0], w * c[1], w * c[2]])
-        .collect();
-    let total: f64 = model_weights.iter().sum();
-    model_weights.iter_mut().for_each(|w| *w /= total);
-    moments
-        .iter_mut()
-        .for_each(|mm| mm.iter_mut().for_each(|x| *x /= total));
-    n_posterior.iter_mut().for_each(|w| *w /= total);
-    Ok(Posterior {
-        graphs,
+    Ok(Weights {
         n_values: grid.n,
         model_weights,
-        moments,
         conditional,
         modes,
         n_posterior,
     })
 }
 
-/// Smallest N whose posterior CDF reaches q.
-pub fn quantile(n_values: &[f64], p: &[f64], q: f64) -> f64 {
-    let mut acc = 0.0;
-    for (x, w) in n_values.iter().zip(p) {
-        acc += w;
-        if acc >= q {
-            return *x;
-        }
-    }
-    *n_values.last().unwrap_or(&f64::NAN)
-}
-
-/// Name of a graph by its cliques, e.g. `[L1,L2][L3]`.
-pub fn graph_label(g: &Graph, lists: &[String]) -> String {
-    g.cliques
-        .iter()
-        .map(|&c| {
-            format!(
-                "[{}]",
-                (0..lists.len())
-                    .filter(|&i| c >> i & 1 == 1)
-                    .map(|i| lists[i].as_str())
-                    .collect::<Vec<_>>()
-                    .join(",")
-            )
-        })
-        .collect()
-}
-
-/// Posterior mass dropped from each end of a stratum's posterior of N before the strata
-/// totals convolve it: far below any quantile reported.
-const EXACT_TAIL: f64 = 1e-13;
-
-/// The `dga` method.
-pub fn estimate(table: &CaptureTable, level: Level) -> Result<Estimate> {
-    let k = table.k();
-    if !(3..=6).contains(&k) {
-        return Err(Error::Usage(format!(
-            "method dga works with 3 to 6 lists; the table has {k}"
-        )));
-    }
-    let n = table.observed();
-    let delta = 2f64.powi(-(k as i32));
-    let missing: Vec<u64> = (0..=5 * n).collect();
-    let post = posterior(
-        table,
-        delta,
-        &missing,
-        NPrior::Inverse,
-        decomposable_graphs(k),
-    )?;
-    let pn = post.n_posterior();
-    let mean: f64 = post.n_values.iter().zip(&pn).map(|(a, b)| a * b).sum();
-    let sd = post
-        .n_values
-        .iter()
-        .zip(&pn)
-        .map(|(a, b)| b * (a - mean).powi(2))
-        .sum::<f64>()
-        .sqrt();
-    // the running sums of `quantile`, once for every quantile below
-    let cdf: Vec<f64> = pn
-        .iter()
-        .scan(0.0, |acc, w| {
-            *acc += w;
-            Some(*acc)
-        })
-        .collect();
-    let quantile = |q: f64| {
-        post.n_values
-            .get(cdf.partition_point(|&c| c < q))
-            .or(post.n_values.last())
-            .copied()
-            .unwrap_or(f64::NAN)
-    };
-    let median = quantile(0.5);
-    let mode = post.n_values[pn
-        .iter()
-        .enumerate()
-        .max_by(|a, b| a.1.total_cmp(b.1))
-        .map_or(0, |x| x.0)];
-    let qs = [0.025, 0.05, 0.1, 0.5, 0.9, 0.95, 0.975];
-    let quantiles: Vec<(f64, f64)> = qs.iter().map(|&q| (q, quantile(q))).collect();
-    let mw = post.model_weights();
-    let mut order: Vec<usize> = (0..mw.len()).collect();
-    order.sort_by(|&a, &b| mw[b].total_cmp(&mw[a]));
-    let top: Vec<serde_json::Value> = order
-        .iter()
-        .take(10)
-        .map(|&g| {
-            let pm = post.conditional[g][0];
-            serde_json::json!({ "graph": graph_label(&post.graphs[g], table.lists()), "weight": mw[g], "posterior_mean": pm })
-        })
-        .collect();
-    let mut warnings = Vec::new();
-    let tail: f64 = pn[pn.len() - pn.len() / 100..].iter().sum();
-    if tail > 1e-3 {
-        warnings.push(format!(
-            "posterior mass {tail:.2e} lies in the top 1% of the grid of N: widen the grid"
-        ));
-    }
-    let lo = quantile((1.0 - level.get()) / 2.0);
-    let hi = quantile((1.0 + level.get()) / 2.0);
-    Ok(Estimate {
-        method: "dga".into(),
-        label: format!("BMA over {} decomposable graphs", post.graphs.len()),
-        model: None,
-        options: serde_json::json!({ "delta": delta, "prior_n": "1/N", "grid": [0, 5 * n], "graphs": post.graphs.len(), "mean": mean, "mode": mode, "sd": sd, "top_graphs": top }),
-        status: Status::Ok,
-        observed: n,
-        population: Some(median),
-        missing: Some(median - n as f64),
-        std_error: Some(sd),
-        interval: Some(Interval {
-            lower: Some(lo),
-            upper: Some(hi),
-            level: level.get(),
-            kind: "posterior-quantiles".into(),
-            center: Some(mean),
-        }),
-        fit: None,
-        draws: Some(super::Draws {
-            count: 0,
-            mean,
-            sd,
-            quantiles,
-            values: Vec::new(),
-            exact: Some(
-                super::Pmf {
-                    first: n,
-                    probs: pn.clone(),
-                }
-                .trimmed(EXACT_TAIL),
-            ),
-        }),
-        warnings,
-        check: None,
-        bootstrap: None,
-    })
-}
-
 #[cfg(test)]
 mod tests {
-    use super::*;
-
-    #[test]
-    fn counts_of_decomposable_graphs() {
-        assert_eq!(decomposable_graphs(3).len(), 8);
-        assert_eq!(decomposable_graphs(4).len(), 61);
-        assert_eq!(decomposable_graphs(5).len(), 822);
-    }
+    use super::super::{NPrior, Posterior, decomposable_graphs, posterior, posterior_by};
+    use crate::data::CaptureTable;
 
     fn table4() -> CaptureTable {
         let counts = [310, 250, 40, 190, 25, 30, 8, 120, 15, 20, 5, 18, 4, 6, 3];
