@@ -3,122 +3,15 @@
 //! document; the binary only prints and writes it.
 
 use crate::checked::{Level, Replicates};
-use crate::data::parse::{Format, ParseOptions, Parsed, parse_bytes, read_file, table_from_rows};
-use crate::data::{Dataset, Occasions};
+use crate::data::Dataset;
+use crate::data::parse::Parsed;
+pub use crate::data::source::{DataSpec, InfWord, OccasionsSpec, load_bytes, load_data};
 use crate::error::{Error, Result};
 use crate::methods::{Context, Estimate, IntervalKind, Method, default_methods};
 use serde::{Deserialize, Serialize};
 
 /// Schema tag of job files.
 pub const JOB_SCHEMA: &str = "darkfigure.job/1";
-
-/// Number of occasions as a job gives it: a whole number or `"inf"`.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
-#[serde(untagged)]
-pub enum OccasionsSpec {
-    /// t occasions.
-    Finite(u32),
-    /// `"inf"`: a single source without a fixed number of occasions.
-    Word(InfWord),
-}
-
-/// The word `inf`.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum InfWord {
-    /// Infinite.
-    Inf,
-}
-
-impl OccasionsSpec {
-    /// As the data type.
-    pub fn resolve(&self) -> Occasions {
-        match self {
-            OccasionsSpec::Finite(t) => Occasions::Finite(*t),
-            OccasionsSpec::Word(_) => Occasions::Infinite,
-        }
-    }
-}
-
-/// Where a job's data come from.
-///
-/// Written untagged; read through [`RawData`] so that a wrong or unknown field is reported
-/// by name and place rather than as "did not match any variant".
-#[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(untagged, try_from = "RawData")]
-pub enum DataSpec {
-    /// A CSV file, relative to the job file.
-    File {
-        /// Path.
-        file: String,
-        /// Format (default: detect).
-        #[serde(default, skip_serializing_if = "is_auto")]
-        format: Format,
-        /// Records CSV: list columns.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        lists: Option<Vec<String>>,
-        /// Frequency CSV: number of occasions.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        occasions: Option<OccasionsSpec>,
-    },
-    /// A table carried in the job.
-    Inline {
-        /// List names.
-        lists: Vec<String>,
-        /// Rows of k 0/1 flags followed by a count.
-        rows: Vec<Vec<i64>>,
-        /// Where the numbers come from.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        source: Option<String>,
-    },
-}
-
-/// Every field a `data` object may hold; [`DataSpec`] is checked from it.
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RawData {
-    file: Option<String>,
-    #[serde(default)]
-    format: Format,
-    lists: Option<Vec<String>>,
-    occasions: Option<OccasionsSpec>,
-    rows: Option<Vec<Vec<i64>>>,
-    source: Option<String>,
-}
-
-impl TryFrom<RawData> for DataSpec {
-    type Error = String;
-
-    fn try_from(r: RawData) -> std::result::Result<Self, String> {
-        match (r.file, r.rows) {
-            (Some(_), Some(_)) => {
-                Err("expected either \"file\" (a CSV path) or \"rows\" (an inline table) in data, found both".into())
-            }
-            (Some(file), None) => {
-                if r.source.is_some() {
-                    return Err("expected \"source\" only with inline \"rows\", found it with \"file\"".into());
-                }
-                Ok(DataSpec::File { file, format: r.format, lists: r.lists, occasions: r.occasions })
-            }
-            (None, Some(rows)) => {
-                if r.format != Format::Auto || r.occasions.is_some() {
-                    return Err(
-                        "expected \"format\" and \"occasions\" only with \"file\", found them with inline \"rows\"".into(),
-                    );
-                }
-                let lists = r.lists.ok_or("expected \"lists\" (the list names) with inline \"rows\"")?;
-                Ok(DataSpec::Inline { lists, rows, source: r.source })
-            }
-            (None, None) => Err(
-                "expected \"file\" (a CSV path) or \"lists\" and \"rows\" (an inline table) in data, found neither".into(),
-            ),
-        }
-    }
-}
-
-fn is_auto(f: &Format) -> bool {
-    *f == Format::Auto
-}
 
 fn de_schema<'de, D: serde::Deserializer<'de>>(d: D) -> std::result::Result<String, D::Error> {
     let s = String::deserialize(d)?;
@@ -319,46 +212,6 @@ fn value_end(text: &str, line: usize, column: usize) -> (usize, usize) {
     let line = 1 + b[..p].iter().filter(|&&c| c == b'\n').count();
     let column = 1 + b[..p].iter().rev().take_while(|&&c| c != b'\n').count();
     (line, column)
-}
-
-/// Loads a job's data; `base` is the job file's directory (for relative paths) and `name`
-/// the job file as errors about inline data name it.
-pub fn load_data(
-    spec: &DataSpec,
-    base: Option<&std::path::Path>,
-    name: &str,
-    stratify_by: &Option<String>,
-) -> Result<Parsed> {
-    match spec {
-        DataSpec::File {
-            file,
-            format,
-            lists,
-            occasions,
-        } => {
-            let path = match base {
-                Some(b) if std::path::Path::new(file).is_relative() => b.join(file),
-                _ => std::path::PathBuf::from(file),
-            };
-            let opts = ParseOptions {
-                format: *format,
-                lists: lists.clone(),
-                occasions: occasions.map(|o| o.resolve()),
-                stratify_by: stratify_by.clone(),
-            };
-            read_file(&path.to_string_lossy(), &opts)
-        }
-        DataSpec::Inline { lists, rows, .. } => Ok(Parsed {
-            data: Dataset::Table(table_from_rows(name, lists, rows)?),
-            warnings: Vec::new(),
-            strata: Vec::new(),
-        }),
-    }
-}
-
-/// Parses CSV bytes given on the command line (kept here so the CLI and jobs share it).
-pub fn load_bytes(name: &str, bytes: &[u8], opts: &ParseOptions) -> Result<Parsed> {
-    parse_bytes(name, bytes, opts)
 }
 
 /// Runs a job on already loaded data and returns the result document.

@@ -29,6 +29,7 @@ const LAYERS: &[(&str, u32)] = &[
     ("crate", 0),
     ("error", 0),
     ("cpu", 0),
+    ("checked", 0),
     ("data", 1),
     ("glm", 2),
     ("montecarlo", 2),
@@ -41,37 +42,11 @@ const LAYERS: &[(&str, u32)] = &[
     ("main", 9),
 ];
 
-/// Violations that existed when the check began, as (from, to) file-level modules. A cycle
-/// is listed by the edge that goes when the shared items move below their users:
-/// `methods/mod.rs` both dispatches to the estimators and defines the types they return,
-/// and `report::terminal` uses `html`'s `count` while `html` and `svg` use its `people`.
+/// Violations that existed when the check began, as (from, to) file-level modules; the list
+/// only shrinks. A cycle is listed by the edge that goes when the shared items move below
+/// their users: `report::terminal` uses `html`'s `count` while `html` and `svg` use its
+/// `people`.
 const KNOWN: &[(&str, &str)] = &[
-    // to be removed by issue 16 (DataSpec, load_data)
-    ("aggregate::global", "job"),
-    // to be removed by issue 16 (Interval)
-    ("inference", "methods"),
-    // to be removed by issue 16 (Interval)
-    ("inference::profile", "methods"),
-    // to be removed by issue 16 (fit_loglin, LoglinFit)
-    ("inference::profile", "methods::common"),
-    // to be removed by issue 16 (result and option types)
-    ("methods::bayes_threshold", "methods"),
-    // to be removed by issue 16 (result and option types)
-    ("methods::bic", "methods"),
-    // to be removed by issue 16 (result and option types)
-    ("methods::closed", "methods"),
-    // to be removed by issue 16 (result and option types)
-    ("methods::common", "methods"),
-    // to be removed by issue 16 (result types)
-    ("methods::dga", "methods"),
-    // to be removed by issue 16 (result and option types)
-    ("methods::lcmcr", "methods"),
-    // to be removed by issue 16 (result and option types)
-    ("methods::loglinear", "methods"),
-    // to be removed by issue 16 (result and option types)
-    ("methods::stepwise", "methods"),
-    // to be removed by issue 16 (result and option types)
-    ("methods::twolist", "methods"),
     // to be removed by issue 16 (count)
     ("report::terminal", "report::html"),
 ];

@@ -91,7 +91,7 @@ pub struct Study {
     pub trafficking: bool,
     /// An inline table estimated live (with `method`, default stepwise).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub data: Option<crate::job::DataSpec>,
+    pub data: Option<crate::data::source::DataSpec>,
     /// Method for a live study.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub method: Option<MethodId>,
@@ -264,7 +264,7 @@ fn live(
             study.name
         )));
     };
-    let parsed = crate::job::load_data(spec, base, job_name, &None)?;
+    let parsed = crate::data::source::load_data(spec, base, job_name, &None)?;
     let Dataset::Table(table) = &parsed.data else {
         return Err(Error::Usage(format!(
             "study {}: needs a capture table",

@@ -10,7 +10,8 @@ pub mod global;
 pub mod meta;
 
 use crate::inference::bootstrap::quantile8;
-use crate::methods::{Draws, Estimate, Interval, Pmf, Status};
+use crate::inference::{Draws, Interval, Pmf};
+use crate::methods::{Estimate, Status};
 use serde::Serialize;
 
 /// One stratum's estimates.

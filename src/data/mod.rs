@@ -5,6 +5,7 @@
 
 pub mod describe;
 pub mod parse;
+pub mod source;
 
 use crate::error::{Error, Result};
 

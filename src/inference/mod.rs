@@ -1,13 +1,17 @@
 //! Intervals on the population scale: the multinomial profile likelihood (`profile`),
 //! the Wald interval on the log of the dark figure, and Chao's (1987) log-normal interval.
 //! Estimators call these after fitting; nothing here fits a model except the profile.
+//! Also here: the interval and draws types (`interval`), the posterior summary of samplers
+//! (`posterior`), the bootstrap and MCMC diagnostics.
 
 pub mod bootstrap;
+pub mod interval;
 pub mod mcmc;
 pub mod optim;
+pub mod posterior;
 pub mod profile;
 
-use crate::methods::Interval;
+pub use interval::{Draws, Interval, IntervalKind, Pmf};
 use statrs::distribution::{ContinuousCDF, Normal};
 
 /// Standard normal quantile.

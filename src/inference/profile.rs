@@ -7,10 +7,10 @@
 //! log-likelihood is within χ²₁(level)/2 of its maximum. Rcapture stops looking for the
 //! upper limit at 3·N̂; here the search goes on (to 1000·N̂) and says when it went beyond.
 
+use super::interval::Interval;
 use super::optim::{brent_max, brent_root};
 use crate::glm::FitOptions;
-use crate::methods::Interval;
-use crate::methods::common::{LoglinFit, fit_loglin};
+use crate::loglinear::fit::{LoglinFit, fit_loglin};
 
 /// Cormack's correction term, exactly as Rcapture evaluates it.
 fn cormack(n0: f64, total: f64) -> f64 {

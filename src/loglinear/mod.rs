@@ -4,6 +4,7 @@
 //! interaction terms −∞ (the extended MLE of Fienberg & Rinaldo 2012).
 
 pub mod check;
+pub mod fit;
 
 use crate::data::CaptureTable;
 use crate::error::{Error, Result};

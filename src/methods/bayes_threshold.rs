@@ -22,12 +22,13 @@
 //! covariance tune²·H⁻¹, started at the package's starting point), kept to measure how far
 //! the package's own runs spread.
 
-use super::common::{no_estimate, posterior};
-use super::{Estimate, Status};
+use super::common::no_estimate;
+use super::types::{Estimate, Status};
 use crate::checked::Level;
 use crate::data::CaptureTable;
 use crate::error::{Error, Result};
 use crate::inference::mcmc;
+use crate::inference::posterior::posterior;
 use crate::loglinear::{ModelSpec, term_name};
 use crate::montecarlo::stream;
 use nalgebra::{DMatrix, DVector};

@@ -9,13 +9,14 @@
 //! estimate says so.
 
 use super::loglinear::fit_spec;
-use super::{Estimate, IntervalKind, Settings, Status};
+use super::types::{Estimate, Settings, Status};
 use crate::data::CaptureTable;
 use crate::error::{Error, Result};
 use crate::glm::FitOptions;
+use crate::inference::IntervalKind;
 use crate::loglinear::check::check_design;
+use crate::loglinear::fit::fit_loglin;
 use crate::loglinear::{ModelSpec, design};
-use crate::methods::common::fit_loglin;
 use rayon::prelude::*;
 
 /// Above this many candidate models the search is downhill instead of exhaustive.

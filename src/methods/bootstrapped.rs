@@ -1,61 +1,28 @@
-//! A method repeated inside the bootstrap: how each bootstrappable method estimates N on a
-//! resampled table (model choice included), handed to `inference::bootstrap`, whose
-//! replicates then become the estimate's draws and BCa interval. Called by `Method::run`.
+//! The bootstrap of an estimate: the replicates of `inference::bootstrap` (each repeating
+//! the method through the estimator `Method::run` hands over, model choice included)
+//! become the estimate's draws, its BCa interval (percentile when BCa fails) and a warning
+//! about replicates without an estimate.
 
-use super::spec::{Context, Method};
-use super::{Draws, Estimate, Interval, IntervalKind, Settings, Status, loglinear};
-use crate::data::{CaptureTable, Dataset};
+use super::loglinear;
+use super::types::{Estimate, ProgressFn, Settings};
+use crate::data::CaptureTable;
 use crate::error::Result;
 use crate::inference::bootstrap::{self, BootOptions};
+use crate::inference::{Draws, Interval};
 use crate::loglinear::ModelSpec;
 
-/// Runs the bootstrap for one estimate and makes its BCa limits the interval.
+/// Runs the bootstrap of one estimate whose point value on the data is `point`, with
+/// `estimator` repeating the method on each resampled table, and makes its BCa limits the
+/// interval.
 pub(super) fn attach(
-    method: &Method,
     table: &CaptureTable,
     est: &mut Estimate,
-    ctx: &Context,
+    point: f64,
+    settings: &Settings,
+    progress: Option<&ProgressFn>,
     b: BootOptions,
+    estimator: &(dyn Fn(&CaptureTable) -> Option<f64> + Sync),
 ) -> Result<()> {
-    let Some(point) = est.population.filter(|_| est.status == Status::Ok) else {
-        est.warnings
-            .push("no bootstrap: the estimate on the data has no number".into());
-        return Ok(());
-    };
-    let settings = method.settings(ctx);
-    let inner = Settings {
-        interval: IntervalKind::None,
-        ..settings
-    };
-    // BIC: each replicate chooses among the data's ntop models (refitting all 2^15 would
-    // make the bootstrap a thousand times dearer); the others repeat the whole method.
-    let candidates: Vec<ModelSpec> = match method {
-        Method::Bic(_) => method
-            .run_plain(&Dataset::Table(table.clone()), &inner, ctx.seed)?
-            .iter()
-            .filter_map(|e| e.model.as_ref())
-            .filter_map(|m| ModelSpec::parse(m, table.lists()).ok())
-            .collect(),
-        _ => Vec::new(),
-    };
-    let estimator = |t: &CaptureTable| -> Option<f64> {
-        if let Method::Bic(_) = method {
-            return candidates
-                .iter()
-                .filter_map(|ms| loglinear::fit_spec(t, ms, &inner, "bic").ok())
-                .filter(|e| e.status == Status::Ok)
-                .filter_map(|e| Some((e.fit.as_ref()?.bic, e.population?)))
-                .min_by(|a, b| a.0.total_cmp(&b.0))
-                .map(|x| x.1);
-        }
-        method
-            .run_plain(&Dataset::Table(t.clone()), &inner, ctx.seed)
-            .ok()?
-            .into_iter()
-            .next()
-            .filter(|e| e.status == Status::Ok)?
-            .population
-    };
     let fitted = match &est.model {
         Some(m) => {
             let ms = ModelSpec::parse(m, table.lists())?;
@@ -68,7 +35,7 @@ pub(super) fn attach(
     levels.sort_by(f64::total_cmp);
     levels.dedup_by(|a, b| (*a - *b).abs() < 1e-12);
     let noop = crate::montecarlo::no_progress;
-    let progress: crate::montecarlo::Progress = match &ctx.progress {
+    let progress: crate::montecarlo::Progress = match progress {
         Some(p) => &*p.0,
         None => &noop,
     };
@@ -78,7 +45,7 @@ pub(super) fn attach(
         fitted.as_deref(),
         &levels,
         b,
-        &estimator,
+        estimator,
         progress,
     )?;
     let ok: Vec<f64> = boot.values.iter().flatten().copied().collect();

@@ -15,13 +15,15 @@
 //! log C(t, k) (or −log k! when t is infinite), which is also how tables with more lists than
 //! `MAX_DENSE_LISTS` are handled.
 
-use super::common::{LoglinFit, fit_loglin, glm_warnings, loglin_estimate, no_estimate};
-use super::{Estimate, Settings, Status};
+use super::common::{glm_warnings, loglin_estimate, no_estimate};
+use super::types::{Estimate, Settings, Status};
 use crate::data::{Dataset, MAX_DENSE_LISTS, Occasions};
 use crate::error::{Error, Result};
 use crate::glm::lattice::{Column, Lattice};
 use crate::glm::{FitOptions, Problem};
+use crate::inference::IntervalKind;
 use crate::inference::log_normal_interval;
+use crate::loglinear::fit::{LoglinFit, fit_loglin};
 use serde_json::json;
 
 /// Heterogeneity form of an Mh/Mth model.
@@ -363,7 +365,7 @@ pub fn estimate(m: ClosedModel, data: &Dataset, opts: &Settings) -> Result<Estim
         _ => None,
     };
     let kind = match (m, opts.interval) {
-        (_, super::IntervalKind::None) => "none",
+        (_, IntervalKind::None) => "none",
         (ClosedModel::Mb | ClosedModel::Mbh, _) => "log-normal",
         (_, k) => k.as_str(),
     };
@@ -483,7 +485,7 @@ fn behavioural_estimate(
         } else {
             None
         },
-        interval: (exists && se.is_finite() && opts.interval != super::IntervalKind::None)
+        interval: (exists && se.is_finite() && opts.interval != IntervalKind::None)
             .then(|| log_normal_interval(nf, pop, se, opts.level.get())),
         fit: Some(summary),
         draws: None,

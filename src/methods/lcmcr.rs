@@ -7,7 +7,7 @@
 //! list; the unobserved split over classes; λ, stick-breaking weights and α from their
 //! conjugate conditionals. Each chain draws from its own stream of the job's seed.
 
-use super::{Estimate, Status};
+use super::types::{Estimate, Status};
 use crate::checked::Level;
 use crate::data::CaptureTable;
 use crate::error::{Error, Result};
@@ -339,7 +339,7 @@ pub fn estimate(table: &CaptureTable, o: &LcmcrOptions, level: Level) -> Result<
         )));
     }
     let chains = sample(table, o);
-    let post = super::common::posterior(&chains, level.get());
+    let post = crate::inference::posterior::posterior(&chains, level.get());
     let n = table.observed();
     Ok(Estimate {
         method: "lcmcr".into(),

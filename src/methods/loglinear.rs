@@ -9,12 +9,13 @@
 //! unaffected; AIC, BIC and `df` count those parameters as R's glm does, `df_adjusted` does
 //! not (SparseMSE's df).
 
-use super::common::{fit_loglin, loglin_estimate, no_estimate};
-use super::{Estimate, Settings, Status};
+use super::common::{loglin_estimate, no_estimate};
+use super::types::{Estimate, Settings, Status};
 use crate::data::CaptureTable;
 use crate::error::{Error, Result};
 use crate::glm::FitOptions;
 use crate::loglinear::check::check_design;
+use crate::loglinear::fit::fit_loglin;
 use crate::loglinear::{ModelSpec, design, term_name};
 use serde_json::json;
 

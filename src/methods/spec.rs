@@ -10,11 +10,13 @@
 use super::bayes_threshold::{Prior, ThresholdOptions};
 use super::closed::{self, ClosedModel};
 use super::lcmcr::{LcmcrOptions, Start};
-use super::{Estimate, IntervalKind, ProgressFn, Settings};
+use super::types::{Estimate, ProgressFn, Settings, Status};
 use crate::checked::{Chains, Classes, Iterations, Level, Order, PValue, Positive, Top};
 use crate::data::{CaptureTable, Dataset, MAX_DENSE_LISTS};
 use crate::error::{Error, Result};
+use crate::inference::IntervalKind;
 use crate::inference::bootstrap::BootOptions;
+use crate::loglinear::ModelSpec;
 use serde::de::{self, DeserializeSeed, MapAccess, Visitor};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use std::fmt;
@@ -734,10 +736,68 @@ impl Method {
             }
             let table = self.table(data)?;
             for est in &mut out {
-                super::bootstrapped::attach(self, table, est, ctx, b)?;
+                self.bootstrap(table, est, ctx, b)?;
             }
         }
         Ok(out)
+    }
+
+    /// Repeats the method in a bootstrap of `est`. BIC's replicates choose among the data's
+    /// `ntop` models (refitting all 2^15 would make the bootstrap a thousand times dearer);
+    /// the others repeat the whole method.
+    fn bootstrap(
+        &self,
+        table: &CaptureTable,
+        est: &mut Estimate,
+        ctx: &Context,
+        b: BootOptions,
+    ) -> Result<()> {
+        let Some(point) = est.population.filter(|_| est.status == Status::Ok) else {
+            est.warnings
+                .push("no bootstrap: the estimate on the data has no number".into());
+            return Ok(());
+        };
+        let settings = self.settings(ctx);
+        let inner = Settings {
+            interval: IntervalKind::None,
+            ..settings
+        };
+        let data = Dataset::Table(table.clone());
+        let candidates: Vec<ModelSpec> = match self {
+            Method::Bic(_) => self
+                .run_plain(&data, &inner, ctx.seed)?
+                .iter()
+                .filter_map(|e| e.model.as_ref())
+                .filter_map(|m| ModelSpec::parse(m, table.lists()).ok())
+                .collect(),
+            _ => Vec::new(),
+        };
+        let estimator = |t: &CaptureTable| -> Option<f64> {
+            if let Method::Bic(_) = self {
+                return candidates
+                    .iter()
+                    .filter_map(|ms| super::loglinear::fit_spec(t, ms, &inner, "bic").ok())
+                    .filter(|e| e.status == Status::Ok)
+                    .filter_map(|e| Some((e.fit.as_ref()?.bic, e.population?)))
+                    .min_by(|a, b| a.0.total_cmp(&b.0))
+                    .map(|x| x.1);
+            }
+            self.run_plain(&Dataset::Table(t.clone()), &inner, ctx.seed)
+                .ok()?
+                .into_iter()
+                .next()
+                .filter(|e| e.status == Status::Ok)?
+                .population
+        };
+        super::bootstrapped::attach(
+            table,
+            est,
+            point,
+            &settings,
+            ctx.progress.as_ref(),
+            b,
+            &estimator,
+        )
     }
 
     /// The capture table the method needs.

@@ -14,9 +14,10 @@
 //! does not exist has no MLE either.
 
 use super::loglinear::{fit_spec_checked, fitted_cells};
-use super::{Estimate, Settings};
+use super::types::{Estimate, Settings, Status};
 use crate::data::CaptureTable;
 use crate::error::{Error, Result};
+use crate::inference::IntervalKind;
 use crate::loglinear::check::{Check, check};
 use crate::loglinear::{ModelSpec, term_name};
 use statrs::distribution::{DiscreteCDF, Poisson};
@@ -130,15 +131,13 @@ pub fn select(
 fn select_aic(table: &CaptureTable, max_iter: usize) -> Result<(ModelSpec, Vec<Step>, Check)> {
     let k = table.k();
     let o = Settings {
-        interval: super::IntervalKind::None,
+        interval: IntervalKind::None,
         max_iter,
         ..Settings::default()
     };
     let aic_of = |ms: &ModelSpec| -> Result<Option<f64>> {
         let e = super::loglinear::fit_spec(table, ms, &o, "stepwise")?;
-        Ok(e.fit
-            .filter(|_| e.status == super::Status::Ok)
-            .map(|f| f.aic))
+        Ok(e.fit.filter(|_| e.status == Status::Ok).map(|f| f.aic))
     };
     let pairs: Vec<u64> = (0..k)
         .flat_map(|i| (i + 1..k).map(move |j| (1u64 << i) | (1u64 << j)))
@@ -210,10 +209,10 @@ pub fn estimate(table: &CaptureTable, opts: &Settings, rule: Rule) -> Result<Est
     // SparseMSE reports the Wald interval on log(N − n) for the selected model; an interval
     // that accounts for the selection itself needs the bootstrap.
     let opts = &Settings {
-        interval: if opts.interval == super::IntervalKind::None {
+        interval: if opts.interval == IntervalKind::None {
             opts.interval
         } else {
-            super::IntervalKind::WaldLog
+            IntervalKind::WaldLog
         },
         ..*opts
     };

@@ -5,7 +5,7 @@
 //! lists they estimate the size of the population covered by the pair's union frame.
 
 use super::common::finite;
-use super::{Estimate, Status};
+use super::types::{Estimate, Status};
 use crate::checked::Level;
 use crate::data::CaptureTable;
 use crate::data::describe::describe_table;

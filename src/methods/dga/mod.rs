@@ -20,28 +20,18 @@
 
 mod graphs;
 mod ladder;
+mod model;
 
 pub use graphs::{Graph, decomposable_graphs, graph_label};
+pub use model::NPrior;
+use model::{Model, Term};
 
-use super::{Estimate, Interval, Status};
+use super::types::{Estimate, Status};
 use crate::checked::Level;
 use crate::data::CaptureTable;
 use crate::error::{Error, Result};
+use crate::inference::{Draws, Interval, Pmf};
 use statrs::function::gamma::ln_gamma;
-
-/// The prior on N.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub enum NPrior {
-    /// p(N) ∝ 1/N (dga's default).
-    Inverse,
-    /// Negative binomial with size a and parameter b (dga's test suite's form).
-    NegBinomial {
-        /// a.
-        a: f64,
-        /// b.
-        b: f64,
-    },
-}
 
 /// The posterior over graphs × N, kept as what the summaries need.
 #[derive(Debug, Clone)]
@@ -70,39 +60,6 @@ impl Posterior {
     /// Averaged posterior of N.
     pub fn n_posterior(&self) -> Vec<f64> {
         self.n_posterior.clone()
-    }
-}
-
-/// Per list subset s: the Dirichlet-multinomial term of its marginal table, as a function of
-/// the missing count M, is `constant + log Γ(a + M)`.
-#[derive(Debug, Clone, Copy)]
-struct Term {
-    constant: f64,
-    a: f64,
-}
-
-/// What every graph's weight is built from: the terms of the list subsets and the parts
-/// shared by every graph.
-struct Model {
-    terms: Vec<Term>,
-    /// Observed count n.
-    n: f64,
-    /// Σα = δ·2^k, the prior counts of the whole table.
-    sum_alpha: f64,
-    /// Σ log(y_h!) over the observed cells (multinomial coefficient).
-    log_ny: f64,
-    prior: NPrior,
-}
-
-/// Log prior of N.
-fn log_prior(prior: NPrior, nn: f64) -> f64 {
-    match prior {
-        NPrior::Inverse => -nn.ln(),
-        NPrior::NegBinomial { a, b } => {
-            nn * b.ln() - (nn + a) * (1.0 + b).ln() + ln_gamma(nn + a)
-                - ln_gamma(nn + 1.0)
-                - ln_gamma(a)
-        }
     }
 }
 
@@ -309,14 +266,14 @@ pub fn estimate(table: &CaptureTable, level: Level) -> Result<Estimate> {
             center: Some(mean),
         }),
         fit: None,
-        draws: Some(super::Draws {
+        draws: Some(Draws {
             count: 0,
             mean,
             sd,
             quantiles,
             values: Vec::new(),
             exact: Some(
-                super::Pmf {
+                Pmf {
                     first: n,
                     probs: pn.clone(),
                 }
@@ -327,4 +284,110 @@ pub fn estimate(table: &CaptureTable, level: Level) -> Result<Estimate> {
         check: None,
         bootstrap: None,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{NPrior, Posterior, decomposable_graphs, posterior, posterior_by};
+    use crate::data::CaptureTable;
+
+    fn table4() -> CaptureTable {
+        let counts = [310, 250, 40, 190, 25, 30, 8, 120, 15, 20, 5, 18, 4, 6, 3];
+        CaptureTable::new(
+            ["A", "B", "C", "D"].map(String::from).to_vec(),
+            counts.iter().enumerate().map(|(i, &c)| (i as u64 + 1, c)),
+        )
+        .expect("table")
+    }
+
+    fn rel(a: f64, b: f64) -> f64 {
+        if a == b {
+            0.0
+        } else {
+            (a - b).abs() / a.abs().max(b.abs())
+        }
+    }
+
+    /// The ratio ladder against the log-Γ curves, on the default grid, a grid that does not
+    /// start at 0, a single point and the negative-binomial prior.
+    #[test]
+    fn ladder_matches_log_scale() {
+        let t = table4();
+        let n = t.observed();
+        let cases = [
+            (
+                (0..=5 * n).collect::<Vec<u64>>(),
+                NPrior::Inverse,
+                1.0 / 16.0,
+            ),
+            ((40..=3 * n).collect(), NPrior::Inverse, 1.0),
+            (vec![7], NPrior::Inverse, 0.5),
+            (
+                (1..=300).collect(),
+                NPrior::NegBinomial { a: 13.14, b: 55.17 },
+                1.0,
+            ),
+        ];
+        for (missing, prior, delta) in cases {
+            let run = |ladder| {
+                posterior_by(&t, delta, &missing, prior, decomposable_graphs(4), ladder)
+                    .expect("posterior")
+            };
+            let (a, b) = (run(true), run(false));
+            // the two paths did run: their roundings differ
+            if missing.len() > 1 {
+                assert!(
+                    a.model_weights
+                        .iter()
+                        .zip(&b.model_weights)
+                        .any(|(x, y)| x != y)
+                );
+            }
+            for g in 0..a.graphs.len() {
+                assert!(
+                    rel(a.model_weights[g], b.model_weights[g]) < 1e-9,
+                    "graph {g}"
+                );
+                for i in 0..3 {
+                    assert!(rel(a.conditional[g][i], b.conditional[g][i]) < 1e-9);
+                }
+                assert!((a.modes[g] - b.modes[g]).abs() <= 1.0);
+            }
+            let top = a.n_posterior.iter().fold(0.0, |x: f64, &y| x.max(y));
+            for (x, y) in a.n_posterior.iter().zip(&b.n_posterior) {
+                assert!((x - y).abs() <= 1e-9 * top, "{x} vs {y}");
+            }
+        }
+    }
+
+    /// Rows are cut into fixed blocks summed in order: one thread gives the same bits.
+    #[test]
+    fn same_bits_on_one_thread() {
+        let t = table4();
+        let missing: Vec<u64> = (0..=5 * t.observed()).collect();
+        let run = || {
+            posterior(
+                &t,
+                0.0625,
+                &missing,
+                NPrior::Inverse,
+                decomposable_graphs(4),
+            )
+        };
+        let a = run().expect("posterior");
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(1)
+            .build()
+            .expect("pool");
+        let b = pool.install(run).expect("posterior");
+        let bits = |p: &Posterior| {
+            p.model_weights
+                .iter()
+                .chain(&p.n_posterior)
+                .chain(p.conditional.iter().flatten())
+                .map(|x| x.to_bits())
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(bits(&a), bits(&b));
+    }
 }

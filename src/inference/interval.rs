@@ -1,0 +1,125 @@
+//! The interval and draws types every estimator reports on the population scale: which
+//! interval was asked for ([`IntervalKind`]), the interval made ([`Interval`]), a summary of
+//! Monte Carlo draws of N ([`Draws`]) and an exact distribution on the integers ([`Pmf`]).
+//! Below the estimators (`methods`) and the strata totals (`aggregate`), which fill them.
+
+use serde::Serialize;
+
+/// An interval on the population scale.
+#[derive(Debug, Clone, Serialize)]
+pub struct Interval {
+    /// Lower limit (never below the observed n).
+    pub lower: Option<f64>,
+    /// Upper limit; `null` when the data give no upper limit.
+    pub upper: Option<f64>,
+    /// Nominal coverage, e.g. 0.95.
+    pub level: f64,
+    /// How it was made: `profile`, `wald-log`, `log-normal`.
+    pub kind: String,
+    /// The point estimate that belongs to this interval when it differs from N̂ (the
+    /// multinomial N̂ of a profile-likelihood interval).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub center: Option<f64>,
+}
+
+/// Which interval to compute.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize, Default)]
+#[serde(rename_all = "kebab-case")]
+pub enum IntervalKind {
+    /// Multinomial profile likelihood (Rcapture `closedpCI`), the default.
+    #[default]
+    Profile,
+    /// Wald on the log of the dark figure (SparseMSE `estimatepopulation.0`).
+    WaldLog,
+    /// No interval (what Rcapture's `closedp.t` reports).
+    None,
+}
+
+impl IntervalKind {
+    /// The name used in JSON and on the command line.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            IntervalKind::Profile => "profile",
+            IntervalKind::WaldLog => "wald-log",
+            IntervalKind::None => "none",
+        }
+    }
+}
+
+/// Summary of Monte Carlo draws of N (filled by later families).
+#[derive(Debug, Clone, Serialize)]
+pub struct Draws {
+    /// Number of draws.
+    pub count: usize,
+    /// Mean.
+    pub mean: f64,
+    /// Standard deviation.
+    pub sd: f64,
+    /// Quantiles as (probability, value).
+    pub quantiles: Vec<(f64, f64)>,
+    /// The draws themselves, chain after chain, for posterior samplers (the bootstrap
+    /// keeps its own in `bootstrap.values`); they are what the strata totals add up.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub values: Vec<f64>,
+    /// The exact posterior, for methods that compute one (dga): the strata totals
+    /// convolve it. Kept in memory only; the JSON gives its summary.
+    #[serde(skip)]
+    pub exact: Option<Pmf>,
+}
+
+/// A distribution on consecutive integers: P(first + i) = probs[i].
+#[derive(Debug, Clone, PartialEq)]
+pub struct Pmf {
+    /// The smallest value with a probability.
+    pub first: u64,
+    /// Probabilities, summing to 1.
+    pub probs: Vec<f64>,
+}
+
+impl Pmf {
+    /// The smallest value whose cumulative probability reaches q (dga's quantile).
+    pub fn quantile(&self, q: f64) -> f64 {
+        let mut acc = 0.0;
+        for (i, p) in self.probs.iter().enumerate() {
+            acc += p;
+            if acc >= q {
+                return (self.first + i as u64) as f64;
+            }
+        }
+        (self.first + self.probs.len().saturating_sub(1) as u64) as f64
+    }
+
+    /// Mean and standard deviation.
+    pub fn mean_sd(&self) -> (f64, f64) {
+        let at = |i: usize| (self.first + i as u64) as f64;
+        let mean: f64 = self.probs.iter().enumerate().map(|(i, p)| p * at(i)).sum();
+        let var: f64 = self
+            .probs
+            .iter()
+            .enumerate()
+            .map(|(i, p)| p * (at(i) - mean).powi(2))
+            .sum();
+        (mean, var.sqrt())
+    }
+
+    /// Without the outer tails of mass below `eps` each: what a sum over strata needs, and
+    /// what keeps its convolution short.
+    pub fn trimmed(mut self, eps: f64) -> Pmf {
+        let mut lo = 0;
+        let mut acc = 0.0;
+        while lo + 1 < self.probs.len() && acc + self.probs[lo] < eps {
+            acc += self.probs[lo];
+            lo += 1;
+        }
+        let mut hi = self.probs.len();
+        let mut acc = 0.0;
+        while hi > lo + 1 && acc + self.probs[hi - 1] < eps {
+            acc += self.probs[hi - 1];
+            hi -= 1;
+        }
+        self.probs.truncate(hi);
+        self.probs.drain(..lo);
+        self.first += lo as u64;
+        self
+    }
+}

@@ -1,0 +1,103 @@
+//! What the posterior samplers (LCMCR, Bayesian thresholding) report from draws of N: the
+//! median, an equal-tailed interval, a summary of the pooled draws and the convergence
+//! diagnostics of `mcmc`, each MCSE the larger of the within-chain estimate and the chains'
+//! own spread.
+
+use super::interval::{Draws, Interval};
+use super::mcmc;
+
+/// What the Bayesian methods report from posterior draws of N.
+#[derive(Debug, Clone)]
+pub struct Posterior {
+    /// Posterior median (the point estimate, as LCMCR and MultipleSystemsEstimation report).
+    pub median: f64,
+    /// Posterior standard deviation.
+    pub sd: f64,
+    /// Equal-tailed posterior interval, centred on the posterior mean.
+    pub interval: Interval,
+    /// Summary of the pooled draws.
+    pub draws: Draws,
+    /// R-hat, ESS and Monte Carlo standard errors (`null` with fewer than 4 draws per chain).
+    pub diagnostics: serde_json::Value,
+    /// A convergence warning, when R-hat > 1.01 or an ESS < 400.
+    pub warning: Option<String>,
+}
+
+/// Summarises draws of N, one vector per chain: type-7 quantiles of the pooled draws (as
+/// R's `quantile`) and the convergence diagnostics of `inference::mcmc`.
+pub fn posterior(chains: &[Vec<f64>], level: f64) -> Posterior {
+    let mut all: Vec<f64> = chains.concat();
+    all.sort_by(f64::total_cmp);
+    let q = |p: f64| mcmc::quantile7(&all, p);
+    let mean = all.iter().sum::<f64>() / all.len() as f64;
+    let sd = (all.iter().map(|x| (x - mean).powi(2)).sum::<f64>()
+        / (all.len() as f64 - 1.0).max(1.0))
+    .sqrt();
+    let (plo, phi) = ((1.0 - level) / 2.0, (1.0 + level) / 2.0);
+    let quantiles: Vec<(f64, f64)> = [0.025, 0.05, 0.1, 0.5, 0.9, 0.95, 0.975]
+        .iter()
+        .map(|&p| (p, q(p)))
+        .collect();
+    let mut warning = None;
+    let mut diagnostics = serde_json::Value::Null;
+    if let Some(d) = mcmc::diagnose(chains) {
+        if d.warn() {
+            warning = Some(format!(
+                "the chains have not converged well enough: R-hat {:.3} (want ≤ {}), bulk ESS {:.0}, tail ESS {:.0} (want ≥ {}); run more burn-in and samples",
+                d.rhat,
+                mcmc::RHAT_WARN,
+                d.ess_bulk,
+                d.ess_tail,
+                mcmc::ESS_WARN
+            ));
+        }
+        // Each MCSE is the larger of the within-chain estimate (Vehtari et al.) and the
+        // chains' own spread / √chains, which sees long excursions the former misses.
+        // each chain sorted once, for all its quantiles below
+        let sorted: Vec<Vec<f64>> = chains
+            .iter()
+            .map(|c| {
+                let mut c = c.clone();
+                c.sort_by(f64::total_cmp);
+                c
+            })
+            .collect();
+        let between = |f: &dyn Fn(&[f64]) -> f64| mcmc::mcse_between(&sorted, f).unwrap_or(0.0);
+        let mcse_q = |p: f64| {
+            mcmc::mcse_quantile(chains, p)
+                .map(|w| w.max(between(&|c: &[f64]| mcmc::quantile7(c, p))))
+        };
+        let mcse_mean = d
+            .mcse_mean
+            .max(between(&|c: &[f64]| c.iter().sum::<f64>() / c.len() as f64));
+        diagnostics = serde_json::json!({
+            "rhat": d.rhat, "ess_bulk": d.ess_bulk, "ess_tail": d.ess_tail, "mcse_mean": mcse_mean,
+            "mcse_median": mcse_q(0.5),
+            "mcse_lower": mcse_q(plo),
+            "mcse_upper": mcse_q(phi),
+            "mcse_quantiles": quantiles.iter().map(|&(p, _)| (p, mcse_q(p))).collect::<Vec<_>>(),
+            "mcse_method": "larger of the within-chain estimate (Vehtari et al. 2021) and the chains' spread / sqrt(chains)",
+        });
+    }
+    Posterior {
+        median: q(0.5),
+        sd,
+        interval: Interval {
+            lower: Some(q(plo)),
+            upper: Some(q(phi)),
+            level,
+            kind: "posterior-quantiles".into(),
+            center: Some(mean),
+        },
+        draws: Draws {
+            count: all.len(),
+            mean,
+            sd,
+            quantiles,
+            values: chains.concat(),
+            exact: None,
+        },
+        diagnostics,
+        warning,
+    }
+}

@@ -1,0 +1,130 @@
+//! The types every estimator shares: the outcome of a fit ([`Status`]), its coefficients
+//! and goodness of fit, the [`Estimate`] it returns, the [`Settings`] a fit takes and the
+//! progress callback of long runs. The leaf of `methods/`: it imports nothing from its
+//! siblings, so every estimator file can use it.
+
+use crate::checked::Level;
+use crate::inference::{Draws, Interval, IntervalKind};
+use serde::Serialize;
+
+/// Outcome of a fit: a number, or the honest reason there is none.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Status {
+    /// Converged; the estimate exists.
+    Ok,
+    /// The iteration limit was reached before the deviance settled.
+    NotConverged,
+    /// The maximum-likelihood estimate does not exist (N̂ would run off to infinity).
+    MleDoesNotExist,
+    /// The model has more parameters than the data can determine.
+    NotIdentifiable,
+    /// The estimate is infinite.
+    Infinite,
+}
+
+/// One estimated coefficient.
+#[derive(Debug, Clone, Serialize)]
+pub struct Coefficient {
+    /// Name (Rcapture's naming for the closed models, list names for log-linear terms).
+    pub name: String,
+    /// Estimate; `null` when aliased or −∞ (an empty margin).
+    pub estimate: Option<f64>,
+    /// Standard error from the Fisher information.
+    pub std_error: Option<f64>,
+}
+
+/// Goodness of fit of a log-linear fit.
+#[derive(Debug, Clone, Serialize)]
+pub struct FitSummary {
+    /// Residual deviance.
+    pub deviance: f64,
+    /// Residual degrees of freedom: cells minus parameters, as R's glm and Rcapture count.
+    pub df: i64,
+    /// Degrees of freedom without the cells fixed at zero by empty margins and without
+    /// their parameters (Fienberg & Rinaldo; SparseMSE's `df.residual`), when different.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub df_adjusted: Option<i64>,
+    /// AIC = −2 log L + 2 p (Poisson log-likelihood, as R's glm).
+    pub aic: f64,
+    /// BIC = −2 log L + log(n) p, n the observed count (as Rcapture).
+    pub bic: f64,
+    /// IRLS iterations.
+    pub iterations: usize,
+    /// Coefficients in design order.
+    pub coefficients: Vec<Coefficient>,
+}
+
+/// What every estimator returns.
+#[derive(Debug, Clone, Serialize)]
+pub struct Estimate {
+    /// Method id (`m0`, `loglinear`, …).
+    pub method: String,
+    /// Human label in the manner of the R packages (`Mh Chao (LB)`, `[12,3]`, `LA-NG`).
+    pub label: String,
+    /// The log-linear model, for log-linear methods.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub model: Option<String>,
+    /// Options that shaped this estimate.
+    pub options: serde_json::Value,
+    /// Outcome.
+    pub status: Status,
+    /// Observed n.
+    pub observed: u64,
+    /// N̂ (observed + missing).
+    pub population: Option<f64>,
+    /// N̂ − n.
+    pub missing: Option<f64>,
+    /// Standard error of N̂.
+    pub std_error: Option<f64>,
+    /// Interval on the population scale.
+    pub interval: Option<Interval>,
+    /// Fit statistics, for model-based estimates.
+    pub fit: Option<FitSummary>,
+    /// Draws of N, for Monte Carlo methods.
+    pub draws: Option<Draws>,
+    /// The bootstrap behind `draws` and the interval, when one was run.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub bootstrap: Option<crate::inference::bootstrap::Bootstrap>,
+    /// Existence and identifiability of a log-linear model's MLE (SparseMSE's codes).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub check: Option<crate::loglinear::check::Check>,
+    /// Everything the user should know about this estimate.
+    pub warnings: Vec<String>,
+}
+
+/// A progress callback (replicates finished).
+#[derive(Clone)]
+pub struct ProgressFn(pub std::sync::Arc<dyn Fn(u64) + Send + Sync>);
+
+impl std::fmt::Debug for ProgressFn {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("ProgressFn")
+    }
+}
+
+/// What a fit needs besides its data and its family's own options.
+#[derive(Debug, Clone, Copy)]
+pub struct Settings {
+    /// Interval level.
+    pub level: Level,
+    /// Interval kind.
+    pub interval: IntervalKind,
+    /// IRLS iteration limit (R's glm: 25).
+    pub max_iter: usize,
+    /// Fit interaction terms with empty margins the way R's glm does (finite coefficients
+    /// wherever its deviance test stops), to reproduce Rcapture digit for digit, instead of
+    /// the extended MLE (those terms at −∞, their cells structural zeros).
+    pub glm_compat: bool,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            level: Level::DEFAULT,
+            interval: IntervalKind::Profile,
+            max_iter: 25,
+            glm_compat: false,
+        }
+    }
+}
