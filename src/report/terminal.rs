@@ -2,6 +2,7 @@
 //! standard error, interval, deviance, df, AIC, BIC and status; then the warnings. Also
 //! the text of `describe`.
 
+use super::format::{count, people, percent};
 use crate::data::describe::Description;
 use crate::job::ResultDoc;
 use crate::methods::{Estimate, Status};
@@ -12,12 +13,6 @@ fn num(x: Option<f64>, digits: usize) -> String {
         Some(v) if v.is_finite() => format!("{v:.digits$}"),
         _ => "NA".into(),
     }
-}
-
-/// A level as a percentage without floating-point noise (0.57 → "57", 0.975 → "97.5").
-fn percent(level: f64) -> String {
-    let s = format!("{:.6}", level * 100.0);
-    s.trim_end_matches('0').trim_end_matches('.').to_string()
 }
 
 fn status_word(s: Status) -> &'static str {
@@ -54,24 +49,6 @@ fn pad_table(rows: &[Vec<String>], left_cols: usize) -> String {
         }
         out.push_str(line.trim_end());
         out.push('\n');
-    }
-    out
-}
-
-/// Thousands separated with commas, rounded to the nearest 100 above 10,000.
-pub fn people(x: f64) -> String {
-    let r = if x >= 10_000.0 {
-        (x / 100.0).round() * 100.0
-    } else {
-        x.round()
-    };
-    let s = format!("{r:.0}");
-    let mut out = String::new();
-    for (i, c) in s.chars().enumerate() {
-        if i > 0 && (s.len() - i) % 3 == 0 {
-            out.push(',');
-        }
-        out.push(c);
     }
     out
 }
@@ -123,8 +100,7 @@ pub fn render_aggregate(a: &crate::aggregate::global::AggregateResult) -> String
         rows.push(vec![
             s.name.clone(),
             s.source.clone(),
-            s.observed
-                .map_or("-".into(), |n| crate::report::html::count(n, 5)),
+            s.observed.map_or("-".into(), |n| count(n, 5)),
             format!("{:.2}", s.multiplier),
             format!("{:.2}", s.lower),
             format!("{:.2}", s.upper),
@@ -190,7 +166,7 @@ pub fn render_result(doc: &ResultDoc) -> String {
         let _ = writeln!(out, "\nThe table estimated with the job's methods:");
     }
     let thr = doc.job.suppress_below();
-    let cnt = |n: u64| crate::report::html::count(n, thr);
+    let cnt = |n: u64| count(n, thr);
     let _ = writeln!(
         out,
         "\nNumber of captured units: {}",
