@@ -2,8 +2,10 @@
 //! lead (the plain-language summary and the pictures) and headed sections of paragraphs,
 //! lists, tables and figures. Every word of the report, every choice of what to show and
 //! the small-cell suppression (a count of identified people below the threshold is shown
-//! as "<threshold") are decided here, so the two renderings, `html` and `markdown`, only
-//! lay the tree out and cannot disagree. Every number shown comes from the result JSON.
+//! as "<threshold", and no such count can be worked out from the others) are decided here,
+//! so the two renderings, `html` and `markdown`, only lay the tree out and cannot disagree;
+//! the terminal takes its counts from here too. Every number shown comes from the result
+//! JSON.
 
 use super::format::{count, people, percent};
 use super::svg::ForestRow;
@@ -105,7 +107,8 @@ pub fn build(doc: &ResultDoc, thr: u64) -> Report {
         .name
         .clone()
         .unwrap_or_else(|| "darkfigure estimate".into());
-    let mut lead: Vec<Block> = summary(doc, thr)
+    let ids = identified(doc, thr);
+    let mut lead: Vec<Block> = summary(doc, thr, &ids)
         .into_iter()
         .enumerate()
         .map(|(i, s)| match i {
@@ -139,7 +142,10 @@ pub fn build(doc: &ResultDoc, thr: u64) -> Report {
         ]);
     }
     groups.push(vec![
-        section("Method notes", vec![Block::Table(estimate_table(doc, thr))]),
+        section(
+            "Method notes",
+            vec![Block::Table(estimate_table(doc, &ids))],
+        ),
         section(
             "Reproduce",
             vec![Block::Listing {
@@ -222,6 +228,116 @@ fn heads(names: &[&str]) -> Vec<String> {
     names.iter().map(|s| s.to_string()).collect()
 }
 
+/// The counts of identified people as every rendering shows them: the whole data's (also
+/// every total over the strata) and each stratum's, in the result's order.
+pub struct Identified {
+    /// The whole data's count.
+    pub total: String,
+    /// Each stratum's count.
+    pub strata: Vec<String>,
+    thr: u64,
+    n: u64,
+    counts: Vec<u64>,
+}
+
+impl Identified {
+    /// The count `n` of an estimate of the whole data: the whole's as decided, or a count
+    /// of its own (a two-list estimate counts the people on its two lists) suppressed alone.
+    pub fn whole(&self, n: u64) -> String {
+        if n == self.n {
+            self.total.clone()
+        } else {
+            count(n, self.thr)
+        }
+    }
+
+    /// The same for an estimate of stratum `i`.
+    pub fn stratum(&self, i: usize, n: u64) -> String {
+        match (self.counts.get(i), self.strata.get(i)) {
+            (Some(&c), Some(shown)) if c == n => shown.clone(),
+            _ => count(n, self.thr),
+        }
+    }
+}
+
+/// How `doc`'s counts of identified people are shown with the threshold `thr`. A count
+/// below it is "<thr". The strata add up to the whole, so where the whole and the other
+/// strata would give a small stratum's count away by subtraction, the smallest counts still
+/// shown are withheld as well ("≥thr"), and, when no stratum is left to withhold, the whole.
+pub fn identified(doc: &ResultDoc, thr: u64) -> Identified {
+    let n = doc.data.observed;
+    let strata: Vec<u64> = doc.strata.iter().map(|s| s.observed).collect();
+    let (shown, whole) = withhold(n, &strata, thr);
+    let text = |n: u64, s: Shown| match s {
+        Shown::Withheld => format!("≥{thr}"),
+        Shown::Exact | Shown::Small => count(n, thr),
+    };
+    Identified {
+        total: text(n, whole),
+        strata: strata.iter().zip(shown).map(|(&c, s)| text(c, s)).collect(),
+        thr,
+        n,
+        counts: strata,
+    }
+}
+
+#[derive(Clone, Copy, PartialEq, Debug)]
+enum Shown {
+    Exact,
+    /// Below the threshold.
+    Small,
+    /// At or above the threshold, hidden so that a small count cannot be worked out.
+    Withheld,
+}
+
+/// How to show each stratum's count and their sum `total`.
+fn withhold(total: u64, strata: &[u64], thr: u64) -> (Vec<Shown>, Shown) {
+    let class = |n: u64| if n < thr { Shown::Small } else { Shown::Exact };
+    let mut shown: Vec<Shown> = strata.iter().map(|&n| class(n)).collect();
+    let mut whole = class(total);
+    while whole == Shown::Exact && given_away(total, strata, &shown, thr) {
+        let next = (0..strata.len())
+            .filter(|&i| shown[i] == Shown::Exact)
+            .min_by_key(|&i| strata[i]);
+        match next {
+            Some(i) => shown[i] = Shown::Withheld,
+            None => whole = Shown::Withheld,
+        }
+    }
+    (shown, whole)
+}
+
+/// Whether a reader who knows `total`, the counts shown and the bounds the others are shown
+/// with (a small one from 1 to thr − 1, a withheld one from thr up) can tell the value of a
+/// small one. Below a threshold of 3, "<thr" says the value by itself.
+fn given_away(total: u64, strata: &[u64], shown: &[Shown], thr: u64) -> bool {
+    if thr < 3 {
+        return false;
+    }
+    let hidden: u64 = total.saturating_sub(
+        strata
+            .iter()
+            .zip(shown)
+            .filter(|(_, s)| **s == Shown::Exact)
+            .map(|(n, _)| n)
+            .sum(),
+    );
+    let bounds = |s: Shown| match s {
+        Shown::Small => (1, Some(thr - 1)),
+        _ => (thr, None),
+    };
+    (0..strata.len())
+        .filter(|&a| shown[a] == Shown::Small)
+        .any(|a| {
+            let others = (0..strata.len()).filter(|&b| b != a && shown[b] != Shown::Exact);
+            let least: u64 = others.clone().map(|b| bounds(shown[b]).0).sum();
+            let most: Option<u64> = others.map(|b| bounds(shown[b]).1).sum();
+            let lo = most.map_or(1, |m| hidden.saturating_sub(m).max(1));
+            let hi = hidden.saturating_sub(least).min(thr - 1);
+            lo >= hi
+        })
+}
+
 fn status_words(s: Status) -> &'static str {
     match s {
         Status::Ok => "ok",
@@ -250,7 +366,7 @@ fn primary(doc: &ResultDoc) -> Option<&Estimate> {
 }
 
 /// Plain-language summary sentences.
-fn summary(doc: &ResultDoc, thr: u64) -> Vec<String> {
+fn summary(doc: &ResultDoc, thr: u64, ids: &Identified) -> Vec<String> {
     let mut out = Vec::new();
     if let Some(a) = &doc.aggregate {
         use crate::aggregate::global::Count;
@@ -291,7 +407,7 @@ fn summary(doc: &ResultDoc, thr: u64) -> Vec<String> {
             people(iv.and_then(|i| i.upper).unwrap_or(f64::NAN)),
             people(e.population.unwrap_or(f64::NAN)),
             percent(iv.map_or(0.0, |i| i.level)),
-            count(e.observed, thr)
+            ids.whole(e.observed)
         ));
         out.push(format!(
             "Estimated with {} ({}), interval: {}.",
@@ -310,7 +426,7 @@ fn summary(doc: &ResultDoc, thr: u64) -> Vec<String> {
                 people(iv.lower.unwrap_or(f64::NAN)),
                 people(iv.upper.unwrap_or(f64::NAN)),
                 people(p),
-                count(t.observed, thr)
+                ids.whole(t.observed)
             )),
             (Some(p), None) if t.warnings.is_empty() => out.push(format!("Total over the strata ({}): about {} (no interval).", t.method, people(p))),
             (Some(p), None) => out.push(format!("Total over the strata ({}): about {} (no interval: {}).", t.method, people(p), t.warnings.join("; "))),
@@ -412,13 +528,13 @@ fn method_assumptions(doc: &ResultDoc) -> impl Iterator<Item = &'static str> + '
 }
 
 /// Every estimate, the strata's prefixed with their stratum.
-fn estimate_table(doc: &ResultDoc, thr: u64) -> Table {
-    let row = |prefix: &str, e: &Estimate| {
+fn estimate_table(doc: &ResultDoc, ids: &Identified) -> Table {
+    let row = |prefix: &str, identified: String, e: &Estimate| {
         let iv = e.interval.as_ref();
         vec![
             format!("{prefix}{}", e.method),
             e.label.clone(),
-            count(e.observed, thr),
+            identified,
             e.population.map_or("—".into(), people),
             iv.and_then(|i| i.lower).map_or("—".into(), people),
             iv.and_then(|i| i.upper).map_or("—".into(), people),
@@ -431,10 +547,18 @@ fn estimate_table(doc: &ResultDoc, thr: u64) -> Table {
                 .to_string(),
         ]
     };
-    let mut rows: Vec<Vec<String>> = doc.estimates.iter().map(|e| row("", e)).collect();
-    for s in &doc.strata {
+    let mut rows: Vec<Vec<String>> = doc
+        .estimates
+        .iter()
+        .map(|e| row("", ids.whole(e.observed), e))
+        .collect();
+    for (i, s) in doc.strata.iter().enumerate() {
         let prefix = format!("[{}] ", s.stratum);
-        rows.extend(s.estimates.iter().map(|e| row(&prefix, e)));
+        rows.extend(
+            s.estimates
+                .iter()
+                .map(|e| row(&prefix, ids.stratum(i, e.observed), e)),
+        );
     }
     Table {
         head: heads(&[
@@ -624,4 +748,30 @@ fn draws(doc: &ResultDoc) -> Option<Figure> {
                 )
             })
         })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{Shown, withhold};
+    use Shown::{Exact, Small, Withheld};
+
+    #[test]
+    fn a_small_stratum_is_not_given_away_by_the_total() {
+        assert_eq!(
+            withhold(113, &[3, 10, 100], 5),
+            (vec![Small, Withheld, Exact], Exact)
+        );
+        // with 1 + 5 = 6 shown, the small one could only be 1: the total goes too
+        assert_eq!(withhold(6, &[1, 5], 5), (vec![Small, Withheld], Withheld));
+        // two small strata of 4 add up to 8: both are 4
+        assert_eq!(withhold(8, &[4, 4], 5), (vec![Small, Small], Withheld));
+        assert_eq!(withhold(5, &[2, 3], 5), (vec![Small, Small], Exact));
+        assert_eq!(
+            withhold(102, &[1, 1, 100], 5),
+            (vec![Small, Small, Withheld], Exact)
+        );
+        assert_eq!(withhold(4, &[1, 3], 5), (vec![Small, Small], Small));
+        assert_eq!(withhold(30, &[10, 20], 5), (vec![Exact, Exact], Exact));
+        assert_eq!(withhold(7, &[], 5), (vec![], Exact));
+    }
 }

@@ -1,6 +1,7 @@
 //! Terminal tables in the manner of R's print methods: one row per estimate with N̂, its
 //! standard error, interval, deviance, df, AIC, BIC and status; then the warnings. Also
-//! the text of `describe`.
+//! the text of `describe`. Counts of identified people are shown as `model::identified`
+//! decides, the same as in the report.
 
 use super::format::{count, people, percent};
 use crate::data::describe::Description;
@@ -165,13 +166,8 @@ pub fn render_result(doc: &ResultDoc) -> String {
         out.push_str(&render_aggregate(a));
         let _ = writeln!(out, "\nThe table estimated with the job's methods:");
     }
-    let thr = doc.job.suppress_below();
-    let cnt = |n: u64| count(n, thr);
-    let _ = writeln!(
-        out,
-        "\nNumber of captured units: {}",
-        cnt(doc.data.observed)
-    );
+    let ids = super::model::identified(doc, doc.job.suppress_below());
+    let _ = writeln!(out, "\nNumber of captured units: {}", ids.total);
     if !doc.data.lists.is_empty() {
         let _ = writeln!(
             out,
@@ -205,13 +201,8 @@ pub fn render_result(doc: &ResultDoc) -> String {
         }
     }
     out.push_str(&pad_table(&rows, 1));
-    for st in &doc.strata {
-        let _ = writeln!(
-            out,
-            "\nStratum {} ({} identified):",
-            st.stratum,
-            cnt(st.observed)
-        );
+    for (st, shown) in doc.strata.iter().zip(&ids.strata) {
+        let _ = writeln!(out, "\nStratum {} ({} identified):", st.stratum, shown);
         let mut r = vec![rows[0].clone()];
         r.extend(st.estimates.iter().map(row));
         out.push_str(&pad_table(&r, 1));
@@ -240,7 +231,7 @@ pub fn render_result(doc: &ResultDoc) -> String {
                 });
             r.push(vec![
                 t.method.clone(),
-                cnt(t.observed),
+                ids.total.clone(),
                 num(t.population, 1),
                 lo,
                 hi,
