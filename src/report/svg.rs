@@ -60,7 +60,7 @@ fn nice_ticks(lo: f64, hi: f64, log: bool) -> Vec<f64> {
 
 fn tick_label(v: f64) -> String {
     if v >= 1000.0 {
-        super::terminal::people(v)
+        super::format::people(v)
     } else if v >= 10.0 || v.fract() == 0.0 {
         format!("{v:.0}")
     } else {

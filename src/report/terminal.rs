@@ -1,7 +1,9 @@
 //! Terminal tables in the manner of R's print methods: one row per estimate with N̂, its
 //! standard error, interval, deviance, df, AIC, BIC and status; then the warnings. Also
-//! the text of `describe`.
+//! the text of `describe`. Counts of identified people are shown as `model::identified`
+//! decides, the same as in the report.
 
+use super::format::{count, people, percent};
 use crate::data::describe::Description;
 use crate::job::ResultDoc;
 use crate::methods::{Estimate, Status};
@@ -12,12 +14,6 @@ fn num(x: Option<f64>, digits: usize) -> String {
         Some(v) if v.is_finite() => format!("{v:.digits$}"),
         _ => "NA".into(),
     }
-}
-
-/// A level as a percentage without floating-point noise (0.57 → "57", 0.975 → "97.5").
-fn percent(level: f64) -> String {
-    let s = format!("{:.6}", level * 100.0);
-    s.trim_end_matches('0').trim_end_matches('.').to_string()
 }
 
 fn status_word(s: Status) -> &'static str {
@@ -54,24 +50,6 @@ fn pad_table(rows: &[Vec<String>], left_cols: usize) -> String {
         }
         out.push_str(line.trim_end());
         out.push('\n');
-    }
-    out
-}
-
-/// Thousands separated with commas, rounded to the nearest 100 above 10,000.
-pub fn people(x: f64) -> String {
-    let r = if x >= 10_000.0 {
-        (x / 100.0).round() * 100.0
-    } else {
-        x.round()
-    };
-    let s = format!("{r:.0}");
-    let mut out = String::new();
-    for (i, c) in s.chars().enumerate() {
-        if i > 0 && (s.len() - i) % 3 == 0 {
-            out.push(',');
-        }
-        out.push(c);
     }
     out
 }
@@ -123,8 +101,7 @@ pub fn render_aggregate(a: &crate::aggregate::global::AggregateResult) -> String
         rows.push(vec![
             s.name.clone(),
             s.source.clone(),
-            s.observed
-                .map_or("-".into(), |n| crate::report::html::count(n, 5)),
+            s.observed.map_or("-".into(), |n| count(n, 5)),
             format!("{:.2}", s.multiplier),
             format!("{:.2}", s.lower),
             format!("{:.2}", s.upper),
@@ -189,13 +166,8 @@ pub fn render_result(doc: &ResultDoc) -> String {
         out.push_str(&render_aggregate(a));
         let _ = writeln!(out, "\nThe table estimated with the job's methods:");
     }
-    let thr = doc.job.suppress_below();
-    let cnt = |n: u64| crate::report::html::count(n, thr);
-    let _ = writeln!(
-        out,
-        "\nNumber of captured units: {}",
-        cnt(doc.data.observed)
-    );
+    let ids = super::model::identified(doc, doc.job.suppress_below());
+    let _ = writeln!(out, "\nNumber of captured units: {}", ids.total);
     if !doc.data.lists.is_empty() {
         let _ = writeln!(
             out,
@@ -229,13 +201,8 @@ pub fn render_result(doc: &ResultDoc) -> String {
         }
     }
     out.push_str(&pad_table(&rows, 1));
-    for st in &doc.strata {
-        let _ = writeln!(
-            out,
-            "\nStratum {} ({} identified):",
-            st.stratum,
-            cnt(st.observed)
-        );
+    for (st, shown) in doc.strata.iter().zip(&ids.strata) {
+        let _ = writeln!(out, "\nStratum {} ({} identified):", st.stratum, shown);
         let mut r = vec![rows[0].clone()];
         r.extend(st.estimates.iter().map(row));
         out.push_str(&pad_table(&r, 1));
@@ -264,7 +231,7 @@ pub fn render_result(doc: &ResultDoc) -> String {
                 });
             r.push(vec![
                 t.method.clone(),
-                cnt(t.observed),
+                ids.total.clone(),
                 num(t.population, 1),
                 lo,
                 hi,

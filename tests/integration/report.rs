@@ -1,5 +1,6 @@
 //! The reports: the HTML loads nothing from elsewhere; counts of identified people below
-//! the threshold appear as "<5" in the HTML, the Markdown and the terminal; every number in
+//! the threshold appear as "<5" in the HTML, the Markdown and the terminal, and cannot be
+//! worked out by subtracting the other strata from the whole; every number in
 //! the Markdown report's text is a number of the result JSON (rounded as shown, or as a
 //! percentage); and a real browser (Debian's chromium, headless) renders the HTML to a
 //! picture that is not blank.
@@ -101,6 +102,39 @@ fn small_counts_are_suppressed_everywhere() {
                     && !line.contains("<td>3</td>")
                     && !line.contains("(3 identified)"),
                 "{what} shows the count 3: {line}"
+            );
+        }
+    }
+}
+
+/// The strata add up to the whole, which every rendering shows: with the tiny stratum
+/// shown as "<5", the next smallest is withheld too ("≥5"), or the whole minus the others
+/// would give the tiny one's count.
+#[test]
+fn a_small_count_cannot_be_worked_out_by_subtraction() {
+    let doc = stratified_doc();
+    let child = doc.strata.iter().find(|s| s.stratum == "child").unwrap();
+    let adult = doc.strata.iter().find(|s| s.stratum == "adult").unwrap();
+    assert!(
+        child.observed < adult.observed,
+        "the simulation's smaller stratum"
+    );
+    let n = darkfigure::report::format::people(child.observed as f64);
+    let md = markdown(&doc, 5);
+    let h = html(&doc, 5);
+    let term = darkfigure::report::terminal::render_result(&doc);
+    for (what, text) in [("markdown", &md), ("html", &h), ("terminal", &term)] {
+        let lines: Vec<&str> = text.lines().filter(|l| l.contains("child")).collect();
+        assert!(
+            lines.iter().any(|l| l.contains("≥5")),
+            "{what}: the child stratum is not withheld"
+        );
+        for line in lines {
+            assert!(
+                !line.contains(&format!("| {n} |"))
+                    && !line.contains(&format!("<td>{n}</td>"))
+                    && !line.contains(&format!("({n} identified)")),
+                "{what} shows the child count {n}: {line}"
             );
         }
     }
