@@ -10,7 +10,7 @@ pub mod global;
 pub mod meta;
 
 use crate::inference::bootstrap::quantile8;
-use crate::inference::{Draws, Interval, Pmf};
+use crate::inference::{Construction, Draws, Interval, Pmf};
 use crate::methods::{Estimate, Status};
 use serde::Serialize;
 
@@ -99,7 +99,7 @@ pub fn totals(strata: &[StratumResult], level: f64) -> Vec<Total> {
         let mut values = Vec::new();
         let (mut interval, mut draws) = (None, None);
         let mut population = population;
-        let mut kind = "bootstrap-percentile-of-sum";
+        let mut kind = Construction::BootstrapPercentileOfSum;
         if missing.is_empty() && boots.len() == ests.len() {
             let b = boots[0].replicates;
             if boots.iter().all(|x| x.replicates == b) {
@@ -115,7 +115,7 @@ pub fn totals(strata: &[StratumResult], level: f64) -> Vec<Total> {
                 values = (0..s)
                     .map(|i| Some(posts.iter().map(|v| v[i]).sum()))
                     .collect();
-                kind = "posterior-quantiles-of-sum";
+                kind = Construction::PosteriorQuantilesOfSum;
             } else {
                 warnings.push("the strata have different numbers of posterior draws; no interval for the total".into());
             }
@@ -134,7 +134,7 @@ pub fn totals(strata: &[StratumResult], level: f64) -> Vec<Total> {
                         lower: Some(sum.quantile((1.0 - level) / 2.0)),
                         upper: Some(sum.quantile((1.0 + level) / 2.0)),
                         level,
-                        kind: "exact-posterior-of-sum".into(),
+                        kind: Construction::ExactPosteriorOfSum,
                         center: Some(mean),
                     });
                     draws = Some(Draws {
@@ -167,7 +167,7 @@ pub fn totals(strata: &[StratumResult], level: f64) -> Vec<Total> {
                 // Posterior draws are summarised as the samplers do (type 7, R's default);
                 // bootstrap draws with type 8 as the bootstrap does.
                 let q = |p: f64| {
-                    if kind == "posterior-quantiles-of-sum" {
+                    if kind == Construction::PosteriorQuantilesOfSum {
                         crate::inference::mcmc::quantile7(&ok, p)
                     } else {
                         quantile8(&ok, p)
@@ -177,7 +177,7 @@ pub fn totals(strata: &[StratumResult], level: f64) -> Vec<Total> {
                     .iter()
                     .map(|&p| (p, q(p)))
                     .collect();
-                if kind == "posterior-quantiles-of-sum" {
+                if kind == Construction::PosteriorQuantilesOfSum {
                     // The total's point estimate is the posterior median of the sum, not the
                     // sum of the strata's medians.
                     population = Some(q(0.5));

@@ -1,5 +1,6 @@
 //! The interval and draws types every estimator reports on the population scale: which
-//! interval was asked for ([`IntervalKind`]), the interval made ([`Interval`]), a summary of
+//! interval was asked for ([`IntervalKind`]), the interval made ([`Interval`]) and how
+//! ([`Construction`]), a summary of
 //! Monte Carlo draws of N ([`Draws`]) and an exact distribution on the integers ([`Pmf`]).
 //! Below the estimators (`methods`) and the strata totals (`aggregate`), which fill them.
 
@@ -14,12 +15,69 @@ pub struct Interval {
     pub upper: Option<f64>,
     /// Nominal coverage, e.g. 0.95.
     pub level: f64,
-    /// How it was made: `profile`, `wald-log`, `log-normal`.
-    pub kind: String,
+    /// How it was made.
+    pub kind: Construction,
     /// The point estimate that belongs to this interval when it differs from N̂ (the
     /// multinomial N̂ of a profile-likelihood interval).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub center: Option<f64>,
+}
+
+/// How an interval was made: the `kind` of every interval in the result JSON.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Construction {
+    /// Multinomial profile likelihood (Cormack 1992; Rcapture `closedpCI`).
+    Profile,
+    /// Wald on the log of the dark figure (SparseMSE `estimatepopulation.0`).
+    WaldLog,
+    /// Chao's (1987) log-normal interval.
+    LogNormal,
+    /// Bias-corrected and accelerated bootstrap limits.
+    BootstrapBca,
+    /// Bootstrap percentile limits (when BCa fails).
+    BootstrapPercentile,
+    /// Equal-tailed quantiles of posterior draws.
+    PosteriorQuantiles,
+    /// A strata total: percentile limits of the strata's bootstrap replicates summed.
+    BootstrapPercentileOfSum,
+    /// A strata total: quantiles of the strata's posterior draws summed draw by draw.
+    PosteriorQuantilesOfSum,
+    /// A strata total: quantiles of the convolution of the strata's exact posteriors.
+    ExactPosteriorOfSum,
+}
+
+impl Construction {
+    /// The name written in JSON and tables.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Construction::Profile => "profile",
+            Construction::WaldLog => "wald-log",
+            Construction::LogNormal => "log-normal",
+            Construction::BootstrapBca => "bootstrap-bca",
+            Construction::BootstrapPercentile => "bootstrap-percentile",
+            Construction::PosteriorQuantiles => "posterior-quantiles",
+            Construction::BootstrapPercentileOfSum => "bootstrap-percentile-of-sum",
+            Construction::PosteriorQuantilesOfSum => "posterior-quantiles-of-sum",
+            Construction::ExactPosteriorOfSum => "exact-posterior-of-sum",
+        }
+    }
+
+    /// Whether the interval summarises a posterior (draws or exact).
+    pub fn is_posterior(self) -> bool {
+        matches!(
+            self,
+            Construction::PosteriorQuantiles
+                | Construction::PosteriorQuantilesOfSum
+                | Construction::ExactPosteriorOfSum
+        )
+    }
+}
+
+impl std::fmt::Display for Construction {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
 }
 
 /// Which interval to compute.

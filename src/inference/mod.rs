@@ -11,7 +11,7 @@ pub mod optim;
 pub mod posterior;
 pub mod profile;
 
-pub use interval::{Draws, Interval, IntervalKind, Pmf};
+pub use interval::{Construction, Draws, Interval, IntervalKind, Pmf};
 use statrs::distribution::{ContinuousCDF, Normal};
 
 /// Standard normal quantile.
@@ -28,7 +28,7 @@ pub fn wald_log_interval(n: f64, b0: f64, se_b0: f64, level: f64) -> Interval {
         lower: Some(n + (b0 - z * se_b0).exp()),
         upper: Some(n + (b0 + z * se_b0).exp()),
         level,
-        kind: "wald-log".into(),
+        kind: Construction::WaldLog,
         center: None,
     }
 }
@@ -44,7 +44,7 @@ pub fn log_normal_interval(n: f64, pop: f64, se: f64, level: f64) -> Interval {
         lower: ok.then(|| n + f0 / c),
         upper: ok.then(|| n + f0 * c),
         level,
-        kind: "log-normal".into(),
+        kind: Construction::LogNormal,
         center: None,
     }
 }

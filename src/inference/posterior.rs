@@ -3,7 +3,7 @@
 //! diagnostics of `mcmc`, each MCSE the larger of the within-chain estimate and the chains'
 //! own spread.
 
-use super::interval::{Draws, Interval};
+use super::interval::{Construction, Draws, Interval};
 use super::mcmc;
 
 /// What the Bayesian methods report from posterior draws of N.
@@ -86,7 +86,7 @@ pub fn posterior(chains: &[Vec<f64>], level: f64) -> Posterior {
             lower: Some(q(plo)),
             upper: Some(q(phi)),
             level,
-            kind: "posterior-quantiles".into(),
+            kind: Construction::PosteriorQuantiles,
             center: Some(mean),
         },
         draws: Draws {

@@ -110,7 +110,7 @@ pub fn profile_interval(
             lower: Some(lower),
             upper,
             level,
-            kind: "profile".into(),
+            kind: super::interval::Construction::Profile,
             center: Some(nmax),
         },
         warnings,

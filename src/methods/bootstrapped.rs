@@ -8,7 +8,7 @@ use super::types::{Estimate, ProgressFn, Settings};
 use crate::data::CaptureTable;
 use crate::error::Result;
 use crate::inference::bootstrap::{self, BootOptions};
-use crate::inference::{Draws, Interval};
+use crate::inference::{Construction, Draws, Interval};
 use crate::loglinear::ModelSpec;
 
 /// Runs the bootstrap of one estimate whose point value on the data is `point`, with
@@ -85,7 +85,7 @@ pub(super) fn attach(
                 lower: l.lower,
                 upper: l.upper,
                 level,
-                kind: "bootstrap-bca".into(),
+                kind: Construction::BootstrapBca,
                 center: None,
             })
         }
@@ -96,7 +96,7 @@ pub(super) fn attach(
                     lower: l.lower,
                     upper: l.upper,
                     level,
-                    kind: "bootstrap-percentile".into(),
+                    kind: Construction::BootstrapPercentile,
                     center: None,
                 });
             }

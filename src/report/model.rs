@@ -413,7 +413,7 @@ fn summary(doc: &ResultDoc, thr: u64, ids: &Identified) -> Vec<String> {
             "Estimated with {} ({}), interval: {}.",
             e.method,
             e.label,
-            iv.map_or("none".into(), |i| i.kind.clone())
+            iv.map_or("none".into(), |i| i.kind.to_string())
         ));
     } else {
         out.push("No method gave an estimate for these data; the warnings below say why.".into());
@@ -539,7 +539,7 @@ fn estimate_table(doc: &ResultDoc, ids: &Identified) -> Table {
             iv.and_then(|i| i.lower).map_or("—".into(), people),
             iv.and_then(|i| i.upper).map_or("—".into(), people),
             iv.map_or("—".into(), |i| format!("{}%", percent(i.level))),
-            iv.map_or("—".into(), |i| i.kind.clone()),
+            iv.map_or("—".into(), |i| i.kind.to_string()),
             status_words(e.status)
                 .split(':')
                 .next()
@@ -679,7 +679,7 @@ fn draws(doc: &ResultDoc) -> Option<Figure> {
         .find(|t| !t.values.is_empty())
         .map(|t| {
             let iv = t.interval.as_ref();
-            let kind = if iv.is_some_and(|i| i.kind.starts_with("posterior")) {
+            let kind = if iv.is_some_and(|i| i.kind.is_posterior()) {
                 "Posterior"
             } else {
                 "Bootstrap"

@@ -299,7 +299,7 @@ fn row(e: &Estimate) -> Vec<String> {
         num(f.map(|x| x.bic), 3),
         e.interval
             .as_ref()
-            .map_or("-".to_string(), |iv| iv.kind.clone()),
+            .map_or("-".to_string(), |iv| iv.kind.to_string()),
         status_word(e.status).into(),
     ]
 }
@@ -381,10 +381,11 @@ pub fn render_description(name: &str, d: &Description) -> String {
 
 /// How a total's interval was formed, in words.
 fn total_source(iv: Option<&crate::methods::Interval>) -> &'static str {
-    match iv.map(|i| i.kind.as_str()) {
-        Some("bootstrap-percentile-of-sum") => "bootstrap draws summed replicate by replicate",
-        Some("posterior-quantiles-of-sum") => "posterior draws summed draw by draw",
-        Some("exact-posterior-of-sum") => "exact posteriors convolved",
+    use crate::inference::Construction::*;
+    match iv.map(|i| i.kind) {
+        Some(BootstrapPercentileOfSum) => "bootstrap draws summed replicate by replicate",
+        Some(PosteriorQuantilesOfSum) => "posterior draws summed draw by draw",
+        Some(ExactPosteriorOfSum) => "exact posteriors convolved",
         _ => "-",
     }
 }

@@ -575,7 +575,7 @@ impl Tally {
             self.close(&format!("{ctx} upper"), iv.upper, f(&ci["upper"]), TOL_CI);
         }
         self.checked += 1;
-        if (iv.level - f(&ci["level"])).abs() > 1e-12 || iv.kind != "profile" {
+        if (iv.level - f(&ci["level"])).abs() > 1e-12 || iv.kind.as_str() != "profile" {
             self.fail(format!(
                 "{ctx}: interval kind/level {} {}",
                 iv.kind, iv.level
@@ -998,7 +998,7 @@ fn main_effects_wald(r: &Ref, t: &mut Tally) {
     };
     let est = one("main", &read(r.dataset, None), ask);
     let iv = est.interval.as_ref().expect("an interval");
-    if iv.kind != "wald-log" {
+    if iv.kind.as_str() != "wald-log" {
         t.fail(format!("interval kind: ours {}, theirs wald-log", iv.kind));
     }
     let m = &r.value["estimate"];

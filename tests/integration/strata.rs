@@ -193,7 +193,7 @@ fn posterior_draws_of_strata_add_up_draw_by_draw() {
         assert_eq!(*v, Some(sum), "draw {i}");
     }
     let iv = total.interval.as_ref().expect("interval of the total");
-    assert_eq!(iv.kind, "posterior-quantiles-of-sum");
+    assert_eq!(iv.kind.as_str(), "posterior-quantiles-of-sum");
     // Independent strata: the total's interval is narrower than the ends added up, and the
     // point estimate is the median of the summed draws.
     narrower_than_the_ends_added_up(&doc, iv);
@@ -217,7 +217,7 @@ fn exact_posteriors_of_strata_are_convolved() {
     let total = &doc.totals[0];
     assert_eq!(total.status, "ok");
     let iv = total.interval.as_ref().expect("interval of the total");
-    assert_eq!(iv.kind, "exact-posterior-of-sum");
+    assert_eq!(iv.kind.as_str(), "exact-posterior-of-sum");
     let d = total.draws.as_ref().expect("summary of the total");
     let strata: Vec<&darkfigure::methods::Draws> = doc
         .strata

@@ -30,7 +30,7 @@ use super::types::{Estimate, Status};
 use crate::checked::Level;
 use crate::data::CaptureTable;
 use crate::error::{Error, Result};
-use crate::inference::{Draws, Interval, Pmf};
+use crate::inference::{Construction, Draws, Interval, Pmf};
 use statrs::function::gamma::ln_gamma;
 
 /// The posterior over graphs × N, kept as what the summaries need.
@@ -262,7 +262,7 @@ pub fn estimate(table: &CaptureTable, level: Level) -> Result<Estimate> {
             lower: Some(lo),
             upper: Some(hi),
             level: level.get(),
-            kind: "posterior-quantiles".into(),
+            kind: Construction::PosteriorQuantiles,
             center: Some(mean),
         }),
         fit: None,
