@@ -494,3 +494,280 @@ fn behavioural_estimate(
         warnings,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::data::{CaptureTable, FrequencyTable};
+
+    fn names(k: usize) -> Vec<String> {
+        (0..k).map(|i| format!("L{}", i + 1)).collect()
+    }
+
+    fn table(k: usize, cells: &[(u64, u64)]) -> Dataset {
+        Dataset::Table(CaptureTable::new(names(k), cells.iter().copied()).unwrap())
+    }
+
+    fn no_interval() -> Settings {
+        Settings {
+            interval: IntervalKind::None,
+            ..Settings::default()
+        }
+    }
+
+    fn rel(a: f64, b: f64) -> f64 {
+        (a - b).abs() / b.abs()
+    }
+
+    #[test]
+    fn ids_labels_and_models_round_trip() {
+        // Rcapture's row names of `closedp.t`, in its order (Baillargeon & Rivest 2007).
+        let rcapture = [
+            "M0",
+            "Mt",
+            "Mh Chao (LB)",
+            "Mh Poisson2",
+            "Mh Darroch",
+            "Mh Gamma3.5",
+            "Mth Chao (LB)",
+            "Mth Poisson2",
+            "Mth Darroch",
+            "Mth Gamma3.5",
+            "Mb",
+            "Mbh",
+        ];
+        assert_eq!(TABLE_IDS.len(), rcapture.len());
+        for (id, label) in TABLE_IDS.iter().zip(rcapture) {
+            let m = ClosedModel::from_id(id).unwrap_or_else(|| panic!("{id} does not parse"));
+            assert_eq!(m.id(), *id);
+            assert_eq!(m.static_id(), *id);
+            assert_eq!(m.label(), label);
+            assert_eq!(m.frequency_ok(), FREQUENCY_IDS.contains(id), "{id}");
+        }
+        for bad in [
+            "",
+            "m1",
+            "mh-",
+            "mth-",
+            "mh-poisson3",
+            "mh-gamma2",
+            "M0",
+            "mth-chao ",
+        ] {
+            assert_eq!(ClosedModel::from_id(bad), None, "{bad:?}");
+        }
+        // A heterogeneity parameter outside the table has an id but no static one.
+        assert_eq!(ClosedModel::Mh(Het::Poisson(3.0)).id(), "mh-poisson3");
+        assert_eq!(ClosedModel::Mh(Het::Poisson(3.0)).static_id(), "");
+    }
+
+    #[test]
+    fn designs_have_the_documented_columns_and_groups() {
+        for t in 3..=6usize {
+            let counts = vec![1.0; 1 << t];
+            let cells = (1usize << t) - 1;
+            // (model, columns with the intercept, distinct design rows)
+            let cases = [
+                (ClosedModel::M0, 2, t),
+                (ClosedModel::Mt, 1 + t, cells),
+                // Chao's hinges max(0, k − j + 1) for j = 3..t
+                (ClosedModel::Mh(Het::Chao), 2 + (t - 2), t),
+                (ClosedModel::Mh(Het::Poisson(2.0)), 3, t),
+                (ClosedModel::Mh(Het::Darroch), 3, t),
+                (ClosedModel::Mh(Het::Gamma(3.5)), 3, t),
+                (ClosedModel::Mth(Het::Chao), 1 + t + (t - 2), cells),
+                (ClosedModel::Mth(Het::Darroch), 1 + t + 1, cells),
+                (ClosedModel::Mb, 3, t * (t + 1) / 2),
+                (ClosedModel::Mbh, 4, t * (t + 1) / 2),
+            ];
+            for (m, p, groups) in cases {
+                let pr = table_problem(m, t, &counts);
+                assert_eq!(pr.p, p, "{} on {t} lists", m.id());
+                assert_eq!(pr.names.len(), p, "{}", m.id());
+                assert_eq!(pr.names[0], "Intercept");
+                assert_eq!(pr.groups(), groups, "{} on {t} lists", m.id());
+                assert_eq!(pr.cells(), cells, "{}", m.id());
+            }
+        }
+    }
+
+    // A fit reproducing the data exactly: R's glm stops when the relative change in
+    // deviance is below 1e-8, and IRLS converges quadratically, so the last step leaves
+    // errors far below 1e-8 relative; 1e-8 is the bound asserted.
+    const EXACT: f64 = 1e-8;
+
+    #[test]
+    fn m0_recovers_n_from_its_own_expected_counts() {
+        // N = 81000, t = 4, p = 1/3: a history seen k times has N (1/3)^k (2/3)^(4−k)
+        // = 1000·2^(4−k) people; the unseen 16000.
+        let cells: Vec<(u64, u64)> = (1..16u64)
+            .map(|h| (h, 1000 << (4 - h.count_ones())))
+            .collect();
+        let e = estimate(ClosedModel::M0, &table(4, &cells), &no_interval()).unwrap();
+        assert_eq!(e.status, Status::Ok);
+        assert_eq!(e.observed, 65_000);
+        assert!(rel(e.population.unwrap(), 81_000.0) < EXACT, "{e:?}");
+        let fit = e.fit.unwrap();
+        assert!(fit.deviance.abs() < 1e-6, "{}", fit.deviance);
+        // 15 cells, 2 parameters
+        assert_eq!(fit.df, 13);
+    }
+
+    #[test]
+    fn mt_recovers_n_from_its_own_expected_counts() {
+        // N = 24000 with p = 1/2, 1/3, 1/4: the unseen are 24000·(1/2)(2/3)(3/4) = 6000.
+        let p = [(1, 2), (1, 3), (1, 4)];
+        let cells: Vec<(u64, u64)> = (1..8u64)
+            .map(|h| {
+                let c = p.iter().enumerate().fold(24_000, |acc, (i, &(a, b))| {
+                    if h >> i & 1 == 1 {
+                        acc * a / b
+                    } else {
+                        acc * (b - a) / b
+                    }
+                });
+                (h, c)
+            })
+            .collect();
+        let e = estimate(ClosedModel::Mt, &table(3, &cells), &no_interval()).unwrap();
+        assert_eq!(e.observed, 18_000);
+        assert!(rel(e.population.unwrap(), 24_000.0) < EXACT, "{e:?}");
+    }
+
+    #[test]
+    fn mt_on_two_lists_is_lincoln_petersen_with_sebers_variance() {
+        // n10 = 60, n01 = 30, n11 = 20: n1 = 80, n2 = 50, m = 20, N̂ = 80·50/20 = 200.
+        // Rcapture's se² = f0 + f0² var β0 with var β0 = 1/60 + 1/30 + 1/20 for the
+        // saturated Poisson fit, which equals Seber's n1 n2 (n1−m)(n2−m)/m³ = 900.
+        let e = estimate(
+            ClosedModel::Mt,
+            &table(2, &[(0b01, 60), (0b10, 30), (0b11, 20)]),
+            &no_interval(),
+        )
+        .unwrap();
+        assert!(rel(e.population.unwrap(), 200.0) < EXACT, "{e:?}");
+        assert!(rel(e.std_error.unwrap(), 30.0) < EXACT, "{e:?}");
+        assert_eq!(e.fit.unwrap().df, 0);
+    }
+
+    #[test]
+    fn m0_on_two_lists_has_its_closed_form() {
+        // Saturated on (f1, f2): μ1 = f1/2 per cell, μ2 = f2, so e^β = 2 f2/f1 and
+        // the unseen e^β0 = f1²/(4 f2). f1 = 90, f2 = 20: 8100/80 = 101.25.
+        let e = estimate(
+            ClosedModel::M0,
+            &table(2, &[(0b01, 60), (0b10, 30), (0b11, 20)]),
+            &no_interval(),
+        )
+        .unwrap();
+        assert!(rel(e.missing.unwrap(), 101.25) < EXACT, "{e:?}");
+    }
+
+    #[test]
+    fn mh_chao_on_three_lists_is_chaos_lower_bound() {
+        // Chao (1987): N̂ = n + (t−1)/t · f1²/(2 f2); on t = 3 the Mh Chao model is
+        // saturated on the frequencies and gives exactly that, as long as its η ≥ 0
+        // (f3 ≥ f2²/(3 f1) = 9 here). f1 = 300, f2 = 90, f3 = 20: 410 + 90000/270.
+        let cells = [
+            (0b001, 100),
+            (0b010, 100),
+            (0b100, 100),
+            (0b011, 30),
+            (0b101, 30),
+            (0b110, 30),
+            (0b111, 20),
+        ];
+        let e = estimate(
+            ClosedModel::Mh(Het::Chao),
+            &table(3, &cells),
+            &no_interval(),
+        )
+        .unwrap();
+        assert_eq!(e.status, Status::Ok);
+        assert!(
+            rel(e.population.unwrap(), 410.0 + 90_000.0 / 270.0) < EXACT,
+            "{e:?}"
+        );
+    }
+
+    #[test]
+    fn mb_on_two_lists_is_the_removal_estimator() {
+        // Two-sample removal (Zippin 1956; Seber 1982): u1 = 80 first caught on list 1,
+        // u2 = 30 first caught on list 2, N̂ = u1²/(u1 − u2) = 6400/50 = 128.
+        let e = estimate(
+            ClosedModel::Mb,
+            &table(2, &[(0b01, 60), (0b10, 30), (0b11, 20)]),
+            &Settings::default(),
+        )
+        .unwrap();
+        assert_eq!(e.status, Status::Ok);
+        assert!(rel(e.population.unwrap(), 128.0) < EXACT, "{e:?}");
+        assert_eq!(e.interval.unwrap().kind, "log-normal");
+    }
+
+    #[test]
+    fn frequency_and_table_fits_agree() {
+        // The frequency design's offset log C(t, k) stands for the C(t, k) cells that
+        // share a row, so the likelihood for β, and N̂, is the same.
+        let cells: Vec<(u64, u64)> = (1..32u64).map(|h| (h, 7 + (h * 13) % 11)).collect();
+        let tab = CaptureTable::new(names(5), cells).unwrap();
+        let freq = Dataset::Frequency(FrequencyTable {
+            occasions: Some(Occasions::Finite(5)),
+            counts: tab.frequencies(),
+        });
+        let tab = Dataset::Table(tab);
+        for id in FREQUENCY_IDS {
+            let m = ClosedModel::from_id(id).unwrap();
+            let a = estimate(m, &tab, &no_interval()).unwrap();
+            let b = estimate(m, &freq, &no_interval()).unwrap();
+            assert_eq!(a.observed, b.observed);
+            assert_eq!(a.status, b.status, "{id}");
+            assert!(
+                rel(a.population.unwrap(), b.population.unwrap()) < EXACT,
+                "{id}: {a:?} vs {b:?}"
+            );
+            assert!(
+                rel(a.std_error.unwrap(), b.std_error.unwrap()) < 1e-6,
+                "{id}"
+            );
+        }
+    }
+
+    #[test]
+    fn unusable_inputs_are_usage_errors() {
+        let two = table(2, &[(1, 5), (2, 5), (3, 5)]);
+        let usage = |r: Result<Estimate>| matches!(r, Err(Error::Usage(_)));
+        // heterogeneity needs three lists
+        assert!(usage(estimate(
+            ClosedModel::Mh(Het::Chao),
+            &two,
+            &no_interval()
+        )));
+        assert!(usage(estimate(
+            ClosedModel::M0,
+            &table(1, &[(1, 5)]),
+            &no_interval()
+        )));
+        let f = |occasions| {
+            Dataset::Frequency(FrequencyTable {
+                occasions,
+                counts: vec![30, 10, 2],
+            })
+        };
+        // frequencies carry no histories, and need the number of occasions
+        assert!(usage(estimate(
+            ClosedModel::Mt,
+            &f(Some(Occasions::Finite(3))),
+            &no_interval()
+        )));
+        assert!(usage(estimate(ClosedModel::M0, &f(None), &no_interval())));
+        assert!(
+            estimate(
+                ClosedModel::M0,
+                &f(Some(Occasions::Infinite)),
+                &no_interval()
+            )
+            .is_ok()
+        );
+    }
+}

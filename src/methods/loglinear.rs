@@ -177,3 +177,187 @@ pub fn fitted_cells(
     };
     Ok(fit_loglin(d.problem, None, fo, None).map(|lf| hist.into_iter().zip(lf.fit.mu).collect()))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::inference::IntervalKind;
+
+    fn abc(cells: &[(u64, u64)]) -> CaptureTable {
+        let names = ["A", "B", "C"].map(String::from).to_vec();
+        CaptureTable::new(names, cells.iter().copied()).unwrap()
+    }
+
+    fn no_interval() -> Settings {
+        Settings {
+            interval: IntervalKind::None,
+            ..Settings::default()
+        }
+    }
+
+    fn rel(a: f64, b: f64) -> f64 {
+        (a - b).abs() / b.abs()
+    }
+
+    // The fits below reproduce closed forms exactly; R's glm stops when the relative
+    // change in deviance is below 1e-8, and IRLS converges quadratically, so the final
+    // coefficients are far closer than 1e-8 relative, the bound asserted.
+    const EXACT: f64 = 1e-8;
+
+    /// Counts N Π p_i^{h_i} (1 − p_i)^{1 − h_i} for N = 24000, p = 1/2, 1/3, 1/4: whole
+    /// numbers, with 24000·(1/2)(2/3)(3/4) = 6000 unseen.
+    fn independent() -> CaptureTable {
+        let p = [(1, 2), (1, 3), (1, 4)];
+        abc(&(1..8u64)
+            .map(|h| {
+                let c = p.iter().enumerate().fold(24_000, |acc, (i, &(a, b))| {
+                    if h >> i & 1 == 1 {
+                        acc * a / b
+                    } else {
+                        acc * (b - a) / b
+                    }
+                });
+                (h, c)
+            })
+            .collect::<Vec<_>>())
+    }
+
+    #[test]
+    fn main_effects_recover_n_from_independent_lists() {
+        let e = estimate_spec(&independent(), "[]", &no_interval(), "main").unwrap();
+        assert_eq!(e.status, Status::Ok);
+        assert_eq!(e.label, "main effects");
+        assert_eq!(e.model.as_deref(), Some("[]"));
+        assert_eq!(e.observed, 18_000);
+        assert!(rel(e.population.unwrap(), 24_000.0) < EXACT, "{e:?}");
+        let fit = e.fit.unwrap();
+        // the deviance of a perfect fit is 0 up to the same convergence error
+        assert!(fit.deviance.abs() < 1e-6, "{}", fit.deviance);
+        // 7 cells, intercept + 3 main effects
+        assert_eq!(fit.df, 3);
+        assert_eq!(fit.df_adjusted, None);
+    }
+
+    #[test]
+    fn no_three_way_interaction_has_fienbergs_closed_form() {
+        // [AB,AC,BC] on three lists: m000 = n111 n100 n010 n001 / (n110 n101 n011)
+        // (Fienberg 1972) = 4·40·30·20 / (10·8·6) = 200; 7 cells, 7 parameters.
+        let t = abc(&[
+            (0b001, 40),
+            (0b010, 30),
+            (0b100, 20),
+            (0b011, 10),
+            (0b101, 8),
+            (0b110, 6),
+            (0b111, 4),
+        ]);
+        for spec in ["[A:B,A:C,B:C]", "twoway", "[12,13,23]"] {
+            let e = estimate_spec(&t, spec, &no_interval(), "loglinear").unwrap();
+            assert_eq!(e.label, "all two-way", "{spec}");
+            assert!(rel(e.missing.unwrap(), 200.0) < EXACT, "{spec}: {e:?}");
+            assert_eq!(e.fit.unwrap().df, 0, "{spec}");
+        }
+    }
+
+    #[test]
+    fn df_is_cells_minus_parameters() {
+        // four lists, every one of the 15 cells filled
+        let names = ["A", "B", "C", "D"].map(String::from).to_vec();
+        let t = CaptureTable::new(names, (1..16u64).map(|h| (h, 20 + 3 * h))).unwrap();
+        // (spec, canonical label, parameters: 1 + 4 main + interactions)
+        let cases = [
+            ("main", "[]", 5),
+            ("[A:B]", "[A:B]", 6),
+            ("[A:B,C:D]", "[A:B,C:D]", 7),
+            ("[A:B:C]", "[A:B:C]", 1 + 4 + 3 + 1),
+            ("twoway", "[A:B,A:C,B:C,A:D,B:D,C:D]", 11),
+            // all three-way terms: saturated but for the four-way term
+            ("[123,124,134,234]", "[A:B:C,A:B:D,A:C:D,B:C:D]", 15),
+        ];
+        for (spec, canonical, p) in cases {
+            let e = estimate_spec(&t, spec, &no_interval(), "loglinear").unwrap();
+            assert_eq!(e.status, Status::Ok, "{spec}");
+            assert_eq!(e.model.as_deref(), Some(canonical), "{spec}");
+            assert_eq!(e.fit.unwrap().df, 15 - p, "{spec}");
+        }
+    }
+
+    #[test]
+    fn saturated_model_is_not_identifiable() {
+        // The three-way term on three lists: 8 parameters for 7 observable cells.
+        let e = estimate_spec(&independent(), "[123]", &no_interval(), "loglinear").unwrap();
+        assert_eq!(e.status, Status::NotIdentifiable);
+        assert_eq!(e.population, None);
+    }
+
+    #[test]
+    fn unknown_list_or_bad_spec_is_a_usage_error() {
+        let t = independent();
+        for spec in ["[A:Z]", "[14]", "[A:B,]", "A:B"] {
+            assert!(
+                matches!(
+                    estimate_spec(&t, spec, &no_interval(), "loglinear"),
+                    Err(Error::Usage(_))
+                ),
+                "{spec}"
+            );
+        }
+        let one = CaptureTable::new(vec!["A".into()], [(1, 3)]).unwrap();
+        assert!(matches!(
+            estimate_spec(&one, "[]", &no_interval(), "loglinear"),
+            Err(Error::Usage(_))
+        ));
+    }
+
+    /// A and B never overlap (no 011 or 111 cell).
+    fn disjoint_a_b() -> CaptureTable {
+        abc(&[
+            (0b001, 30),
+            (0b010, 20),
+            (0b100, 40),
+            (0b101, 6),
+            (0b110, 4),
+        ])
+    }
+
+    #[test]
+    fn empty_margin_is_fitted_as_structural_zeros() {
+        // With λ_AB = −∞, A and B are disjoint parts of one list A∪B, independent of C:
+        // Petersen on (A∪B, C) gives N̂ = 60·50/10 = 300 (|A∪B| = 60, |C| = 50, m = 10).
+        let e = estimate_spec(&disjoint_a_b(), "[A:B]", &no_interval(), "loglinear").unwrap();
+        assert_eq!(e.status, Status::Ok);
+        assert!(rel(e.population.unwrap(), 300.0) < EXACT, "{e:?}");
+        assert!(
+            e.warnings
+                .iter()
+                .any(|w| w.contains("empty margins: A:B") && w.contains("2 cells")),
+            "{:?}",
+            e.warnings
+        );
+        let fit = e.fit.unwrap();
+        // as R's glm counts: 7 cells − 5 parameters; without the 2 structural zeros and
+        // the −∞ term (SparseMSE): 5 − 4
+        assert_eq!(fit.df, 2);
+        assert_eq!(fit.df_adjusted, Some(1));
+        let ab = fit.coefficients.iter().find(|c| c.name == "A:B").unwrap();
+        assert_eq!(ab.estimate, None);
+    }
+
+    #[test]
+    fn glm_compat_gives_the_same_estimate_on_an_empty_margin() {
+        // R's glm keeps λ_AB finite and lets it run down until its deviance test stops.
+        // λ_AB enters only the A∩B cells, so the fit of every other cell, and N̂, do not
+        // depend on where it stops: the same N̂ as the extended MLE, to convergence error.
+        let glm = Settings {
+            glm_compat: true,
+            ..no_interval()
+        };
+        let a = estimate_spec(&disjoint_a_b(), "[A:B]", &no_interval(), "loglinear").unwrap();
+        let b = estimate_spec(&disjoint_a_b(), "[A:B]", &glm, "loglinear").unwrap();
+        assert!(
+            rel(b.population.unwrap(), a.population.unwrap()) < EXACT,
+            "{a:?} vs {b:?}"
+        );
+        assert_eq!(b.fit.unwrap().df_adjusted, None);
+    }
+}

@@ -92,3 +92,163 @@ pub fn estimate_pairs(kind: Kind, table: &CaptureTable, level: Level) -> Result<
     }
     Ok(out)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Three lists A, B, C (bit 0, 1, 2). A and C never overlap.
+    /// n_A = 30 + 10 = 40, n_B = 20 + 10 + 4 = 34, n_C = 5 + 4 = 9;
+    /// m_AB = 10, m_AC = 0, m_BC = 4.
+    fn three_lists() -> CaptureTable {
+        let names = ["A", "B", "C"].map(String::from).to_vec();
+        CaptureTable::new(
+            names,
+            [
+                (0b001, 30),
+                (0b010, 20),
+                (0b011, 10),
+                (0b100, 5),
+                (0b110, 4),
+            ],
+        )
+        .unwrap()
+    }
+
+    fn close(a: f64, b: f64, rel: f64) -> bool {
+        (a - b).abs() <= rel * b.abs().max(1.0)
+    }
+
+    // Values worked by hand from Seber's (1982) formulas for `three_lists`; the code
+    // evaluates the same rational expressions in f64, so only rounding (far below 1e-12
+    // relative) may separate them.
+    const TOL: f64 = 1e-12;
+
+    #[test]
+    fn petersen_is_n1_n2_over_m_with_sebers_variance() {
+        let est = estimate_pairs(Kind::Petersen, &three_lists(), Level::DEFAULT).unwrap();
+        let ab = &est[0];
+        assert_eq!(ab.status, Status::Ok);
+        assert!(close(ab.population.unwrap(), 136.0, TOL), "{ab:?}");
+        // n1 n2 (n1 − m)(n2 − m) / m³ = 40·34·30·24 / 10³
+        assert!(close(ab.std_error.unwrap(), 979.2f64.sqrt(), TOL));
+        assert_eq!(ab.observed, 64);
+        assert!(close(ab.missing.unwrap(), 136.0 - 64.0, TOL));
+        let bc = &est[2];
+        // 34·9/4 and 34·9·30·5 / 4³
+        assert!(close(bc.population.unwrap(), 76.5, TOL));
+        assert!(close(
+            bc.std_error.unwrap(),
+            (45900.0f64 / 64.0).sqrt(),
+            TOL
+        ));
+        assert_eq!(bc.observed, 39);
+    }
+
+    #[test]
+    fn chapman_is_bias_corrected_with_sebers_variance() {
+        let est = estimate_pairs(Kind::Chapman, &three_lists(), Level::DEFAULT).unwrap();
+        let ab = &est[0];
+        // (41·35)/11 − 1 and 41·35·30·24 / (11²·12)
+        assert!(close(ab.population.unwrap(), 1424.0 / 11.0, TOL));
+        assert!(close(
+            ab.std_error.unwrap(),
+            (1_033_200.0f64 / 1452.0).sqrt(),
+            TOL
+        ));
+        // Chapman stays finite when the lists never meet: 41·10/1 − 1, 41·10·40·9 / (1·1·2)
+        let ac = &est[1];
+        assert_eq!(ac.status, Status::Ok);
+        assert!(close(ac.population.unwrap(), 409.0, TOL));
+        assert!(close(ac.std_error.unwrap(), 73_800.0f64.sqrt(), TOL));
+        assert_eq!(ac.observed, 49);
+    }
+
+    #[test]
+    fn petersen_on_lists_that_never_overlap_is_infinite_without_a_number() {
+        let est = estimate_pairs(Kind::Petersen, &three_lists(), Level::DEFAULT).unwrap();
+        let ac = &est[1];
+        assert_eq!(ac.status, Status::Infinite);
+        assert_eq!(ac.population, None);
+        assert_eq!(ac.missing, None);
+        assert_eq!(ac.std_error, None);
+        assert!(ac.interval.is_none());
+        assert!(ac.warnings.iter().any(|w| w.contains("never overlap")));
+        // the observed count of the pair is still known
+        assert_eq!(ac.observed, 49);
+    }
+
+    #[test]
+    fn one_estimate_per_pair_in_pair_order() {
+        for kind in [Kind::Petersen, Kind::Chapman] {
+            let est = estimate_pairs(kind, &three_lists(), Level::DEFAULT).unwrap();
+            let labels: Vec<&str> = est.iter().map(|e| e.label.as_str()).collect();
+            assert_eq!(labels, ["A-B", "A-C", "B-C"]);
+            let id = if kind == Kind::Petersen {
+                "petersen"
+            } else {
+                "chapman"
+            };
+            assert!(est.iter().all(|e| e.method == id));
+            assert_eq!(est[2].options["lists"], json!(["B", "C"]));
+        }
+        // k lists give k(k − 1)/2 pairs
+        let names = ["A", "B", "C", "D", "E"].map(String::from).to_vec();
+        let t = CaptureTable::new(names, (1..32).map(|h| (h, 3))).unwrap();
+        assert_eq!(
+            estimate_pairs(Kind::Chapman, &t, Level::DEFAULT)
+                .unwrap()
+                .len(),
+            10
+        );
+    }
+
+    #[test]
+    fn log_normal_interval_contains_the_estimate_and_starts_above_the_pair_count() {
+        let level = Level::try_from(0.9).unwrap();
+        let mut seen = 0;
+        for kind in [Kind::Petersen, Kind::Chapman] {
+            for e in estimate_pairs(kind, &three_lists(), level).unwrap() {
+                let Some(iv) = &e.interval else {
+                    continue;
+                };
+                let (lo, hi) = (iv.lower.unwrap(), iv.upper.unwrap());
+                let pop = e.population.unwrap();
+                assert!(lo >= e.observed as f64 && lo < pop && pop < hi, "{e:?}");
+                assert_eq!(iv.level, 0.9);
+                // Chao (1987): lower = n + f0/C, upper = n + f0·C, so
+                // (lower − n)(upper − n) = f0², up to the rounding of exp and ln
+                // (1e-9 relative is generous).
+                let (n, f0) = (e.observed as f64, pop - e.observed as f64);
+                assert!(close((lo - n) * (hi - n), f0 * f0, 1e-9), "{e:?}");
+                seen += 1;
+            }
+        }
+        // Petersen A-B and B-C, Chapman all three pairs
+        assert_eq!(seen, 5);
+    }
+
+    #[test]
+    fn identical_lists_give_the_observed_count_and_zero_variance() {
+        // Everyone seen twice: m = n1 = n2, both estimators give N̂ = n with variance 0,
+        // and no interval is drawn around a dark figure of zero.
+        let names = ["A", "B"].map(String::from).to_vec();
+        let t = CaptureTable::new(names, [(0b11, 25)]).unwrap();
+        for kind in [Kind::Petersen, Kind::Chapman] {
+            let e = &estimate_pairs(kind, &t, Level::DEFAULT).unwrap()[0];
+            assert_eq!(e.status, Status::Ok);
+            assert!(close(e.population.unwrap(), 25.0, TOL));
+            assert_eq!(e.std_error, Some(0.0));
+            assert!(e.interval.is_none());
+        }
+    }
+
+    #[test]
+    fn one_list_is_a_usage_error() {
+        let t = CaptureTable::new(vec!["A".into()], [(1, 10)]).unwrap();
+        assert!(matches!(
+            estimate_pairs(Kind::Petersen, &t, Level::DEFAULT),
+            Err(Error::Usage(_))
+        ));
+    }
+}
