@@ -20,6 +20,7 @@ use darkfigure::methods::lcmcr::Start;
 use darkfigure::methods::spec::{PriorKind, RawOptions};
 use darkfigure::methods::{IntervalKind, Method, MethodId, ProgressFn};
 use darkfigure::report::{json, terminal};
+use darkfigure::wire::{CHECK_SCHEMA, CheckDoc, CheckResult};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use std::process::ExitCode;
 
@@ -103,20 +104,25 @@ fn run(cli: Cli) -> Result<(), Error> {
             let mut results = Vec::new();
             for spec in &models {
                 let ms = ModelSpec::parse(spec, table.lists())?;
-                let c = check(table, &ms)?;
-                results.push(serde_json::json!({ "model": ms.label(table.lists()), "check": c }));
+                results.push(CheckResult {
+                    check: check(table, &ms)?,
+                    model: ms.label(table.lists()),
+                });
             }
             if out.as_deref() != Some("-") {
                 for r in &results {
                     println!(
                         "{}  code {}: {}",
-                        r["model"].as_str().unwrap_or(""),
-                        r["check"]["code"],
-                        r["check"]["explanation"].as_str().unwrap_or("")
+                        r.model, r.check.code, r.check.explanation
                     );
                 }
             }
-            let doc = serde_json::json!({ "schema": "darkfigure.check/1", "version": darkfigure::VERSION, "lists": table.lists(), "results": results });
+            let doc = CheckDoc {
+                lists: table.lists().to_vec(),
+                results,
+                schema: CHECK_SCHEMA,
+                version: darkfigure::VERSION,
+            };
             emit(&json::to_json(&doc)?, &out)
         }
         Command::Estimate {
@@ -169,14 +175,8 @@ fn run(cli: Cli) -> Result<(), Error> {
                 },
             };
             let progress = progress_bar(&job, quiet);
-            let doc = job::run_with_progress(job, parsed, progress.as_ref().map(|p| p.0.clone()))?;
-            if let Some((_, bar)) = progress {
-                bar.finish_and_clear();
-            }
-            let text = json::to_json(&doc)?;
-            show(&terminal::render_result(&doc), &out, quiet);
-            write_report(&doc, &report)?;
-            emit(&text, &out)
+            let doc = job::run_with_progress(job, parsed, progress.as_ref().map(|p| p.0.clone()));
+            deliver(doc, progress, &out, &report, quiet)
         }
         Command::Run {
             job: path,
@@ -203,22 +203,35 @@ fn run(cli: Cli) -> Result<(), Error> {
                 progress.as_ref().map(|p| p.0.clone()),
                 std::path::Path::new(&path).parent(),
                 &path,
-            )?;
-            if let Some((_, bar)) = progress {
-                bar.finish_and_clear();
-            }
-            let text = json::to_json(&doc)?;
-            if let Some(name) = &doc.job.name
-                && !quiet
-                && out.as_deref() != Some("-")
-            {
-                println!("{name}");
-            }
-            show(&terminal::render_result(&doc), &out, quiet);
-            write_report(&doc, &report)?;
-            emit(&text, &out)
+            );
+            deliver(doc, progress, &out, &report, quiet)
         }
     }
+}
+
+/// Clears the progress bar, then shows the result (the job's name above its table), writes
+/// the report and the JSON.
+fn deliver(
+    doc: Result<job::ResultDoc, Error>,
+    progress: Option<(ProgressFn, ProgressBar)>,
+    out: &Option<String>,
+    report: &Option<String>,
+    quiet: bool,
+) -> Result<(), Error> {
+    if let Some((_, bar)) = progress {
+        bar.finish_and_clear();
+    }
+    let doc = doc?;
+    let text = json::to_json(&doc)?;
+    if let Some(name) = &doc.job.name
+        && !quiet
+        && out.as_deref() != Some("-")
+    {
+        println!("{name}");
+    }
+    show(&terminal::render_result(&doc), out, quiet);
+    write_report(&doc, report)?;
+    emit(&text, out)
 }
 
 /// The method options given on the command line, once for every method named.

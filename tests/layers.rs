@@ -38,6 +38,7 @@ const LAYERS: &[(&str, u32)] = &[
     ("methods", 5),
     ("aggregate", 6),
     ("job", 7),
+    ("wire", 7),
     ("report", 8),
     ("main", 9),
 ];

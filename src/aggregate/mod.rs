@@ -125,7 +125,7 @@ pub fn totals(strata: &[StratumResult], level: f64) -> Vec<Total> {
             match convolve(&exacts) {
                 Some(sum) => {
                     let (mean, sd) = sum.mean_sd();
-                    let quantiles = [0.025, 0.05, 0.1, 0.5, 0.9, 0.95, 0.975]
+                    let quantiles = crate::inference::interval::QUANTILES
                         .iter()
                         .map(|&p| (p, sum.quantile(p)))
                         .collect();
@@ -160,10 +160,6 @@ pub fn totals(strata: &[StratumResult], level: f64) -> Vec<Total> {
             let mut ok: Vec<f64> = values.iter().flatten().copied().collect();
             ok.sort_by(f64::total_cmp);
             if !ok.is_empty() {
-                let mean = ok.iter().sum::<f64>() / ok.len() as f64;
-                let sd = (ok.iter().map(|v| (v - mean).powi(2)).sum::<f64>()
-                    / (ok.len().max(2) - 1) as f64)
-                    .sqrt();
                 // Posterior draws are summarised as the samplers do (type 7, R's default);
                 // bootstrap draws with type 8 as the bootstrap does.
                 let q = |p: f64| {
@@ -173,23 +169,12 @@ pub fn totals(strata: &[StratumResult], level: f64) -> Vec<Total> {
                         quantile8(&ok, p)
                     }
                 };
-                let quantiles = [0.025, 0.05, 0.1, 0.5, 0.9, 0.95, 0.975]
-                    .iter()
-                    .map(|&p| (p, q(p)))
-                    .collect();
                 if kind == Construction::PosteriorQuantilesOfSum {
                     // The total's point estimate is the posterior median of the sum, not the
                     // sum of the strata's medians.
                     population = Some(q(0.5));
                 }
-                draws = Some(Draws {
-                    count: ok.len(),
-                    mean,
-                    sd,
-                    quantiles,
-                    values: Vec::new(),
-                    exact: None,
-                });
+                draws = Some(Draws::summarise(&ok, q));
                 interval = Some(Interval {
                     lower: Some(q((1.0 - level) / 2.0)),
                     upper: Some(q((1.0 + level) / 2.0)),

@@ -125,6 +125,29 @@ pub struct Draws {
     pub exact: Option<Pmf>,
 }
 
+/// The probabilities whose quantiles every summary of draws reports.
+pub const QUANTILES: [f64; 7] = [0.025, 0.05, 0.1, 0.5, 0.9, 0.95, 0.975];
+
+impl Draws {
+    /// Mean, sd (n − 1 divisor) and the [`QUANTILES`] of `values` by the caller's
+    /// `quantile` rule (type 7 for posteriors, type 8 for the bootstrap). The sums run in
+    /// the order of `values`, so callers pass the draws as they always summed them.
+    pub fn summarise(values: &[f64], quantile: impl Fn(f64) -> f64) -> Draws {
+        let n = values.len();
+        let mean = values.iter().sum::<f64>() / n as f64;
+        let sd =
+            (values.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / (n.max(2) - 1) as f64).sqrt();
+        Draws {
+            count: n,
+            mean,
+            sd,
+            quantiles: QUANTILES.iter().map(|&p| (p, quantile(p))).collect(),
+            values: Vec::new(),
+            exact: None,
+        }
+    }
+}
+
 /// A distribution on consecutive integers: P(first + i) = probs[i].
 #[derive(Debug, Clone, PartialEq)]
 pub struct Pmf {

@@ -29,15 +29,12 @@ pub fn posterior(chains: &[Vec<f64>], level: f64) -> Posterior {
     let mut all: Vec<f64> = chains.concat();
     all.sort_by(f64::total_cmp);
     let q = |p: f64| mcmc::quantile7(&all, p);
-    let mean = all.iter().sum::<f64>() / all.len() as f64;
-    let sd = (all.iter().map(|x| (x - mean).powi(2)).sum::<f64>()
-        / (all.len() as f64 - 1.0).max(1.0))
-    .sqrt();
+    let draws = Draws {
+        values: chains.concat(),
+        ..Draws::summarise(&all, q)
+    };
+    let (mean, sd) = (draws.mean, draws.sd);
     let (plo, phi) = ((1.0 - level) / 2.0, (1.0 + level) / 2.0);
-    let quantiles: Vec<(f64, f64)> = [0.025, 0.05, 0.1, 0.5, 0.9, 0.95, 0.975]
-        .iter()
-        .map(|&p| (p, q(p)))
-        .collect();
     let mut warning = None;
     let mut diagnostics = serde_json::Value::Null;
     if let Some(d) = mcmc::diagnose(chains) {
@@ -75,7 +72,7 @@ pub fn posterior(chains: &[Vec<f64>], level: f64) -> Posterior {
             "mcse_median": mcse_q(0.5),
             "mcse_lower": mcse_q(plo),
             "mcse_upper": mcse_q(phi),
-            "mcse_quantiles": quantiles.iter().map(|&(p, _)| (p, mcse_q(p))).collect::<Vec<_>>(),
+            "mcse_quantiles": draws.quantiles.iter().map(|&(p, _)| (p, mcse_q(p))).collect::<Vec<_>>(),
             "mcse_method": "larger of the within-chain estimate (Vehtari et al. 2021) and the chains' spread / sqrt(chains)",
         });
     }
@@ -89,14 +86,7 @@ pub fn posterior(chains: &[Vec<f64>], level: f64) -> Posterior {
             kind: Construction::PosteriorQuantiles,
             center: Some(mean),
         },
-        draws: Draws {
-            count: all.len(),
-            mean,
-            sd,
-            quantiles,
-            values: chains.concat(),
-            exact: None,
-        },
+        draws,
         diagnostics,
         warning,
     }

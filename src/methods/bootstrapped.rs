@@ -52,22 +52,7 @@ pub(super) fn attach(
     if !ok.is_empty() {
         let mut sorted = ok.clone();
         sorted.sort_by(f64::total_cmp);
-        let mean = ok.iter().sum::<f64>() / ok.len() as f64;
-        let sd = (ok.iter().map(|v| (v - mean).powi(2)).sum::<f64>()
-            / (ok.len().max(2) - 1) as f64)
-            .sqrt();
-        let quantiles = [0.025, 0.05, 0.1, 0.5, 0.9, 0.95, 0.975]
-            .iter()
-            .map(|&q| (q, bootstrap::quantile8(&sorted, q)))
-            .collect();
-        est.draws = Some(Draws {
-            count: ok.len(),
-            mean,
-            sd,
-            quantiles,
-            values: Vec::new(),
-            exact: None,
-        });
+        est.draws = Some(Draws::summarise(&ok, |q| bootstrap::quantile8(&sorted, q)));
     }
     if boot.failures > 0 {
         est.warnings.push(format!(

@@ -702,7 +702,7 @@ mod tests {
         .unwrap();
         assert_eq!(e.status, Status::Ok);
         assert!(rel(e.population.unwrap(), 128.0) < EXACT, "{e:?}");
-        assert_eq!(e.interval.unwrap().kind, "log-normal");
+        assert_eq!(e.interval.unwrap().kind.as_str(), "log-normal");
     }
 
     #[test]

@@ -226,7 +226,7 @@ pub fn estimate(table: &CaptureTable, level: Level) -> Result<Estimate> {
         .enumerate()
         .max_by(|a, b| a.1.total_cmp(b.1))
         .map_or(0, |x| x.0)];
-    let qs = [0.025, 0.05, 0.1, 0.5, 0.9, 0.95, 0.975];
+    let qs = crate::inference::interval::QUANTILES;
     let quantiles: Vec<(f64, f64)> = qs.iter().map(|&q| (q, quantile(q))).collect();
     let mw = post.model_weights();
     let mut order: Vec<usize> = (0..mw.len()).collect();
