@@ -11,7 +11,7 @@ use super::format::{count, people, percent};
 use super::svg::ForestRow;
 use crate::aggregate::global::AggregateResult;
 use crate::job::ResultDoc;
-use crate::methods::{Estimate, Status};
+use crate::methods::{Estimate, MethodId, Status};
 
 /// The whole report.
 pub struct Report {
@@ -504,26 +504,25 @@ fn assumptions(doc: &ResultDoc) -> Vec<String> {
     a
 }
 
-/// What the methods used assume beyond every model, in a fixed order. The one place the
-/// report reads method ids, so that a typed method replaces them here alone.
+/// What the methods used assume beyond every model, in a fixed order.
 fn method_assumptions(doc: &ResultDoc) -> impl Iterator<Item = &'static str> + '_ {
-    const NOTES: [(&str, &str); 3] = [
+    const NOTES: [(MethodId, &str); 3] = [
         (
-            "lcmcr",
+            MethodId::Lcmcr,
             "Latent classes (lcmcr): people fall into hidden groups; within a group, being on one list does not change the chance of being on another. The number of groups is learned from the data, up to K. The answer is a posterior distribution found by simulation; its convergence checks are reported.",
         ),
         (
-            "bayes-threshold",
+            MethodId::BayesThreshold,
             "Bayesian thresholding: how the lists overlap is described by pairwise associations; associations the data cannot tell from zero (|posterior mean/sd| below the threshold) are dropped and the rest kept.",
         ),
         (
-            "dga",
+            MethodId::Dga,
             "Graphical model averaging (dga): list dependences are described by decomposable graphs, and the estimate averages over all of them, weighted by how well each fits.",
         ),
     ];
     NOTES
         .into_iter()
-        .filter(|(id, _)| doc.estimates.iter().any(|e| e.method == *id))
+        .filter(|(id, _)| doc.job.methods.iter().any(|m| m.id() == *id))
         .map(|(_, note)| note)
 }
 

@@ -274,10 +274,13 @@ pub fn render_result(doc: &ResultDoc) -> String {
 }
 
 fn row(e: &Estimate) -> Vec<String> {
-    let label = if crate::methods::closed::ClosedModel::from_id(&e.method).is_none() {
-        format!("{} {}", e.method, e.label)
-    } else {
+    // Rcapture's models are known by their labels alone (`Mh Chao (LB)`).
+    let label = if let Ok(crate::methods::MethodId::Closed(_)) =
+        crate::methods::MethodId::parse(&e.method)
+    {
         e.label.clone()
+    } else {
+        format!("{} {}", e.method, e.label)
     };
     let (lo, hi) = match &e.interval {
         Some(iv) => (
