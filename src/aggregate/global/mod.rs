@@ -1,0 +1,98 @@
+//! Global extrapolation: from the people identified (e.g. IOM's cumulative count) to an
+//! interval for the total, through the dark-figure multipliers M = N̂/n of the multiple
+//! systems estimation studies that exist. Each study gives log M with a variance — live
+//! studies from their bootstrap draws (the estimate is run here), published ones from their
+//! stated interval read as log-normal. A random-effects meta-analysis (`meta`) gives the
+//! predictive distribution of log M for units without a study; Monte Carlo draws of
+//! (identified count, multiplier) give the total. Children use the same multiplier divided
+//! by an assumed ratio ρ of their detection probability to adults'; ρ is a named input and a
+//! sensitivity table varies it, the studies included and the pooling model. Every
+//! assumption is recorded in the output.
+//!
+//! The flow of `run`, one file per step: `spec` (the section and its checks), `studies`
+//! (each study's log M and the pooling), `draws` (the Monte Carlo totals of a scenario),
+//! `sensitivity` (the other scenarios), `narrative` (assumptions and caveats, and the
+//! pooling models' names the sensitivity rows use). None of them imports this file, which
+//! holds only the orchestration and the result; `spec` imports none of them.
+
+mod draws;
+#[cfg(test)]
+mod fixtures;
+mod narrative;
+mod sensitivity;
+mod spec;
+mod studies;
+
+pub use draws::Summary;
+pub use sensitivity::SensitivityRow;
+pub use spec::{AggregateSpec, Count, Identified, Published, Study, Unit};
+pub use studies::StudyResult;
+
+use crate::aggregate::meta::Pooled;
+use crate::checked::Level;
+use crate::error::Result;
+use serde::Serialize;
+
+/// The aggregate result.
+#[derive(Debug, Clone, Serialize)]
+pub struct AggregateResult {
+    /// The identified counts used.
+    pub identified: Identified,
+    /// Every study's multiplier.
+    pub studies: Vec<StudyResult>,
+    /// The meta-analysis.
+    pub pooled: Pooled,
+    /// Predictive multiplier for a unit without a study.
+    pub multiplier: Summary,
+    /// Total (identified + unidentified).
+    pub total: Summary,
+    /// Children.
+    pub children: Option<Summary>,
+    /// How the answer moves under the alternatives.
+    pub sensitivity: Vec<SensitivityRow>,
+    /// Every assumption, in words.
+    pub assumptions: Vec<String>,
+    /// What the numbers cannot say.
+    pub caveats: Vec<String>,
+    /// Master seed of the draws.
+    pub seed: u64,
+    /// Number of draws.
+    pub draws: usize,
+}
+
+/// Runs the extrapolation. `level` is the job's level, `seed` its master seed.
+pub fn run(
+    spec: &AggregateSpec,
+    base: Option<&std::path::Path>,
+    job_name: &str,
+    level: Level,
+    seed: u64,
+) -> Result<AggregateResult> {
+    let level = level.get();
+    spec.validate()?;
+    let studies = studies::measure(spec, base, job_name, level, seed)?;
+    let setting = draws::Setting {
+        spec,
+        studies: &studies,
+        seed,
+        level,
+    };
+    // Stream 1 is the default's; the sensitivity rows draw on others, so that adding a row
+    // leaves the headline numbers alone.
+    let (pooled, main) =
+        setting.scenario(&|_| true, spec.model, spec.children_detection_ratio, 1)?;
+    let sensitivity = sensitivity::rows(&setting, &main)?;
+    Ok(AggregateResult {
+        identified: spec.identified.clone(),
+        assumptions: narrative::assumptions(spec),
+        caveats: narrative::caveats(spec, &pooled),
+        studies,
+        pooled,
+        multiplier: main.multiplier,
+        total: main.total,
+        children: main.children,
+        sensitivity,
+        seed,
+        draws: spec.draws.get(),
+    })
+}
