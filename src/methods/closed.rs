@@ -16,15 +16,15 @@
 //! `MAX_DENSE_LISTS` are handled.
 
 use super::common::{glm_warnings, loglin_estimate, no_estimate};
+use super::details::{ClosedDetails, Details};
 use super::types::{Estimate, Settings, Status};
 use crate::data::{Dataset, MAX_DENSE_LISTS, Occasions};
 use crate::error::{Error, Result};
 use crate::glm::lattice::{Column, Lattice};
 use crate::glm::{FitOptions, Problem};
-use crate::inference::IntervalKind;
 use crate::inference::log_normal_interval;
+use crate::inference::{Construction, IntervalKind};
 use crate::loglinear::fit::{LoglinFit, fit_loglin};
-use serde_json::json;
 
 /// Heterogeneity form of an Mh/Mth model.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -364,12 +364,17 @@ pub fn estimate(m: ClosedModel, data: &Dataset, opts: &Settings) -> Result<Estim
         ClosedModel::Mth(Het::Chao) => Some(t + 1),
         _ => None,
     };
-    let kind = match (m, opts.interval) {
-        (_, IntervalKind::None) => "none",
-        (ClosedModel::Mb | ClosedModel::Mbh, _) => "log-normal",
-        (_, k) => k.as_str(),
+    let interval = match (m, opts.interval) {
+        (_, IntervalKind::None) => None,
+        (ClosedModel::Mb | ClosedModel::Mbh, _) => Some(Construction::LogNormal),
+        (_, IntervalKind::Profile) => Some(Construction::Profile),
+        (_, IntervalKind::WaldLog) => Some(Construction::WaldLog),
     };
-    let options = json!({ "occasions": t, "level": opts.level, "interval": kind });
+    let options = Details::Closed(ClosedDetails {
+        interval,
+        level: opts.level,
+        occasions: t,
+    });
     let Some(lf) = fit_loglin(problem, chao_nca, fo, None) else {
         return Ok(no_estimate(
             &m.id(),
@@ -408,7 +413,7 @@ fn behavioural_estimate(
     t: usize,
     n: u64,
     opts: &Settings,
-    options: serde_json::Value,
+    options: Details,
     mut warnings: Vec<String>,
 ) -> Estimate {
     let fit = &lf.fit;

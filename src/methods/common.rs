@@ -2,6 +2,7 @@
 //! η parameters, N̂ = n + exp(β₀) and its standard error, the asymptotic bias check,
 //! R-style warnings, fit statistics, and the choice of interval.
 
+use super::details::Details;
 use super::types::{Coefficient, Estimate, FitSummary, Settings, Status};
 use crate::glm::{Fit, FitOptions, Problem};
 use crate::inference::IntervalKind;
@@ -139,7 +140,7 @@ pub fn loglin_estimate(
     method: &str,
     label: String,
     model: Option<String>,
-    options: serde_json::Value,
+    options: Details,
     lf: &LoglinFit,
     n: u64,
     opts: &Settings,
@@ -256,7 +257,7 @@ pub fn no_estimate(
     method: &str,
     label: String,
     model: Option<String>,
-    options: serde_json::Value,
+    options: Details,
     n: u64,
     status: Status,
     warnings: Vec<String>,

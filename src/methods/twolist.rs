@@ -5,13 +5,13 @@
 //! lists they estimate the size of the population covered by the pair's union frame.
 
 use super::common::finite;
+use super::details::{Details, TwoListDetails};
 use super::types::{Estimate, Status};
 use crate::checked::Level;
 use crate::data::CaptureTable;
 use crate::data::describe::describe_table;
 use crate::error::{Error, Result};
-use crate::inference::log_normal_interval;
-use serde_json::json;
+use crate::inference::{Construction, log_normal_interval};
 
 /// Which two-list estimator.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -75,17 +75,22 @@ pub fn estimate_pairs(kind: Kind, table: &CaptureTable, level: Level) -> Result<
                 method: id.to_string(),
                 label: format!("{}-{}", pair.a, pair.b),
                 model: None,
-                options: json!({ "lists": [pair.a, pair.b], "level": level, "interval": "log-normal" }),
+                options: Details::TwoList(TwoListDetails {
+                    interval: Construction::LogNormal,
+                    level,
+                    lists: [pair.a.clone(), pair.b.clone()],
+                }),
                 status,
                 observed: nobs as u64,
                 population: if ok { finite(pop) } else { None },
                 missing: if ok { finite(pop - nobs) } else { None },
                 std_error: if ok { finite(se) } else { None },
-                interval: (ok && pop > nobs).then(|| log_normal_interval(nobs, pop, se, level.get())),
+                interval: (ok && pop > nobs)
+                    .then(|| log_normal_interval(nobs, pop, se, level.get())),
                 fit: None,
                 draws: None,
-        check: None,
-        bootstrap: None,
+                check: None,
+                bootstrap: None,
                 warnings,
             });
         }
