@@ -164,7 +164,7 @@ pub fn run_full(
                     m.id().as_str(),
                     m.id().as_str().to_string(),
                     None,
-                    serde_json::Value::Null,
+                    crate::methods::Details::None,
                     table.observed(),
                     crate::methods::Status::NotIdentifiable,
                     vec![format!("stratum {name}: {e}")],

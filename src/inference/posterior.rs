@@ -5,6 +5,7 @@
 
 use super::interval::{Construction, Draws, Interval};
 use super::mcmc;
+use serde::Serialize;
 
 /// What the Bayesian methods report from posterior draws of N.
 #[derive(Debug, Clone)]
@@ -17,10 +18,35 @@ pub struct Posterior {
     pub interval: Interval,
     /// Summary of the pooled draws.
     pub draws: Draws,
-    /// R-hat, ESS and Monte Carlo standard errors (`null` with fewer than 4 draws per chain).
-    pub diagnostics: serde_json::Value,
+    /// R-hat, ESS and Monte Carlo standard errors (None with fewer than 4 draws per chain).
+    pub diagnostics: Option<PosteriorDiagnostics>,
     /// A convergence warning, when R-hat > 1.01 or an ESS < 400.
     pub warning: Option<String>,
+}
+
+/// Convergence diagnostics and Monte Carlo standard errors of the posterior of N, as the
+/// Bayesian methods write them. Fields in alphabetical order: the order of the JSON
+/// objects this type replaced, which the golden files pin.
+#[derive(Debug, Clone, Serialize)]
+pub struct PosteriorDiagnostics {
+    /// Bulk effective sample size.
+    pub ess_bulk: f64,
+    /// Tail effective sample size.
+    pub ess_tail: f64,
+    /// MCSE of the lower interval limit.
+    pub mcse_lower: Option<f64>,
+    /// MCSE of the posterior mean.
+    pub mcse_mean: f64,
+    /// MCSE of the posterior median.
+    pub mcse_median: Option<f64>,
+    /// How each MCSE was computed.
+    pub mcse_method: &'static str,
+    /// MCSE of each reported quantile, as (probability, MCSE).
+    pub mcse_quantiles: Vec<(f64, Option<f64>)>,
+    /// MCSE of the upper interval limit.
+    pub mcse_upper: Option<f64>,
+    /// R-hat.
+    pub rhat: f64,
 }
 
 /// Summarises draws of N, one vector per chain: type-7 quantiles of the pooled draws (as
@@ -36,7 +62,7 @@ pub fn posterior(chains: &[Vec<f64>], level: f64) -> Posterior {
     let (mean, sd) = (draws.mean, draws.sd);
     let (plo, phi) = ((1.0 - level) / 2.0, (1.0 + level) / 2.0);
     let mut warning = None;
-    let mut diagnostics = serde_json::Value::Null;
+    let mut diagnostics = None;
     if let Some(d) = mcmc::diagnose(chains) {
         if d.warn() {
             warning = Some(format!(
@@ -67,13 +93,20 @@ pub fn posterior(chains: &[Vec<f64>], level: f64) -> Posterior {
         let mcse_mean = d
             .mcse_mean
             .max(between(&|c: &[f64]| c.iter().sum::<f64>() / c.len() as f64));
-        diagnostics = serde_json::json!({
-            "rhat": d.rhat, "ess_bulk": d.ess_bulk, "ess_tail": d.ess_tail, "mcse_mean": mcse_mean,
-            "mcse_median": mcse_q(0.5),
-            "mcse_lower": mcse_q(plo),
-            "mcse_upper": mcse_q(phi),
-            "mcse_quantiles": draws.quantiles.iter().map(|&(p, _)| (p, mcse_q(p))).collect::<Vec<_>>(),
-            "mcse_method": "larger of the within-chain estimate (Vehtari et al. 2021) and the chains' spread / sqrt(chains)",
+        diagnostics = Some(PosteriorDiagnostics {
+            ess_bulk: d.ess_bulk,
+            ess_tail: d.ess_tail,
+            mcse_lower: mcse_q(plo),
+            mcse_mean,
+            mcse_median: mcse_q(0.5),
+            mcse_method: "larger of the within-chain estimate (Vehtari et al. 2021) and the chains' spread / sqrt(chains)",
+            mcse_quantiles: draws
+                .quantiles
+                .iter()
+                .map(|&(p, _)| (p, mcse_q(p)))
+                .collect(),
+            mcse_upper: mcse_q(phi),
+            rhat: d.rhat,
         });
     }
     Posterior {

@@ -23,6 +23,8 @@
 //! the package's own runs spread.
 
 use super::common::no_estimate;
+pub use super::details::Prior;
+use super::details::{Details, PosteriorCoefficient, ThresholdDetails, Triples};
 use super::types::{Estimate, Status};
 use crate::checked::Level;
 use crate::data::CaptureTable;
@@ -35,18 +37,7 @@ use nalgebra::{DMatrix, DVector};
 use rand::RngExt;
 use rand_distr::{ChiSquared, Distribution, StandardNormal};
 use rayon::prelude::*;
-
-/// Prior of the interaction parameters.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub enum Prior {
-    /// Independent N(0, variance).
-    Normal {
-        /// Prior variance.
-        variance: f64,
-    },
-    /// Improper flat prior (needs the MLE of the all-two-way model to exist).
-    Flat,
-}
+use std::collections::BTreeMap;
 
 /// Transition kernel of the sampler.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -452,24 +443,37 @@ pub fn estimate(table: &CaptureTable, o: &ThresholdOptions, level: Level) -> Res
     let nf = n as f64;
     let dense = table.dense()?;
     let full: Vec<(u64, f64)> = (1..dense.len()).map(|h| (h as u64, dense[h])).collect();
-    let prior_json = match o.prior {
-        Prior::Normal { variance } => {
-            serde_json::json!({"interactions": "normal", "variance": variance})
-        }
-        Prior::Flat => serde_json::json!({"interactions": "flat"}),
+    let settings = ThresholdDetails {
+        acceptance: None,
+        burnin: o.burnin,
+        chains: o.chains,
+        coefficients: None,
+        diagnostics: None,
+        maxorder: o.maxorder,
+        minus_infinite_effects: Vec::new(),
+        prior: o.prior,
+        retained: None,
+        samples: o.samples,
+        seed: o.seed,
+        thinning: o.thinning,
+        threshold: o.threshold,
+        threshold_statistics: None,
+        triples: None,
     };
-    let mut options = serde_json::json!({
-        "prior": prior_json, "threshold": o.threshold, "maxorder": o.maxorder, "burnin": o.burnin,
-        "samples": o.samples, "thinning": o.thinning, "chains": o.chains, "seed": o.seed,
-    });
     let label = format!("Bayesian thresholding (threshold {})", o.threshold);
     let names = |v: &[u64]| -> Vec<String> { v.iter().map(|&e| term_name(e, lists)).collect() };
-    let no_posterior = |options: serde_json::Value, why: String| {
+    let statistics = |ratios: &[(u64, f64)]| -> BTreeMap<String, f64> {
+        ratios
+            .iter()
+            .map(|&(e, r)| (term_name(e, lists), r))
+            .collect()
+    };
+    let no_posterior = |why: String| {
         no_estimate(
             "bayes-threshold",
             label.clone(),
             None,
-            options,
+            Details::Threshold(Box::new(settings.clone())),
             n,
             Status::MleDoesNotExist,
             vec![why],
@@ -482,13 +486,10 @@ pub fn estimate(table: &CaptureTable, o: &ThresholdOptions, level: Level) -> Res
         let spec = ModelSpec::from_generators(k, pairs.clone());
         let check = crate::loglinear::check::check(table, &spec)?;
         if check.code != 0 {
-            let mut e = no_posterior(
-                options,
-                format!(
-                    "the flat prior needs the MLE of the model with all two-list interactions to exist ({}); use the normal prior",
-                    check.explanation
-                ),
-            );
+            let mut e = no_posterior(format!(
+                "the flat prior needs the MLE of the model with all two-list interactions to exist ({}); use the normal prior",
+                check.explanation
+            ));
             if !check.identifiable {
                 e.status = Status::NotIdentifiable;
             }
@@ -498,12 +499,9 @@ pub fn estimate(table: &CaptureTable, o: &ThresholdOptions, level: Level) -> Res
         (cells, pairs_fit, minus_inf) = prune(&full, &pairs);
     }
     let fail = |what: &str| {
-        no_posterior(
-            options.clone(),
-            format!(
-                "the posterior of the {what} has no mode (improper or degenerate); nothing sampled"
-            ),
-        )
+        no_posterior(format!(
+            "the posterior of the {what} has no mode (improper or degenerate); nothing sampled"
+        ))
     };
     let Some(s1) = fit_stage(&cells, k, nf, &pairs_fit, &o, 1) else {
         return Ok(fail("model with all two-list interactions"));
@@ -513,7 +511,7 @@ pub fn estimate(table: &CaptureTable, o: &ThresholdOptions, level: Level) -> Res
         warnings.push("the fit with all two-list interactions has not converged (R-hat > 1.01 or ESS < 400 for a coefficient); the thresholding decisions are uncertain".into());
     }
     let mut kept = kept_pairs.clone();
-    let mut triple_json = serde_json::Value::Null;
+    let mut triples = None;
     if o.maxorder == 3 {
         let eligible: Vec<u64> = all_effects(k, 3)
             .into_iter()
@@ -556,11 +554,11 @@ pub fn estimate(table: &CaptureTable, o: &ThresholdOptions, level: Level) -> Res
             cells = cells3;
             kept.extend(&kept_triples);
         }
-        triple_json = serde_json::json!({
-            "eligible": names(&eligible),
-            "considered": go,
-            "retained": names(&kept_triples),
-            "statistics": triple_ratios.iter().map(|(e, r)| (term_name(*e, lists), serde_json::json!(r))).collect::<serde_json::Map<String, serde_json::Value>>(),
+        triples = Some(Triples {
+            considered: go,
+            eligible: names(&eligible),
+            retained: names(&kept_triples),
+            statistics: statistics(&triple_ratios),
         });
     }
     if !close.is_empty() {
@@ -587,41 +585,26 @@ pub fn estimate(table: &CaptureTable, o: &ThresholdOptions, level: Level) -> Res
     let mut term_names = vec!["(Intercept)".to_string()];
     term_names.extend((0..k).map(|i| lists[i].clone()));
     term_names.extend(names(&kept));
-    let obj = options.as_object_mut().expect("options is an object");
-    obj.insert("retained".into(), serde_json::json!(names(&kept_pairs)));
-    obj.insert(
-        "threshold_statistics".into(),
-        serde_json::Value::Object(
-            pair_ratios
-                .iter()
-                .map(|(e, r)| (term_name(*e, lists), serde_json::json!(r)))
-                .collect(),
-        ),
-    );
-    if o.maxorder == 3 {
-        obj.insert("triples".into(), triple_json);
-    }
-    if !minus_inf.is_empty() {
-        obj.insert(
-            "minus_infinite_effects".into(),
-            serde_json::json!(names(&minus_inf)),
-        );
-    }
-    obj.insert(
-        "coefficients".into(),
-        serde_json::Value::Array(
+    let options = Details::Threshold(Box::new(ThresholdDetails {
+        acceptance: Some([s1.sampled.acceptance, fin.sampled.acceptance]),
+        coefficients: Some(
             term_names
-                .iter()
+                .into_iter()
                 .zip(&fin.summary)
-                .map(|(nm, s)| serde_json::json!({"name": nm, "mean": s.0, "sd": s.1}))
+                .map(|(name, s)| PosteriorCoefficient {
+                    mean: s.0,
+                    name,
+                    sd: s.1,
+                })
                 .collect(),
         ),
-    );
-    obj.insert(
-        "acceptance".into(),
-        serde_json::json!([s1.sampled.acceptance, fin.sampled.acceptance]),
-    );
-    obj.insert("diagnostics".into(), post.diagnostics.clone());
+        diagnostics: post.diagnostics,
+        minus_infinite_effects: names(&minus_inf),
+        retained: Some(names(&kept_pairs)),
+        threshold_statistics: Some(statistics(&pair_ratios)),
+        triples,
+        ..settings
+    }));
     let model = ModelSpec::from_generators(k, kept.clone()).label(lists);
     Ok(Estimate {
         method: "bayes-threshold".into(),
@@ -635,11 +618,9 @@ pub fn estimate(table: &CaptureTable, o: &ThresholdOptions, level: Level) -> Res
         missing: Some(post.median - nf),
         std_error: Some(post.sd),
         interval: Some(post.interval),
-        fit: None,
         draws: Some(post.draws),
-        bootstrap: None,
-        check: None,
         warnings,
+        ..Estimate::blank()
     })
 }
 

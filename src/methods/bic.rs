@@ -8,6 +8,7 @@
 //! (add or remove one term at a time, keeping the hierarchy, while BIC falls), and the
 //! estimate says so.
 
+use super::details::{BicDetails, Details};
 use super::loglinear::fit_spec;
 use super::types::{Estimate, Settings, Status};
 use crate::data::CaptureTable;
@@ -244,14 +245,14 @@ pub fn estimate(
         };
         let mut est = fit_spec(table, &ms, &o, "bic")?;
         est.label = format!("BIC #{} {}", rank + 1, est.label);
-        est.options = serde_json::json!({
-            "level": opts.level,
-            "interval": o.interval.as_str(),
-            "maxorder": maxorder,
-            "rank": rank + 1,
-            "bic": bic,
-            "searched": searched,
-            "candidates_with_mle": ranked.len(),
+        est.options = Details::Bic(BicDetails {
+            bic: *bic,
+            candidates_with_mle: ranked.len(),
+            interval: o.interval,
+            level: opts.level,
+            maxorder,
+            rank: rank + 1,
+            searched: searched.clone(),
         });
         if rank == 0 && searched.starts_with("a downhill") {
             est.warnings.push(format!(

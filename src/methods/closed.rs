@@ -16,15 +16,15 @@
 //! `MAX_DENSE_LISTS` are handled.
 
 use super::common::{glm_warnings, loglin_estimate, no_estimate};
+use super::details::{ClosedDetails, Details};
 use super::types::{Estimate, Settings, Status};
 use crate::data::{Dataset, MAX_DENSE_LISTS, Occasions};
 use crate::error::{Error, Result};
 use crate::glm::lattice::{Column, Lattice};
 use crate::glm::{FitOptions, Problem};
-use crate::inference::IntervalKind;
 use crate::inference::log_normal_interval;
+use crate::inference::{Construction, IntervalKind};
 use crate::loglinear::fit::{LoglinFit, fit_loglin};
-use serde_json::json;
 
 /// Heterogeneity form of an Mh/Mth model.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -364,12 +364,17 @@ pub fn estimate(m: ClosedModel, data: &Dataset, opts: &Settings) -> Result<Estim
         ClosedModel::Mth(Het::Chao) => Some(t + 1),
         _ => None,
     };
-    let kind = match (m, opts.interval) {
-        (_, IntervalKind::None) => "none",
-        (ClosedModel::Mb | ClosedModel::Mbh, _) => "log-normal",
-        (_, k) => k.as_str(),
+    let interval = match (m, opts.interval) {
+        (_, IntervalKind::None) => None,
+        (ClosedModel::Mb | ClosedModel::Mbh, _) => Some(Construction::LogNormal),
+        (_, IntervalKind::Profile) => Some(Construction::Profile),
+        (_, IntervalKind::WaldLog) => Some(Construction::WaldLog),
     };
-    let options = json!({ "occasions": t, "level": opts.level, "interval": kind });
+    let options = Details::Closed(ClosedDetails {
+        interval,
+        level: opts.level,
+        occasions: t,
+    });
     let Some(lf) = fit_loglin(problem, chao_nca, fo, None) else {
         return Ok(no_estimate(
             &m.id(),
@@ -408,7 +413,7 @@ fn behavioural_estimate(
     t: usize,
     n: u64,
     opts: &Settings,
-    options: serde_json::Value,
+    options: Details,
     mut warnings: Vec<String>,
 ) -> Estimate {
     let fit = &lf.fit;
@@ -474,7 +479,6 @@ fn behavioural_estimate(
     Estimate {
         method: m.id(),
         label: m.label(),
-        model: None,
         options,
         status,
         observed: n,
@@ -488,10 +492,8 @@ fn behavioural_estimate(
         interval: (exists && se.is_finite() && opts.interval != IntervalKind::None)
             .then(|| log_normal_interval(nf, pop, se, opts.level.get())),
         fit: Some(summary),
-        draws: None,
-        check: None,
-        bootstrap: None,
         warnings,
+        ..Estimate::blank()
     }
 }
 
@@ -499,6 +501,7 @@ fn behavioural_estimate(
 mod tests {
     use super::*;
     use crate::data::{CaptureTable, FrequencyTable};
+    use crate::methods::testing::{no_interval, rel};
 
     fn names(k: usize) -> Vec<String> {
         (0..k).map(|i| format!("L{}", i + 1)).collect()
@@ -506,17 +509,6 @@ mod tests {
 
     fn table(k: usize, cells: &[(u64, u64)]) -> Dataset {
         Dataset::Table(CaptureTable::new(names(k), cells.iter().copied()).unwrap())
-    }
-
-    fn no_interval() -> Settings {
-        Settings {
-            interval: IntervalKind::None,
-            ..Settings::default()
-        }
-    }
-
-    fn rel(a: f64, b: f64) -> f64 {
-        (a - b).abs() / b.abs()
     }
 
     #[test]

@@ -2,6 +2,7 @@
 //! η parameters, N̂ = n + exp(β₀) and its standard error, the asymptotic bias check,
 //! R-style warnings, fit statistics, and the choice of interval.
 
+use super::details::Details;
 use super::types::{Coefficient, Estimate, FitSummary, Settings, Status};
 use crate::glm::{Fit, FitOptions, Problem};
 use crate::inference::IntervalKind;
@@ -139,7 +140,7 @@ pub fn loglin_estimate(
     method: &str,
     label: String,
     model: Option<String>,
-    options: serde_json::Value,
+    options: Details,
     lf: &LoglinFit,
     n: u64,
     opts: &Settings,
@@ -233,30 +234,21 @@ pub fn loglin_estimate(
         None
     };
     Estimate {
-        method: method.to_string(),
-        label,
-        model,
-        options,
-        status,
-        observed: n,
         population: if exists { finite(pop) } else { None },
         missing: if exists { finite(pop - nf) } else { None },
         std_error: if exists { finite(se) } else { None },
         interval,
         fit: Some(summary),
-        draws: None,
-        check: None,
-        bootstrap: None,
-        warnings,
+        ..no_estimate(method, label, model, options, n, status, warnings)
     }
 }
 
-/// An estimate with no number, only a status and the reason.
+/// An estimate with no number, only a status and the reason (and the base of one with).
 pub fn no_estimate(
     method: &str,
     label: String,
     model: Option<String>,
-    options: serde_json::Value,
+    options: Details,
     n: u64,
     status: Status,
     warnings: Vec<String>,
@@ -268,14 +260,7 @@ pub fn no_estimate(
         options,
         status,
         observed: n,
-        population: None,
-        missing: None,
-        std_error: None,
-        interval: None,
-        fit: None,
-        draws: None,
-        check: None,
-        bootstrap: None,
         warnings,
+        ..Estimate::blank()
     }
 }

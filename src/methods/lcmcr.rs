@@ -7,6 +7,8 @@
 //! list; the unobserved split over classes; λ, stick-breaking weights and α from their
 //! conjugate conditionals. Each chain draws from its own stream of the job's seed.
 
+pub use super::details::Start;
+use super::details::{Details, LcmcrDetails, PriorN};
 use super::types::{Estimate, Status};
 use crate::checked::Level;
 use crate::data::CaptureTable;
@@ -19,20 +21,6 @@ use rand::rngs::Xoshiro256PlusPlus;
 use rand::{Rng, RngExt, SeedableRng};
 use rand_distr::Poisson;
 use rayon::prelude::*;
-
-/// Where the chains start.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Start {
-    /// The R package's start: every class's λ at the lists' shares of the identified, class
-    /// weights 0.225 × 4 and 0.1 spread over the rest, α = 0.3/K, 500 warm-up iterations
-    /// with α held, classes then relabelled by weight.
-    #[default]
-    Package,
-    /// Overdispersed: λ uniform at random, weights ½, ¼, …, α = 1. Chains that start apart
-    /// expose posterior regions the sampler does not move between (then R-hat warns).
-    Dispersed,
-}
 
 /// Warm-up iterations of the package's start (not counted in the burn-in).
 const WARMUP: usize = 500;
@@ -344,10 +332,18 @@ pub fn estimate(table: &CaptureTable, o: &LcmcrOptions, level: Level) -> Result<
     Ok(Estimate {
         method: "lcmcr".into(),
         label: format!("latent classes (K = {})", o.k),
-        model: None,
-        options: serde_json::json!({
-            "K": o.k, "a_alpha": o.a_alpha, "b_alpha": o.b_alpha, "burnin": o.burnin, "samples": o.samples,
-            "thinning": o.thinning, "chains": o.chains, "seed": o.seed, "start": o.start, "prior_n": "1/N", "diagnostics": post.diagnostics,
+        options: Details::Lcmcr(LcmcrDetails {
+            k: o.k,
+            a_alpha: o.a_alpha,
+            b_alpha: o.b_alpha,
+            burnin: o.burnin,
+            chains: o.chains,
+            diagnostics: post.diagnostics,
+            prior_n: PriorN::Inverse,
+            samples: o.samples,
+            seed: o.seed,
+            start: o.start,
+            thinning: o.thinning,
         }),
         status: Status::Ok,
         observed: n,
@@ -355,11 +351,9 @@ pub fn estimate(table: &CaptureTable, o: &LcmcrOptions, level: Level) -> Result<
         missing: Some(post.median - n as f64),
         std_error: Some(post.sd),
         interval: Some(post.interval),
-        fit: None,
         draws: Some(post.draws),
         warnings: post.warning.into_iter().collect(),
-        check: None,
-        bootstrap: None,
+        ..Estimate::blank()
     })
 }
 

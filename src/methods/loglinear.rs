@@ -10,6 +10,7 @@
 //! not (SparseMSE's df).
 
 use super::common::{loglin_estimate, no_estimate};
+use super::details::{Details, LoglinearDetails};
 use super::types::{Estimate, Settings, Status};
 use crate::data::CaptureTable;
 use crate::error::{Error, Result};
@@ -17,7 +18,6 @@ use crate::glm::FitOptions;
 use crate::loglinear::check::check_design;
 use crate::loglinear::fit::fit_loglin;
 use crate::loglinear::{ModelSpec, design, term_name};
-use serde_json::json;
 
 /// Fits the model `spec` to a table.
 pub fn estimate_spec(
@@ -68,7 +68,10 @@ pub fn fit_spec_checked(
     };
     let n = table.observed();
     let d = design(table, ms, !opts.glm_compat)?;
-    let options = json!({ "level": opts.level, "interval": opts.interval.as_str() });
+    let options = Details::Loglinear(LoglinearDetails {
+        interval: opts.interval,
+        level: opts.level,
+    });
     let mut warnings = Vec::new();
     let empty_names: Vec<String> = d.empty_terms.iter().map(|&t| term_name(t, lists)).collect();
     if !d.empty_terms.is_empty() {
@@ -181,22 +184,11 @@ pub fn fitted_cells(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::inference::IntervalKind;
+    use crate::methods::testing::{no_interval, rel};
 
     fn abc(cells: &[(u64, u64)]) -> CaptureTable {
         let names = ["A", "B", "C"].map(String::from).to_vec();
         CaptureTable::new(names, cells.iter().copied()).unwrap()
-    }
-
-    fn no_interval() -> Settings {
-        Settings {
-            interval: IntervalKind::None,
-            ..Settings::default()
-        }
-    }
-
-    fn rel(a: f64, b: f64) -> f64 {
-        (a - b).abs() / b.abs()
     }
 
     // The fits below reproduce closed forms exactly; R's glm stops when the relative

@@ -13,6 +13,7 @@
 //! linear programs; a failure is remembered, because a model containing a model whose MLE
 //! does not exist has no MLE either.
 
+use super::details::{Details, Step, StepRule, StepwiseDetails};
 use super::loglinear::{fit_spec_checked, fitted_cells};
 use super::types::{Estimate, Settings, Status};
 use crate::data::CaptureTable;
@@ -30,15 +31,6 @@ pub enum Rule {
     /// Add the effect that lowers AIC most, while AIC falls (Bales, Hesketh & Silverman
     /// 2015's rule for the UK data).
     Aic,
-}
-
-/// One step of the selection, for the record.
-#[derive(Debug, Clone, serde::Serialize)]
-pub struct Step {
-    /// The two-list effect added.
-    pub term: String,
-    /// Its p-value when added.
-    pub p_value: f64,
 }
 
 /// Runs the selection and returns the chosen model and its steps.
@@ -199,9 +191,9 @@ pub const DEFAULT_PTHRESH: f64 = 0.02;
 
 /// The stepwise method with a given rule: select, then fit and report the chosen model.
 pub fn estimate(table: &CaptureTable, opts: &Settings, rule: Rule) -> Result<Estimate> {
-    let pthresh = match rule {
-        Rule::PValue(p) => p,
-        Rule::Aic => f64::NAN,
+    let (rule_name, pthresh) = match rule {
+        Rule::PValue(p) => (StepRule::Pvalue, Some(p)),
+        Rule::Aic => (StepRule::Aic, None),
     };
     if table.k() < 2 {
         return Err(Error::Usage(format!(
@@ -209,9 +201,11 @@ pub fn estimate(table: &CaptureTable, opts: &Settings, rule: Rule) -> Result<Est
             table.k()
         )));
     }
-    if rule != Rule::Aic && !(pthresh > 0.0 && pthresh <= 1.0) {
+    if let Rule::PValue(p) = rule
+        && !(p > 0.0 && p <= 1.0)
+    {
         return Err(Error::Usage(format!(
-            "expected a p-value threshold in (0, 1], found {pthresh}"
+            "expected a p-value threshold in (0, 1], found {p}"
         )));
     }
     let (model, steps, chk) = select(table, rule, opts.max_iter)?;
@@ -232,14 +226,14 @@ pub fn estimate(table: &CaptureTable, opts: &Settings, rule: Rule) -> Result<Est
         .as_ref()
         .map(|c| c.empty_margins.clone())
         .unwrap_or_default();
-    est.options = serde_json::json!({
-        "level": opts.level,
-        "interval": opts.interval.as_str(),
-        "rule": if rule == Rule::Aic { "aic" } else { "pvalue" },
-        "pthresh": if rule == Rule::Aic { None } else { Some(pthresh) },
-        "selected_terms": terms,
-        "empty_overlaps": empty,
-        "steps": steps,
+    est.options = Details::Stepwise(StepwiseDetails {
+        empty_overlaps: empty,
+        interval: opts.interval,
+        level: opts.level,
+        pthresh,
+        rule: rule_name,
+        selected_terms: terms,
+        steps,
     });
     Ok(est)
 }
@@ -247,6 +241,12 @@ pub fn estimate(table: &CaptureTable, opts: &Settings, rule: Rule) -> Result<Est
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::methods::testing::{no_interval, rel};
+
+    /// The estimate's options as the result JSON writes them.
+    fn wire(e: &Estimate) -> serde_json::Value {
+        serde_json::to_value(&e.options).unwrap()
+    }
 
     fn abcd(cells: impl IntoIterator<Item = (u64, u64)>) -> CaptureTable {
         let names = ["A", "B", "C", "D"].map(String::from).to_vec();
@@ -270,24 +270,13 @@ mod tests {
         }))
     }
 
-    fn no_interval() -> Settings {
-        Settings {
-            interval: IntervalKind::None,
-            ..Settings::default()
-        }
-    }
-
     fn terms(e: &Estimate) -> Vec<String> {
-        e.options["selected_terms"]
+        wire(&e)["selected_terms"]
             .as_array()
             .unwrap()
             .iter()
             .map(|t| t.as_str().unwrap().to_string())
             .collect()
-    }
-
-    fn rel(a: f64, b: f64) -> f64 {
-        (a - b).abs() / b.abs()
     }
 
     // The selected model holds exactly in these tables, so its fit reproduces them; R's
@@ -378,7 +367,7 @@ mod tests {
             theirs.sort();
             assert_eq!(ours, theirs, "{rule:?}");
             assert_eq!(
-                e.options["steps"].as_array().unwrap().len(),
+                wire(&e)["steps"].as_array().unwrap().len(),
                 ours.len(),
                 "{rule:?}"
             );
@@ -416,9 +405,9 @@ mod tests {
                 assert!(a >= best, "{spec}: {a} < {best}");
             }
         }
-        assert_eq!(e.options["rule"], "aic");
-        assert!(e.options["pthresh"].is_null());
-        assert!(e.options["steps"][0]["p_value"].is_null());
+        assert_eq!(wire(&e)["rule"], "aic");
+        assert!(wire(&e)["pthresh"].is_null());
+        assert!(wire(&e)["steps"][0]["p_value"].is_null());
     }
 
     #[test]

@@ -5,13 +5,13 @@
 //! lists they estimate the size of the population covered by the pair's union frame.
 
 use super::common::finite;
+use super::details::{Details, TwoListDetails};
 use super::types::{Estimate, Status};
 use crate::checked::Level;
 use crate::data::CaptureTable;
 use crate::data::describe::describe_table;
 use crate::error::{Error, Result};
-use crate::inference::log_normal_interval;
-use serde_json::json;
+use crate::inference::{Construction, log_normal_interval};
 
 /// Which two-list estimator.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -74,19 +74,20 @@ pub fn estimate_pairs(kind: Kind, table: &CaptureTable, level: Level) -> Result<
             out.push(Estimate {
                 method: id.to_string(),
                 label: format!("{}-{}", pair.a, pair.b),
-                model: None,
-                options: json!({ "lists": [pair.a, pair.b], "level": level, "interval": "log-normal" }),
+                options: Details::TwoList(TwoListDetails {
+                    interval: Construction::LogNormal,
+                    level,
+                    lists: [pair.a.clone(), pair.b.clone()],
+                }),
                 status,
                 observed: nobs as u64,
                 population: if ok { finite(pop) } else { None },
                 missing: if ok { finite(pop - nobs) } else { None },
                 std_error: if ok { finite(se) } else { None },
-                interval: (ok && pop > nobs).then(|| log_normal_interval(nobs, pop, se, level.get())),
-                fit: None,
-                draws: None,
-        check: None,
-        bootstrap: None,
+                interval: (ok && pop > nobs)
+                    .then(|| log_normal_interval(nobs, pop, se, level.get())),
                 warnings,
+                ..Estimate::blank()
             });
         }
     }
@@ -190,7 +191,10 @@ mod tests {
                 "chapman"
             };
             assert!(est.iter().all(|e| e.method == id));
-            assert_eq!(est[2].options["lists"], json!(["B", "C"]));
+            assert_eq!(
+                serde_json::to_value(&est[2].options).unwrap()["lists"],
+                serde_json::json!(["B", "C"])
+            );
         }
         // k lists give k(k − 1)/2 pairs
         let names = ["A", "B", "C", "D", "E"].map(String::from).to_vec();

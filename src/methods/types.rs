@@ -1,8 +1,9 @@
 //! The types every estimator shares: the outcome of a fit ([`Status`]), its coefficients
 //! and goodness of fit, the [`Estimate`] it returns, the [`Settings`] a fit takes and the
-//! progress callback of long runs. The leaf of `methods/`: it imports nothing from its
-//! siblings, so every estimator file can use it.
+//! progress callback of long runs. Near the leaf of `methods/`: it imports only
+//! `details.rs`, which imports no sibling, so every estimator file can use both.
 
+use super::details::Details;
 use crate::checked::Level;
 use crate::inference::{Draws, Interval, IntervalKind};
 use serde::Serialize;
@@ -65,8 +66,9 @@ pub struct Estimate {
     /// The log-linear model, for log-linear methods.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub model: Option<String>,
-    /// Options that shaped this estimate.
-    pub options: serde_json::Value,
+    /// Settings that shaped this estimate and what its family reports beyond N̂ (written
+    /// as `options`).
+    pub options: Details,
     /// Outcome.
     pub status: Status,
     /// Observed n.
@@ -91,6 +93,31 @@ pub struct Estimate {
     pub check: Option<crate::loglinear::check::Check>,
     /// Everything the user should know about this estimate.
     pub warnings: Vec<String>,
+}
+
+impl Estimate {
+    /// A base for struct update: no numbers, no fit, no draws, no warnings, status
+    /// `not_identifiable` and empty names. Every estimator sets at least `method`, `label`,
+    /// `status` and `observed` over it.
+    pub fn blank() -> Estimate {
+        Estimate {
+            method: String::new(),
+            label: String::new(),
+            model: None,
+            options: Details::None,
+            status: Status::NotIdentifiable,
+            observed: 0,
+            population: None,
+            missing: None,
+            std_error: None,
+            interval: None,
+            fit: None,
+            draws: None,
+            bootstrap: None,
+            check: None,
+            warnings: Vec::new(),
+        }
+    }
 }
 
 /// A progress callback (replicates finished).

@@ -9,7 +9,8 @@ use darkfigure::data::parse::{ParseOptions, read_file};
 use darkfigure::data::{CaptureTable, Dataset};
 use darkfigure::methods::bayes_threshold::estimate;
 use darkfigure::methods::bayes_threshold::{Kernel, Prior, ThresholdOptions};
-use darkfigure::methods::{Estimate, Status};
+use darkfigure::methods::details::ThresholdDetails;
+use darkfigure::methods::{Details, Estimate, Status};
 use rand_distr::{Distribution, Gamma};
 use rayon::prelude::*;
 
@@ -18,6 +19,18 @@ fn run(data: &Dataset, o: ThresholdOptions) -> Estimate {
         panic!("bayes-threshold takes a table")
     };
     estimate(t, &o, Level::DEFAULT).expect("runs")
+}
+
+fn details(e: &Estimate) -> &ThresholdDetails {
+    let Details::Threshold(d) = &e.options else {
+        panic!("bayes-threshold records its thresholding")
+    };
+    d
+}
+
+/// The two-list interactions kept.
+fn retained(e: &Estimate) -> &[String] {
+    details(e).retained.as_deref().expect("sampled")
 }
 
 fn quantile(e: &Estimate, p: f64) -> f64 {
@@ -59,8 +72,8 @@ fn kosovo_matches_multiple_systems_estimation() {
     );
     assert_eq!(ours.status, Status::Ok);
     assert_eq!(
-        ours.options["retained"],
-        serde_json::json!(["EXH:ABA", "EXH:OSCE", "ABA:OSCE", "EXH:HRW", "OSCE:HRW"])
+        retained(&ours),
+        ["EXH:ABA", "EXH:OSCE", "ABA:OSCE", "EXH:HRW", "OSCE:HRW"]
     );
     assert_eq!(
         ours.model.as_deref(),
@@ -84,15 +97,17 @@ fn kosovo_matches_multiple_systems_estimation() {
         })
         .collect();
     for r in &package_runs {
-        assert_eq!(r.options["retained"], ours.options["retained"]);
+        assert_eq!(retained(r), retained(&ours));
     }
     let level_mcse = |p: f64| -> f64 {
-        ours.options["diagnostics"]["mcse_quantiles"]
-            .as_array()
+        details(&ours)
+            .diagnostics
+            .as_ref()
             .expect("MCSE of the quantiles")
+            .mcse_quantiles
             .iter()
-            .find(|x| (x[0].as_f64().unwrap_or(-1.0) - p).abs() < 1e-12)
-            .and_then(|x| x[1].as_f64())
+            .find(|x| (x.0 - p).abs() < 1e-12)
+            .and_then(|x| x.1)
             .expect("MCSE of this quantile")
     };
     for (p, r) in reference {
@@ -139,7 +154,7 @@ fn independence_model_has_the_gamma_ratio_posterior() {
             ..ThresholdOptions::default()
         },
     );
-    assert_eq!(e.options["retained"], serde_json::json!([]));
+    assert!(retained(&e).is_empty());
     let mut rng = darkfigure::montecarlo::stream(99, 0);
     let g = |s: f64| Gamma::new(s, 1.0).expect("shape > 0");
     let (a, b, c) = (g(y10), g(y01), g(y11));
@@ -147,15 +162,15 @@ fn independence_model_has_the_gamma_ratio_posterior() {
         .map(|_| 620.0 + a.sample(&mut rng) * b.sample(&mut rng) / c.sample(&mut rng))
         .collect();
     exact.sort_by(f64::total_cmp);
-    let d = &e.options["diagnostics"];
-    for (p, key) in [
-        (0.5, "mcse_median"),
-        (0.025, "mcse_lower"),
-        (0.975, "mcse_upper"),
+    let d = details(&e).diagnostics.as_ref().expect("diagnostics");
+    for (p, mcse) in [
+        (0.5, d.mcse_median),
+        (0.025, d.mcse_lower),
+        (0.975, d.mcse_upper),
     ] {
         let want = exact[(p * exact.len() as f64) as usize];
         let got = quantile(&e, p);
-        let mcse = d[key].as_f64().expect("mcse");
+        let mcse = mcse.expect("mcse");
         // 4 MCSE of ours; the million iid draws add < 0.3 of one.
         assert!(
             (got - want).abs() < 4.0 * mcse,
@@ -165,7 +180,7 @@ fn independence_model_has_the_gamma_ratio_posterior() {
     // Exact mean: 620 + y10·y01/(y11 − 1).
     let mean = e.draws.as_ref().expect("draws").mean;
     let want = 620.0 + y10 * y01 / (y11 - 1.0);
-    let mcse = d["mcse_mean"].as_f64().expect("mcse");
+    let mcse = d.mcse_mean;
     assert!(
         (mean - want).abs() < 4.0 * mcse,
         "mean {mean} vs {want} (mcse {mcse})"
@@ -214,8 +229,8 @@ fn flat_prior_and_three_list_terms_run_on_kosovo() {
     assert_eq!(flat.status, Status::Ok);
     // The N(0, 1) prior hardly matters with 4,400 people: the same pairs are kept.
     assert_eq!(
-        flat.options["retained"],
-        serde_json::json!(["EXH:ABA", "EXH:OSCE", "ABA:OSCE", "EXH:HRW", "OSCE:HRW"])
+        retained(&flat),
+        ["EXH:ABA", "EXH:OSCE", "ABA:OSCE", "EXH:HRW", "OSCE:HRW"]
     );
     let three = run(
         &data,
@@ -227,17 +242,11 @@ fn flat_prior_and_three_list_terms_run_on_kosovo() {
     );
     assert_eq!(three.status, Status::Ok);
     // Eligible triples: those whose three pairs were all kept (ABA:HRW was dropped).
-    assert_eq!(
-        three.options["triples"]["eligible"],
-        serde_json::json!(["EXH:ABA:OSCE", "EXH:OSCE:HRW"])
-    );
-    let model = three.model.expect("model");
-    let kept = three.options["triples"]["retained"]
-        .as_array()
-        .expect("list")
-        .clone();
-    for t in kept {
-        assert!(model.contains(t.as_str().expect("name")), "{model}");
+    let triples = details(&three).triples.as_ref().expect("maxorder 3");
+    assert_eq!(triples.eligible, ["EXH:ABA:OSCE", "EXH:OSCE:HRW"]);
+    let model = three.model.as_deref().expect("model");
+    for t in &triples.retained {
+        assert!(model.contains(t.as_str()), "{model}");
     }
 }
 

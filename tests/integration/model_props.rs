@@ -3,7 +3,7 @@
 //! stepwise, whose ties go to the first pair in list order as in SparseMSE); and the
 //! bootstrap gives byte-identical JSON with 1 and 2 threads.
 
-use darkfigure::methods::{Context, IntervalKind, Method};
+use darkfigure::methods::{Context, Details, IntervalKind, Method};
 use darkfigure::{CaptureTable, Dataset, Status};
 use proptest::prelude::*;
 
@@ -92,7 +92,10 @@ fn bic_search_finds_the_minimum() {
     let ranked = bic.run(&d, &o).unwrap();
     let bics: Vec<f64> = ranked
         .iter()
-        .map(|e| e.options["bic"].as_f64().unwrap())
+        .map(|e| match &e.options {
+            Details::Bic(d) => d.bic,
+            other => panic!("a BIC-ranked model records its BIC, not {other:?}"),
+        })
         .collect();
     assert!(bics.windows(2).all(|w| w[0] <= w[1]), "ranked by BIC");
     let k = t.k();

@@ -22,7 +22,7 @@ use crate::common::{ZERO, data_dir, reference_dir, rel};
 use darkfigure::data::parse::{ParseOptions, read_file};
 use darkfigure::loglinear::ModelSpec;
 use darkfigure::loglinear::check::{Check, check};
-use darkfigure::methods::{Context, Estimate, IntervalKind, Method};
+use darkfigure::methods::{Context, Details, Estimate, IntervalKind, Method};
 use darkfigure::{CaptureTable, Dataset, Occasions, Status};
 use rayon::prelude::*;
 use serde_json::Value;
@@ -1033,10 +1033,15 @@ fn stepwise(r: &Ref, t: &mut Tally, pthresh: f64) {
             .map(|t| t.as_str().expect("a term").to_string())
             .collect()
     };
-    let empty_ours = strs(&est.options["empty_overlaps"]);
-    let ours: Vec<String> = strs(&est.options["selected_terms"])
-        .into_iter()
+    let Details::Stepwise(d) = &est.options else {
+        panic!("stepwise records its selection")
+    };
+    let empty_ours = d.empty_overlaps.clone();
+    let ours: Vec<String> = d
+        .selected_terms
+        .iter()
         .filter(|t| !empty_ours.contains(t))
+        .cloned()
         .collect();
     let theirs = strs(&r["model"]["twolist_terms"]);
     let mut e1 = empty_ours.clone();

@@ -26,6 +26,7 @@ pub use graphs::{Graph, decomposable_graphs, graph_label};
 pub use model::NPrior;
 use model::{Model, Term};
 
+use super::details::{Details, DgaDetails, PriorN, TopGraph};
 use super::types::{Estimate, Status};
 use crate::checked::Level;
 use crate::data::CaptureTable;
@@ -231,12 +232,13 @@ pub fn estimate(table: &CaptureTable, level: Level) -> Result<Estimate> {
     let mw = post.model_weights();
     let mut order: Vec<usize> = (0..mw.len()).collect();
     order.sort_by(|&a, &b| mw[b].total_cmp(&mw[a]));
-    let top: Vec<serde_json::Value> = order
+    let top_graphs: Vec<TopGraph> = order
         .iter()
         .take(10)
-        .map(|&g| {
-            let pm = post.conditional[g][0];
-            serde_json::json!({ "graph": graph_label(&post.graphs[g], table.lists()), "weight": mw[g], "posterior_mean": pm })
+        .map(|&g| TopGraph {
+            graph: graph_label(&post.graphs[g], table.lists()),
+            posterior_mean: post.conditional[g][0],
+            weight: mw[g],
         })
         .collect();
     let mut warnings = Vec::new();
@@ -251,8 +253,16 @@ pub fn estimate(table: &CaptureTable, level: Level) -> Result<Estimate> {
     Ok(Estimate {
         method: "dga".into(),
         label: format!("BMA over {} decomposable graphs", post.graphs.len()),
-        model: None,
-        options: serde_json::json!({ "delta": delta, "prior_n": "1/N", "grid": [0, 5 * n], "graphs": post.graphs.len(), "mean": mean, "mode": mode, "sd": sd, "top_graphs": top }),
+        options: Details::Dga(DgaDetails {
+            delta,
+            graphs: post.graphs.len(),
+            grid: [0, 5 * n],
+            mean,
+            mode,
+            prior_n: PriorN::Inverse,
+            sd,
+            top_graphs,
+        }),
         status: Status::Ok,
         observed: n,
         population: Some(median),
@@ -265,7 +275,6 @@ pub fn estimate(table: &CaptureTable, level: Level) -> Result<Estimate> {
             kind: Construction::PosteriorQuantiles,
             center: Some(mean),
         }),
-        fit: None,
         draws: Some(Draws {
             count: 0,
             mean,
@@ -281,8 +290,7 @@ pub fn estimate(table: &CaptureTable, level: Level) -> Result<Estimate> {
             ),
         }),
         warnings,
-        check: None,
-        bootstrap: None,
+        ..Estimate::blank()
     })
 }
 

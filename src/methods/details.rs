@@ -1,0 +1,301 @@
+//! What an estimate records besides its numbers: the settings that shaped it and what a
+//! family reports beyond N̂ (the stepwise path, BIC's ranking, dga's top graphs,
+//! thresholding's retained terms), one struct per family under [`Details`]. Every estimator
+//! fills one; the result JSON writes it as the estimate's `options`. Like `types.rs`, it
+//! imports nothing from its siblings, so every estimator can use it; the settings enums it
+//! records ([`Start`], [`Prior`]) live here for that reason.
+//!
+//! Fields are declared in alphabetical order, nested structs too: the JSON was first
+//! written from `json!` maps, which serde_json (without `preserve_order`) keys in sorted
+//! order, and the golden files pin those bytes.
+
+use crate::checked::Level;
+use crate::inference::posterior::PosteriorDiagnostics;
+use crate::inference::{Construction, IntervalKind};
+use serde::{Serialize, Serializer};
+use std::collections::BTreeMap;
+
+/// The settings and by-products of one estimate, by family; serialised untagged, so the
+/// JSON holds the family's object alone (`null` for [`Details::None`]).
+#[derive(Debug, Clone, Serialize)]
+#[serde(untagged)]
+pub enum Details {
+    /// Rcapture's closed models (`m0` … `mbh`).
+    Closed(ClosedDetails),
+    /// A log-linear model given or fixed in advance (`loglinear`, `main`).
+    Loglinear(LoglinearDetails),
+    /// SparseMSE's stepwise selection.
+    Stepwise(StepwiseDetails),
+    /// One of the BIC-ranked models.
+    Bic(BicDetails),
+    /// A two-list estimate of one pair (`petersen`, `chapman`).
+    TwoList(TwoListDetails),
+    /// dga's averaging over decomposable graphs.
+    Dga(DgaDetails),
+    /// LCMCR's sampler.
+    Lcmcr(LcmcrDetails),
+    /// Bayesian thresholding (boxed: it is by far the largest).
+    Threshold(Box<ThresholdDetails>),
+    /// Nothing to record: a stratum too sparse for the method.
+    None,
+}
+
+/// Settings of a closed-population model.
+#[derive(Debug, Clone, Serialize)]
+pub struct ClosedDetails {
+    /// The interval made (Mb and Mbh always give Chao's log-normal one); `"none"` when no
+    /// interval was asked for.
+    #[serde(serialize_with = "construction_or_none")]
+    pub interval: Option<Construction>,
+    /// Interval level.
+    pub level: Level,
+    /// Capture occasions.
+    pub occasions: usize,
+}
+
+/// `"none"` where no interval is made, else the construction's own spelling.
+fn construction_or_none<S: Serializer>(c: &Option<Construction>, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(c.map_or("none", Construction::as_str))
+}
+
+/// Settings of a log-linear fit.
+#[derive(Debug, Clone, Serialize)]
+pub struct LoglinearDetails {
+    /// Interval kind asked for.
+    pub interval: IntervalKind,
+    /// Interval level.
+    pub level: Level,
+}
+
+/// Settings and selection path of the stepwise method.
+#[derive(Debug, Clone, Serialize)]
+pub struct StepwiseDetails {
+    /// Selected terms whose margin is empty (−∞ in the extended MLE).
+    pub empty_overlaps: Vec<String>,
+    /// Interval kind of the selected model's fit.
+    pub interval: IntervalKind,
+    /// Interval level.
+    pub level: Level,
+    /// The p-value threshold; `null` under the AIC rule.
+    pub pthresh: Option<f64>,
+    /// How candidates were judged.
+    pub rule: StepRule,
+    /// The two-list terms added, in order.
+    pub selected_terms: Vec<String>,
+    /// Each addition with its p-value.
+    pub steps: Vec<Step>,
+}
+
+/// The stepwise rule, as the JSON names it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum StepRule {
+    /// Poisson p-value below the threshold (SparseMSE).
+    Pvalue,
+    /// AIC decrease.
+    Aic,
+}
+
+/// One step of the stepwise selection.
+#[derive(Debug, Clone, Serialize)]
+pub struct Step {
+    /// Its p-value when added.
+    pub p_value: f64,
+    /// The two-list effect added.
+    pub term: String,
+}
+
+/// Settings and rank of one BIC-ranked model.
+#[derive(Debug, Clone, Serialize)]
+pub struct BicDetails {
+    /// The model's BIC.
+    pub bic: f64,
+    /// Models searched whose MLE exists.
+    pub candidates_with_mle: usize,
+    /// Interval kind of this model's fit (none below the first rank).
+    pub interval: IntervalKind,
+    /// Interval level.
+    pub level: Level,
+    /// Highest interaction order searched.
+    pub maxorder: usize,
+    /// Rank by BIC, 1 the best.
+    pub rank: usize,
+    /// How the models were searched.
+    pub searched: String,
+}
+
+/// Settings of a two-list estimate.
+#[derive(Debug, Clone, Serialize)]
+pub struct TwoListDetails {
+    /// Always Chao's log-normal interval.
+    pub interval: Construction,
+    /// Interval level.
+    pub level: Level,
+    /// The pair of lists.
+    pub lists: [String; 2],
+}
+
+/// The prior of N of a Bayesian method, spelt as in the JSON.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub enum PriorN {
+    /// p(N) ∝ 1/N.
+    #[serde(rename = "1/N")]
+    Inverse,
+}
+
+/// Settings and posterior summary of dga.
+#[derive(Debug, Clone, Serialize)]
+pub struct DgaDetails {
+    /// Hyper-Dirichlet prior parameter.
+    pub delta: f64,
+    /// Decomposable graphs averaged over.
+    pub graphs: usize,
+    /// The range of missing counts the posterior is computed on.
+    pub grid: [u64; 2],
+    /// Posterior mean of N.
+    pub mean: f64,
+    /// Posterior mode of N.
+    pub mode: f64,
+    /// Prior of N.
+    pub prior_n: PriorN,
+    /// Posterior standard deviation of N.
+    pub sd: f64,
+    /// The graphs of highest posterior weight, best first.
+    pub top_graphs: Vec<TopGraph>,
+}
+
+/// One graph of dga's model average.
+#[derive(Debug, Clone, Serialize)]
+pub struct TopGraph {
+    /// The graph's cliques.
+    pub graph: String,
+    /// Posterior mean of N under this graph.
+    pub posterior_mean: f64,
+    /// Posterior weight of the graph.
+    pub weight: f64,
+}
+
+/// Where LCMCR's chains start.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Start {
+    /// The R package's start: every class's λ at the lists' shares of the identified, class
+    /// weights 0.225 × 4 and 0.1 spread over the rest, α = 0.3/K, 500 warm-up iterations
+    /// with α held, classes then relabelled by weight.
+    #[default]
+    Package,
+    /// Overdispersed: λ uniform at random, weights ½, ¼, …, α = 1. Chains that start apart
+    /// expose posterior regions the sampler does not move between (then R-hat warns).
+    Dispersed,
+}
+
+/// Sampler settings and convergence diagnostics of LCMCR.
+#[derive(Debug, Clone, Serialize)]
+pub struct LcmcrDetails {
+    /// Latent classes in the truncation.
+    #[serde(rename = "K")]
+    pub k: usize,
+    /// Shape of the Gamma prior on α.
+    pub a_alpha: f64,
+    /// Rate of the Gamma prior on α.
+    pub b_alpha: f64,
+    /// Burn-in iterations per chain.
+    pub burnin: usize,
+    /// Chains.
+    pub chains: usize,
+    /// Convergence diagnostics; `null` with fewer than 4 draws per chain.
+    pub diagnostics: Option<PosteriorDiagnostics>,
+    /// Prior of N.
+    pub prior_n: PriorN,
+    /// Draws kept per chain.
+    pub samples: usize,
+    /// Master seed.
+    pub seed: u64,
+    /// Where the chains start.
+    pub start: Start,
+    /// Iterations between kept draws.
+    pub thinning: usize,
+}
+
+/// Prior of bayes-threshold's interaction parameters, written as
+/// `{"interactions": "normal", "variance": v}` or `{"interactions": "flat"}`.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[serde(tag = "interactions", rename_all = "lowercase")]
+pub enum Prior {
+    /// Independent N(0, variance).
+    Normal {
+        /// Prior variance.
+        variance: f64,
+    },
+    /// Improper flat prior (needs the MLE of the all-two-way model to exist).
+    Flat,
+}
+
+/// Settings and thresholding decisions of Bayesian thresholding. The fields that are
+/// `Option`s are the results of sampling: all `None`, and left out of the JSON, when a
+/// posterior had no mode and nothing was sampled.
+#[derive(Debug, Clone, Serialize)]
+pub struct ThresholdDetails {
+    /// Acceptance rates of the all-two-way fit and of the final fit.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub acceptance: Option<[f64; 2]>,
+    /// Burn-in iterations per chain and fit.
+    pub burnin: usize,
+    /// Chains.
+    pub chains: usize,
+    /// Posterior mean and sd of each coefficient of the final fit.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub coefficients: Option<Vec<PosteriorCoefficient>>,
+    /// Convergence diagnostics of N (always computed once sampled: at least 4 draws per
+    /// chain are required).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub diagnostics: Option<PosteriorDiagnostics>,
+    /// Highest interaction order considered.
+    pub maxorder: usize,
+    /// Effects at −∞ under the flat prior (zero sufficient statistic); left out when none.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub minus_infinite_effects: Vec<String>,
+    /// Prior of the interactions.
+    pub prior: Prior,
+    /// The two-list interactions kept.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub retained: Option<Vec<String>>,
+    /// Draws kept per chain and fit.
+    pub samples: usize,
+    /// Master seed.
+    pub seed: u64,
+    /// Iterations between kept draws.
+    pub thinning: usize,
+    /// |posterior mean / sd| below which an interaction is dropped.
+    pub threshold: f64,
+    /// |posterior mean / sd| of each two-list interaction.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub threshold_statistics: Option<BTreeMap<String, f64>>,
+    /// The three-list stage, with `maxorder` 3.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub triples: Option<Triples>,
+}
+
+/// Posterior mean and sd of one coefficient.
+#[derive(Debug, Clone, Serialize)]
+pub struct PosteriorCoefficient {
+    /// Posterior mean.
+    pub mean: f64,
+    /// Term name.
+    pub name: String,
+    /// Posterior standard deviation.
+    pub sd: f64,
+}
+
+/// The three-list stage of Bayesian thresholding.
+#[derive(Debug, Clone, Serialize)]
+pub struct Triples {
+    /// Whether the eligible triples were fitted (the flat prior may rule them out).
+    pub considered: bool,
+    /// Triples whose three pairs were all kept.
+    pub eligible: Vec<String>,
+    /// The triples kept.
+    pub retained: Vec<String>,
+    /// |posterior mean / sd| of each triple fitted.
+    pub statistics: BTreeMap<String, f64>,
+}
