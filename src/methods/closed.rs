@@ -501,7 +501,7 @@ fn behavioural_estimate(
 mod tests {
     use super::*;
     use crate::data::{CaptureTable, FrequencyTable};
-    use crate::methods::testing::{no_interval, rel};
+    use crate::methods::testing::{independent_cells, no_interval, rel};
 
     fn names(k: usize) -> Vec<String> {
         (0..k).map(|i| format!("L{}", i + 1)).collect()
@@ -608,19 +608,7 @@ mod tests {
     #[test]
     fn mt_recovers_n_from_its_own_expected_counts() {
         // N = 24000 with p = 1/2, 1/3, 1/4: the unseen are 24000·(1/2)(2/3)(3/4) = 6000.
-        let p = [(1, 2), (1, 3), (1, 4)];
-        let cells: Vec<(u64, u64)> = (1..8u64)
-            .map(|h| {
-                let c = p.iter().enumerate().fold(24_000, |acc, (i, &(a, b))| {
-                    if h >> i & 1 == 1 {
-                        acc * a / b
-                    } else {
-                        acc * (b - a) / b
-                    }
-                });
-                (h, c)
-            })
-            .collect();
+        let cells = independent_cells(24_000, &[(1, 2), (1, 3), (1, 4)]);
         let e = estimate(ClosedModel::Mt, &table(3, &cells), &no_interval()).unwrap();
         assert_eq!(e.observed, 18_000);
         assert!(rel(e.population.unwrap(), 24_000.0) < EXACT, "{e:?}");

@@ -184,7 +184,7 @@ pub fn fitted_cells(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::methods::testing::{no_interval, rel};
+    use crate::methods::testing::{independent_cells, no_interval, rel};
 
     fn abc(cells: &[(u64, u64)]) -> CaptureTable {
         let names = ["A", "B", "C"].map(String::from).to_vec();
@@ -199,19 +199,7 @@ mod tests {
     /// Counts N Π p_i^{h_i} (1 − p_i)^{1 − h_i} for N = 24000, p = 1/2, 1/3, 1/4: whole
     /// numbers, with 24000·(1/2)(2/3)(3/4) = 6000 unseen.
     fn independent() -> CaptureTable {
-        let p = [(1, 2), (1, 3), (1, 4)];
-        abc(&(1..8u64)
-            .map(|h| {
-                let c = p.iter().enumerate().fold(24_000, |acc, (i, &(a, b))| {
-                    if h >> i & 1 == 1 {
-                        acc * a / b
-                    } else {
-                        acc * (b - a) / b
-                    }
-                });
-                (h, c)
-            })
-            .collect::<Vec<_>>())
+        abc(&independent_cells(24_000, &[(1, 2), (1, 3), (1, 4)]))
     }
 
     #[test]
