@@ -131,7 +131,7 @@ pub fn run_full(
     let mut estimates = Vec::new();
     let mut strata: Vec<crate::aggregate::StratumResult> = Vec::new();
     if job.strata.is_some() && parsed.strata.is_empty() {
-        return Err(Error::Usage("strata need a records CSV with the stratum column (--stratify-by COL, --format records)".into()));
+        return Err(Error::Usage("strata need a records CSV with the stratum column (\"strata\" in a job, --stratify-by COL on the command line)".into()));
     }
     let seed = job.seed.unwrap_or(crate::montecarlo::DEFAULT_SEED);
     for m in &job.methods {
@@ -153,7 +153,7 @@ pub fn run_full(
         estimates.extend(m.run(&data, &ctx)?);
         for (si, (name, table)) in parsed.strata.iter().enumerate() {
             let mut sc = ctx.clone();
-            sc.seed = crate::aggregate::stratum_seed(seed, si);
+            sc.seed = crate::montecarlo::derive_seed(seed, si);
             if let Some(b) = &mut sc.bootstrap {
                 b.seed = sc.seed;
             }

@@ -49,15 +49,6 @@ pub struct Total {
     pub warnings: Vec<String>,
 }
 
-/// The seed of stratum `s` derived from the job's seed (SplitMix64 step), so that strata
-/// draw independent streams.
-pub fn stratum_seed(seed: u64, s: usize) -> u64 {
-    let mut z = seed.wrapping_add((s as u64 + 1).wrapping_mul(0x9E37_79B9_7F4A_7C15));
-    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-    z ^ (z >> 31)
-}
-
 /// Totals for every method position that all strata share.
 pub fn totals(strata: &[StratumResult], level: f64) -> Vec<Total> {
     let Some(first) = strata.first() else {
@@ -152,7 +143,7 @@ pub fn totals(strata: &[StratumResult], level: f64) -> Vec<Total> {
             }
         } else if missing.is_empty() {
             warnings.push(
-                "the total's interval needs a bootstrap (--bootstrap B) or posterior draws of every stratum".into(),
+                "the total's interval needs a bootstrap (\"bootstrap\" in a job, --bootstrap B on the command line) or posterior draws of every stratum".into(),
             );
         }
         if !values.is_empty() {

@@ -382,7 +382,7 @@ fn parse_records(
                 name,
                 header.line,
                 0,
-                format!("expected a column named \"{col}\" (from --stratify-by) in the header, found only: {}", header.fields.join(", ")),
+                format!("expected a column named \"{col}\" (the strata column: --stratify-by, or a job's \"strata\") in the header, found only: {}", header.fields.join(", ")),
             )
         })?),
         None => None,
@@ -393,7 +393,9 @@ fn parse_records(
             for l in names {
                 match header.fields.iter().position(|h| h == l) {
                     Some(c) if cols.contains(&c) => {
-                        return Err(Error::Usage(format!("--lists names \"{l}\" twice")));
+                        return Err(Error::Usage(format!(
+                            "the list columns (--lists, or a job's data.lists) name \"{l}\" twice"
+                        )));
                     }
                     Some(c) => cols.push(c),
                     None => {
@@ -402,7 +404,7 @@ fn parse_records(
                             header.line,
                             0,
                             format!(
-                                "expected a column named \"{l}\" (from --lists) in the header, found only: {}",
+                                "expected a column named \"{l}\" (a list named by --lists, or a job's data.lists) in the header, found only: {}",
                                 header.fields.join(", ")
                             ),
                         ));
@@ -414,7 +416,9 @@ fn parse_records(
         None => (0..width).filter(|&c| Some(c) != strat_col).collect(),
     };
     if cols.is_empty() {
-        return Err(Error::Usage("--lists names no column".into()));
+        return Err(Error::Usage(
+            "the list columns (--lists, or a job's data.lists) name no column".into(),
+        ));
     }
     if let Some(sc) = strat_col {
         if cols.contains(&sc) {

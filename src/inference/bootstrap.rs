@@ -114,7 +114,7 @@ pub fn run(
 ) -> Result<Bootstrap> {
     if opts.replicates == 0 {
         return Err(Error::Usage(
-            "--bootstrap needs at least 1 replicate".into(),
+            "the bootstrap needs at least 1 replicate".into(),
         ));
     }
     let lists = table.lists().to_vec();

@@ -335,7 +335,7 @@ pub fn estimate(m: ClosedModel, data: &Dataset, opts: &Settings) -> Result<Estim
             }
             let Some(occ) = fr.occasions else {
                 return Err(Error::Usage(format!(
-                    "method {} on frequency data needs the number of occasions: give --occasions T (or inf for a single source)",
+                    "method {} on frequency data needs the number of occasions: give --occasions T (a job: \"occasions\": T; inf for a single source)",
                     m.id()
                 )));
             };

@@ -61,3 +61,13 @@ mod tests {
         assert_ne!(stream(8, 0).random::<u64>(), a[0]);
     }
 }
+
+/// The seed of part `index` of a job (a stratum, a study, a scenario) derived from the
+/// job's master seed by one SplitMix64 step, so that parts draw independent streams and a
+/// part's draws do not depend on how many other parts there are.
+pub fn derive_seed(seed: u64, index: usize) -> u64 {
+    let mut z = seed.wrapping_add((index as u64 + 1).wrapping_mul(0x9E37_79B9_7F4A_7C15));
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    z ^ (z >> 31)
+}

@@ -8,9 +8,9 @@
 use super::spec::AggregateSpec;
 use super::studies::{StudyResult, pool_selected};
 use crate::aggregate::meta::{Pooled, Tau2Method};
-use crate::aggregate::stratum_seed;
 use crate::error::Result;
 use crate::inference::bootstrap::quantile8;
+use crate::montecarlo::derive_seed;
 use crate::montecarlo::replicate;
 use rand_distr::{Distribution, StandardNormal};
 use serde::Serialize;
@@ -98,7 +98,7 @@ impl Setting<'_> {
             .collect();
         let rows: Vec<(f64, f64, Option<f64>)> = replicate(
             spec.draws.get(),
-            stratum_seed(self.seed, tag as usize),
+            derive_seed(self.seed, tag as usize),
             &|_| {},
             |_, rng| {
                 let z_mu: f64 = StandardNormal.sample(rng);

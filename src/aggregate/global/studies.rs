@@ -6,13 +6,13 @@
 
 use super::spec::{AggregateSpec, Published, Source, Study};
 use crate::aggregate::meta::{Pooled, Tau2Method, pool};
-use crate::aggregate::stratum_seed;
 use crate::data::Dataset;
 use crate::data::source::{DataSpec, load_data};
 use crate::error::{Error, Result};
 use crate::inference::bootstrap::{BootKind, BootOptions, quantile8};
 use crate::inference::qnorm;
 use crate::methods::{Context, IntervalKind, Method, MethodId, Status};
+use crate::montecarlo::derive_seed;
 use serde::Serialize;
 
 /// A study's contribution.
@@ -58,7 +58,7 @@ pub fn measure(
             Source::Published(p) => Ok(published(st, p, z)),
             Source::Live(data) => {
                 let (n, pop, draws) =
-                    live(st, data, base, job_name, stratum_seed(seed, 1000 + i), boot)?;
+                    live(st, data, base, job_name, derive_seed(seed, 1000 + i), boot)?;
                 from_draws(st, n, pop, &draws, level)
             }
         })
