@@ -819,33 +819,44 @@ impl Method {
         seed: u64,
     ) -> Result<Vec<Estimate>> {
         use super::{bayes_threshold, bic, dga, lcmcr, loglinear, stepwise, twolist};
-        if let Method::Closed(m, _) = self {
-            return Ok(vec![closed::estimate(*m, data, s)?]);
-        }
-        let t = self.table(data)?;
+        // Only the closed family also fits frequencies; every other family needs the table.
+        let table = || self.table(data);
         Ok(match self {
-            Method::Closed(..) => Vec::new(),
-            Method::Loglinear(o) => vec![loglinear::estimate_spec(t, &o.model, s, "loglinear")?],
-            Method::Main(_) => vec![loglinear::estimate_spec(t, "[]", s, "main")?],
+            Method::Closed(m, _) => vec![closed::estimate(*m, data, s)?],
+            Method::Loglinear(o) => vec![loglinear::estimate_spec(
+                table()?,
+                &o.model,
+                s,
+                "loglinear",
+            )?],
+            Method::Main(_) => vec![loglinear::estimate_spec(table()?, "[]", s, "main")?],
             Method::Stepwise(o) => vec![stepwise::estimate(
-                t,
+                table()?,
                 s,
                 stepwise::Rule::PValue(o.pthresh.map_or(stepwise::DEFAULT_PTHRESH, PValue::get)),
             )?],
-            Method::StepwiseAic(_) => vec![stepwise::estimate(t, s, stepwise::Rule::Aic)?],
+            Method::StepwiseAic(_) => vec![stepwise::estimate(table()?, s, stepwise::Rule::Aic)?],
             Method::Bic(o) => bic::estimate(
-                t,
+                table()?,
                 s,
                 o.maxorder.map(Order::get),
                 o.ntop.map_or(bic::DEFAULT_NTOP, Top::get),
             )?,
-            Method::Dga(_) => vec![dga::estimate(t, s.level)?],
-            Method::Lcmcr(o) => vec![lcmcr::estimate(t, &o.resolve(seed), s.level)?],
+            Method::Dga(_) => vec![dga::estimate(table()?, s.level)?],
+            Method::Lcmcr(o) => vec![lcmcr::estimate(table()?, &o.resolve(seed), s.level)?],
             Method::BayesThreshold(o) => {
-                vec![bayes_threshold::estimate(t, &o.resolve(seed), s.level)?]
+                vec![bayes_threshold::estimate(
+                    table()?,
+                    &o.resolve(seed),
+                    s.level,
+                )?]
             }
-            Method::Petersen(_) => twolist::estimate_pairs(twolist::Kind::Petersen, t, s.level)?,
-            Method::Chapman(_) => twolist::estimate_pairs(twolist::Kind::Chapman, t, s.level)?,
+            Method::Petersen(_) => {
+                twolist::estimate_pairs(twolist::Kind::Petersen, table()?, s.level)?
+            }
+            Method::Chapman(_) => {
+                twolist::estimate_pairs(twolist::Kind::Chapman, table()?, s.level)?
+            }
         })
     }
 }
