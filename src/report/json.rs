@@ -14,10 +14,55 @@ pub fn to_json<T: Serialize>(v: &T) -> Result<String> {
     Ok(s)
 }
 
-/// Writes `contents` to `path` atomically: a temporary file in the same directory, then a
-/// rename, so a failed run never leaves a half-written file.
+/// Writes `contents` to `path` without destroying what is there:
+/// - a regular file (or a new one) is replaced atomically: a temporary file in the same
+///   directory, fsynced, then renamed over it, so a failed run never leaves a half-written
+///   file and the temporary file is removed on failure;
+/// - a symlink is followed to its target, which is written as above (the link stays);
+/// - anything else (a character device such as `/dev/null`, a FIFO) is written straight
+///   through: renaming over it would replace the device or pipe with a plain file.
+///
+/// Every write error (a full device, a closed pipe) is returned with the path.
 pub fn write_atomic(path: &str, contents: &[u8]) -> Result<()> {
-    let target = std::path::Path::new(path);
+    let io = |e: std::io::Error| Error::Io {
+        path: path.to_string(),
+        source: e,
+    };
+    let target = resolve_links(std::path::Path::new(path)).map_err(io)?;
+    match std::fs::metadata(&target) {
+        Ok(m) if !m.is_file() && !m.is_dir() => {
+            let mut f = std::fs::OpenOptions::new()
+                .write(true)
+                .open(&target)
+                .map_err(io)?;
+            f.write_all(contents).and_then(|_| f.flush()).map_err(io)
+        }
+        _ => replace_file(&target, contents).map_err(io),
+    }
+}
+
+/// The path a chain of symlinks ends at (the link's own path when it is not a link; a
+/// dangling link's target, so that writing creates it). Gives up after 40 links, as the
+/// kernel does.
+fn resolve_links(path: &std::path::Path) -> std::io::Result<std::path::PathBuf> {
+    let mut p = path.to_path_buf();
+    for _ in 0..40 {
+        match std::fs::symlink_metadata(&p) {
+            Ok(m) if m.file_type().is_symlink() => {
+                let next = std::fs::read_link(&p)?;
+                p = match p.parent() {
+                    Some(dir) if next.is_relative() => dir.join(next),
+                    _ => next,
+                };
+            }
+            _ => return Ok(p),
+        }
+    }
+    Err(std::io::Error::other("too many levels of symbolic links"))
+}
+
+/// Temporary file beside `target`, fsynced, renamed over it; removed if anything fails.
+fn replace_file(target: &std::path::Path, contents: &[u8]) -> std::io::Result<()> {
     let dir = target
         .parent()
         .filter(|d| !d.as_os_str().is_empty())
@@ -27,10 +72,6 @@ pub fn write_atomic(path: &str, contents: &[u8]) -> Result<()> {
         .map(|f| f.to_string_lossy().to_string())
         .unwrap_or_else(|| "out".into());
     let tmp = dir.join(format!(".{file_name}.tmp{}", std::process::id()));
-    let io = |e: std::io::Error| Error::Io {
-        path: path.to_string(),
-        source: e,
-    };
     let result = (|| -> std::io::Result<()> {
         let mut f = std::fs::File::create(&tmp)?;
         f.write_all(contents)?;
@@ -40,5 +81,5 @@ pub fn write_atomic(path: &str, contents: &[u8]) -> Result<()> {
     if result.is_err() {
         let _ = std::fs::remove_file(&tmp);
     }
-    result.map_err(io)
+    result
 }

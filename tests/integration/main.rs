@@ -9,6 +9,7 @@ mod global;
 mod golden;
 mod lcmcr;
 mod model_props;
+mod output;
 mod props;
 mod reference;
 mod report;
