@@ -1161,14 +1161,7 @@ fn dga_bma(r: &Ref, t: &mut Tally) {
         )
         .expect("posterior");
         let pn = post.n_posterior();
-        let mean: f64 = post.n_values.iter().zip(&pn).map(|(a, b)| a * b).sum();
-        let sd = post
-            .n_values
-            .iter()
-            .zip(&pn)
-            .map(|(a, b)| b * (a - mean).powi(2))
-            .sum::<f64>()
-            .sqrt();
+        let (mean, sd) = post.mean_sd();
         t.close(
             &format!("{variant} mean"),
             Some(mean),

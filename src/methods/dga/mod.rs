@@ -62,6 +62,20 @@ impl Posterior {
     pub fn n_posterior(&self) -> Vec<f64> {
         self.n_posterior.clone()
     }
+
+    /// Posterior mean and standard deviation of N (dga's `posterior_mean`, `posterior_sd`).
+    pub fn mean_sd(&self) -> (f64, f64) {
+        let pn = &self.n_posterior;
+        let mean: f64 = self.n_values.iter().zip(pn).map(|(a, b)| a * b).sum();
+        let sd = self
+            .n_values
+            .iter()
+            .zip(pn)
+            .map(|(a, b)| b * (a - mean).powi(2))
+            .sum::<f64>()
+            .sqrt();
+        (mean, sd)
+    }
 }
 
 /// Computes the posterior. `missing` is the grid of missing counts.
@@ -198,14 +212,7 @@ pub fn estimate(table: &CaptureTable, level: Level) -> Result<Estimate> {
         decomposable_graphs(k),
     )?;
     let pn = post.n_posterior();
-    let mean: f64 = post.n_values.iter().zip(&pn).map(|(a, b)| a * b).sum();
-    let sd = post
-        .n_values
-        .iter()
-        .zip(&pn)
-        .map(|(a, b)| b * (a - mean).powi(2))
-        .sum::<f64>()
-        .sqrt();
+    let (mean, sd) = post.mean_sd();
     // the running sums of `quantile`, once for every quantile below
     let cdf: Vec<f64> = pn
         .iter()
