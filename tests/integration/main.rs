@@ -7,6 +7,7 @@ mod cli;
 mod common;
 mod global;
 mod golden;
+mod hostile;
 mod lcmcr;
 mod model_props;
 mod output;
