@@ -39,6 +39,16 @@ pub enum Error {
     /// a method that needs more lists, an unknown list in a model spec).
     #[error("{0}")]
     Usage(String),
+    /// A job's content that is well-formed JSON but not acceptable, at a JSON path
+    /// (`aggregate.studies[2].published.multiplier`). `job::parse_job` turns it into an
+    /// `Input` error with the line and column of that value in the file.
+    #[error("at {path}: {message}")]
+    At {
+        /// The JSON path of the offending value.
+        path: String,
+        /// What was expected and what was found.
+        message: String,
+    },
     /// Reading or writing a file failed.
     #[error("{path}: {source}")]
     Io {
@@ -65,9 +75,20 @@ impl Error {
         }
     }
 
+    /// A problem with the job's value at a JSON path.
+    pub fn at(path: impl Into<String>, message: impl Into<String>) -> Self {
+        Error::At {
+            path: path.into(),
+            message: message.into(),
+        }
+    }
+
     /// True for errors caused by what the user gave (exit code 2).
     pub fn is_user_error(&self) -> bool {
-        matches!(self, Error::Input { .. } | Error::Usage(_))
+        matches!(
+            self,
+            Error::Input { .. } | Error::Usage(_) | Error::At { .. }
+        )
     }
 }
 

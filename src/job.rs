@@ -58,7 +58,161 @@ pub fn parse_job(name: &str, text: &str) -> Result<Job> {
         };
         Error::input(name, line, column, format!("invalid job{at}: {msg}"))
     })?;
+    check_job(&job).map_err(|e| located(name, text, e))?;
     Ok(job)
+}
+
+/// The rules a job's content must keep beyond what its types enforce (rules across fields);
+/// an error names the JSON path of the value at fault (`Error::At`).
+pub fn check_job(_job: &Job) -> Result<()> {
+    Ok(())
+}
+
+/// Gives an `Error::At` from a check of file `name` (text `text`) the line and column of
+/// the value at its JSON path; other errors pass through.
+pub fn located(name: &str, text: &str, e: Error) -> Error {
+    match e {
+        Error::At { path, message } => {
+            let (line, column) = locate(text, &path).unwrap_or((0, 0));
+            Error::input(
+                name,
+                line,
+                column,
+                format!("invalid job at {path}: {message}"),
+            )
+        }
+        other => other,
+    }
+}
+
+/// One step of a JSON path.
+#[derive(Debug, PartialEq)]
+enum Step {
+    Key(String),
+    Index(usize),
+}
+
+/// Splits a path as serde_path_to_error writes it (`a.b[2].c`) into steps.
+fn steps(path: &str) -> Option<Vec<Step>> {
+    let mut out = Vec::new();
+    for part in path.split('.').filter(|p| !p.is_empty()) {
+        let (key, mut rest) = match part.find('[') {
+            Some(i) => (&part[..i], &part[i..]),
+            None => (part, ""),
+        };
+        if !key.is_empty() {
+            out.push(Step::Key(key.to_string()));
+        }
+        while let Some(r) = rest.strip_prefix('[') {
+            let end = r.find(']')?;
+            out.push(Step::Index(r[..end].parse().ok()?));
+            rest = &r[end + 1..];
+        }
+    }
+    Some(out)
+}
+
+/// The 1-based line and column (in characters) where the value at `path` starts in the
+/// JSON `text`, found by a scan that reads just enough of the text to skip the other
+/// values. None when the text does not hold that path.
+pub fn locate(text: &str, path: &str) -> Option<(usize, usize)> {
+    let b = text.as_bytes();
+    let mut p = 0usize;
+    for step in steps(path)? {
+        p = skip_ws(b, p);
+        match step {
+            Step::Key(k) => {
+                if b.get(p) != Some(&b'{') {
+                    return None;
+                }
+                p += 1;
+                loop {
+                    p = skip_ws(b, p);
+                    if b.get(p) != Some(&b'"') {
+                        return None;
+                    }
+                    let end = skip_value(b, p)?;
+                    let key: String = serde_json::from_slice(&b[p..end]).ok()?;
+                    p = skip_ws(b, end);
+                    if b.get(p) != Some(&b':') {
+                        return None;
+                    }
+                    p = skip_ws(b, p + 1);
+                    if key == k {
+                        break;
+                    }
+                    p = skip_ws(b, skip_value(b, p)?);
+                    if b.get(p) != Some(&b',') {
+                        return None;
+                    }
+                    p += 1;
+                }
+            }
+            Step::Index(i) => {
+                if b.get(p) != Some(&b'[') {
+                    return None;
+                }
+                p = skip_ws(b, p + 1);
+                for _ in 0..i {
+                    p = skip_ws(b, skip_value(b, p)?);
+                    if b.get(p) != Some(&b',') {
+                        return None;
+                    }
+                    p = skip_ws(b, p + 1);
+                }
+            }
+        }
+    }
+    p = skip_ws(b, p);
+    let before = text.get(..p)?;
+    let line = 1 + before.matches('\n').count();
+    let column = 1 + before.chars().rev().take_while(|&c| c != '\n').count();
+    Some((line, column))
+}
+
+fn skip_ws(b: &[u8], mut p: usize) -> usize {
+    while b.get(p).is_some_and(|c| c.is_ascii_whitespace()) {
+        p += 1;
+    }
+    p
+}
+
+/// The byte after the JSON value that starts at `p` (None at malformed text).
+fn skip_value(b: &[u8], p: usize) -> Option<usize> {
+    let mut q = p;
+    let mut depth = 0usize;
+    loop {
+        match *b.get(q)? {
+            b'"' => {
+                q += 1;
+                loop {
+                    match *b.get(q)? {
+                        b'\\' => q += 2,
+                        b'"' => break,
+                        _ => q += 1,
+                    }
+                }
+                q += 1;
+                if depth == 0 {
+                    return Some(q);
+                }
+            }
+            b'{' | b'[' => {
+                depth += 1;
+                q += 1;
+            }
+            b'}' | b']' => {
+                depth = depth.checked_sub(1)?;
+                q += 1;
+            }
+            _ => q += 1,
+        }
+        if depth == 0
+            && (q >= b.len() || matches!(b[q], b',' | b'}' | b']') || b[q].is_ascii_whitespace())
+        {
+            return Some(q);
+        }
+    }
 }
 
 /// serde_json places an error about a value's content at the byte after a number (which
@@ -222,4 +376,35 @@ pub fn run_file(path: &str) -> Result<ResultDoc> {
     let base = std::path::Path::new(path).parent();
     let parsed = load_data(&job.data, base, path, &job.strata)?;
     run_full(job, parsed, None, base, path)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn locate_finds_values_by_path() {
+        let text = "{\n  \"a\": {\"b\": [1, {\"c\": \"x,]}\"}, [2, 3]],\n  \"d\": true},\n  \"é\": 1, \"e\": -4\n}";
+        assert_eq!(locate(text, "a"), Some((2, 8)));
+        assert_eq!(locate(text, "a.b[0]"), Some((2, 15)));
+        assert_eq!(locate(text, "a.b[1].c"), Some((2, 24)));
+        assert_eq!(locate(text, "a.b[2][1]"), Some((2, 37)));
+        assert_eq!(locate(text, "a.d"), Some((3, 8)));
+        assert_eq!(locate(text, "e"), Some((4, 16)));
+        assert_eq!(locate(text, "a.b[3]"), None);
+        assert_eq!(locate(text, "x"), None);
+    }
+
+    #[test]
+    fn a_check_error_gets_the_line_and_column_of_its_value() {
+        let e = located(
+            "job.json",
+            "{\n \"seed\": 5\n}",
+            Error::at("seed", "expected less"),
+        );
+        assert_eq!(
+            e.to_string(),
+            "job.json:2:10: invalid job at seed: expected less"
+        );
+    }
 }
