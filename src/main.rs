@@ -22,7 +22,9 @@ use darkfigure::methods::{IntervalKind, Method, MethodId, ProgressFn};
 use darkfigure::report::{json, terminal};
 use darkfigure::wire::{CHECK_SCHEMA, CheckDoc, CheckResult};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use std::io::Write;
 use std::process::ExitCode;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 fn format_of(f: FormatArg) -> Format {
     match f {
@@ -67,10 +69,7 @@ fn load(d: &DataArgs) -> Result<(DataSpec, Parsed), Error> {
 fn emit(doc_json: &str, target: &Option<String>) -> Result<(), Error> {
     match target.as_deref() {
         None => Ok(()),
-        Some("-") => {
-            print!("{doc_json}");
-            Ok(())
-        }
+        Some("-") => say(doc_json),
         Some(path) => json::write_atomic(path, doc_json.as_bytes()),
     }
 }
@@ -82,9 +81,9 @@ fn run(cli: Cli) -> Result<(), Error> {
             let d = describe(&parsed.data);
             let text = json::to_json(&d)?;
             if out.as_deref() != Some("-") {
-                print!("{}", terminal::render_description(&data.data, &d));
+                say(&terminal::render_description(&data.data, &d))?;
                 for w in &parsed.warnings {
-                    println!("warning: {w}");
+                    say(&format!("warning: {w}\n"))?;
                 }
             }
             emit(&text, &out)
@@ -111,10 +110,10 @@ fn run(cli: Cli) -> Result<(), Error> {
             }
             if out.as_deref() != Some("-") {
                 for r in &results {
-                    println!(
-                        "{}  code {}: {}",
+                    say(&format!(
+                        "{}  code {}: {}\n",
                         r.model, r.check.code, r.check.explanation
-                    );
+                    ))?;
                 }
             }
             let doc = CheckDoc {
@@ -174,6 +173,7 @@ fn run(cli: Cli) -> Result<(), Error> {
                     BootKind::Nonparametric
                 },
             };
+            check_outputs(&out, &report_path(&report, &job))?;
             let progress = progress_bar(&job, quiet);
             let doc = job::run_with_progress(job, parsed, progress.as_ref().map(|p| p.0.clone()));
             deliver(doc, progress, &out, &report, quiet)
@@ -196,6 +196,7 @@ fn run(cli: Cli) -> Result<(), Error> {
                 &path,
                 &jobv.strata,
             )?;
+            check_outputs(&out, &report_path(&report, &jobv))?;
             let progress = progress_bar(&jobv, quiet);
             let doc = job::run_full(
                 jobv,
@@ -227,9 +228,9 @@ fn deliver(
         && !quiet
         && out.as_deref() != Some("-")
     {
-        println!("{name}");
+        say(&format!("{name}\n"))?;
     }
-    show(&terminal::render_result(&doc), out, quiet);
+    show(&terminal::render_result(&doc), out, quiet)?;
     write_report(&doc, report)?;
     emit(&text, out)
 }
@@ -308,24 +309,66 @@ fn methods_of(ids: &[String], models: &[String], flags: &RawOptions) -> Result<V
     Ok(out)
 }
 
+/// The report's file: the command line's, else the job's.
+fn report_path(cli: &Option<String>, job: &Job) -> Option<String> {
+    cli.clone()
+        .or_else(|| job.report.as_ref().and_then(|r| r.file.clone()))
+}
+
+/// Checks the output paths before anything runs, so that a long run does not end in a
+/// path that cannot be written: a report ends in .html or .md, the JSON and the report are
+/// different files, and each lands in an existing folder and is not a folder itself.
+fn check_outputs(json_out: &Option<String>, report: &Option<String>) -> Result<(), Error> {
+    if let Some(r) = report
+        && ![".md", ".markdown", ".html", ".htm"]
+            .iter()
+            .any(|e| r.ends_with(e))
+    {
+        return Err(Error::Usage(format!(
+            "--report {r}: expected a file ending in .html or .md"
+        )));
+    }
+    if let (Some(j), Some(r)) = (json_out, report)
+        && j == r
+    {
+        return Err(Error::Usage(format!(
+            "--json and --report both name {j}: the JSON would overwrite the report"
+        )));
+    }
+    for p in [json_out, report].into_iter().flatten() {
+        if p == "-" {
+            continue;
+        }
+        let path = std::path::Path::new(p);
+        if path.is_dir() {
+            return Err(Error::Usage(format!(
+                "{p}: is a folder; expected a file to write"
+            )));
+        }
+        let dir = path.parent().filter(|d| !d.as_os_str().is_empty());
+        if let Some(d) = dir
+            && !d.is_dir()
+        {
+            return Err(Error::Usage(format!(
+                "{p}: the folder {} does not exist",
+                d.display()
+            )));
+        }
+    }
+    Ok(())
+}
+
 /// Writes the HTML or Markdown report (atomically) when asked for, on the command line or
 /// in the job.
 fn write_report(doc: &job::ResultDoc, cli: &Option<String>) -> Result<(), Error> {
-    let Some(path) = cli
-        .clone()
-        .or_else(|| doc.job.report.as_ref().and_then(|r| r.file.clone()))
-    else {
+    let Some(path) = report_path(cli, &doc.job) else {
         return Ok(());
     };
     let thr = doc.job.suppress_below();
     let text = if path.ends_with(".md") || path.ends_with(".markdown") {
         darkfigure::report::html::markdown(doc, thr)
-    } else if path.ends_with(".html") || path.ends_with(".htm") {
-        darkfigure::report::html::html(doc, thr)
     } else {
-        return Err(Error::Usage(format!(
-            "--report {path}: expected a file ending in .html or .md"
-        )));
+        darkfigure::report::html::html(doc, thr)
     };
     json::write_atomic(&path, text.as_bytes())
 }
@@ -365,23 +408,73 @@ fn progress_bar(job: &Job, quiet: bool) -> Option<(ProgressFn, ProgressBar)> {
 }
 
 /// Prints the table on stdout, or on stderr when stdout carries the JSON.
-fn show(table: &str, out: &Option<String>, quiet: bool) {
+fn show(table: &str, out: &Option<String>, quiet: bool) -> Result<(), Error> {
     if quiet {
-        return;
+        return Ok(());
     }
     if out.as_deref() == Some("-") {
-        eprint!("{table}");
+        tell(table);
+        Ok(())
     } else {
-        print!("{table}");
+        say(table)
     }
+}
+
+/// Set once standard output's reader has gone away: nothing more is printed there, and the
+/// run goes on to write its files.
+static STDOUT_CLOSED: AtomicBool = AtomicBool::new(false);
+
+/// Writes to standard output. A reader that stopped reading (`| head`, a closed pipe) is
+/// not an error: what it did not want is dropped and the run ends as it would have (exit 0
+/// when nothing else failed). Any other failure (a full device) is an error naming it.
+fn say(text: &str) -> Result<(), Error> {
+    if STDOUT_CLOSED.load(Ordering::Relaxed) {
+        return Ok(());
+    }
+    let mut o = std::io::stdout().lock();
+    match o.write_all(text.as_bytes()).and_then(|()| o.flush()) {
+        Ok(()) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => {
+            STDOUT_CLOSED.store(true, Ordering::Relaxed);
+            Ok(())
+        }
+        Err(e) => Err(Error::Io {
+            path: "standard output".into(),
+            source: e,
+        }),
+    }
+}
+
+/// Writes to standard error; a closed or full stderr cannot be reported anywhere, so it is
+/// ignored (the exit code still says how the run ended).
+fn tell(text: &str) {
+    let _ = std::io::stderr().lock().write_all(text.as_bytes());
+}
+
+/// SIGINT, SIGTERM and SIGHUP end the run the way they would have, after removing the
+/// temporary files of writes in progress (a result file is either the old one or the
+/// whole new one, never half of it, and nothing is left beside it).
+fn clean_up_on_signals() {
+    use signal_hook::consts::{SIGHUP, SIGINT, SIGTERM};
+    let Ok(mut signals) = signal_hook::iterator::Signals::new([SIGINT, SIGTERM, SIGHUP]) else {
+        return;
+    };
+    std::thread::spawn(move || {
+        if let Some(sig) = signals.forever().next() {
+            let _held = json::abandon_writes();
+            let _ = signal_hook::low_level::emulate_default_handler(sig);
+            std::process::exit(128 + sig);
+        }
+    });
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    clean_up_on_signals();
     match run(cli) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("error: {e}");
+            tell(&format!("error: {e}\n"));
             if e.is_user_error() {
                 ExitCode::from(2)
             } else {

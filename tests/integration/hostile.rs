@@ -18,7 +18,8 @@
 //!   "timeout": 60 }
 //! ```
 //! `{data}` is `tests/data`, `{dir}` the case's scratch folder (where `files` are written: a
-//! JSON value as pretty JSON, a string byte for byte). The process runs in `{dir}`.
+//! JSON value as pretty JSON, a string byte for byte, both with `{data}` and `{dir}`
+//! replaced). The process runs in `{dir}`.
 
 use serde_json::Value;
 use std::collections::BTreeMap;
@@ -99,7 +100,7 @@ fn run_case(path: &Path, data: &Path, scratch_root: &Path) -> Vec<String> {
         for (f, v) in files {
             let bytes = match v {
                 Value::String(s) => subst(s).into_bytes(),
-                other => serde_json::to_vec_pretty(other).expect("json"),
+                other => subst(&serde_json::to_string_pretty(other).expect("json")).into_bytes(),
             };
             std::fs::write(dir.join(f), bytes).expect("write case file");
         }
