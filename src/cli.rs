@@ -20,7 +20,13 @@ fn positive(s: &str) -> Result<Positive, String> {
     parse_arg::<f64, _>(s)
 }
 fn count<const MIN: u64, const MAX: u64>(s: &str) -> Result<Count<MIN, MAX>, String> {
-    parse_arg::<u64, _>(s)
+    // A negative, fractional or overlong value gets the range, not only "a number".
+    match s.trim().parse::<u64>() {
+        Ok(n) => Count::try_from(n),
+        Err(_) => Err(format!(
+            "expected a whole number from {MIN} to {MAX}, found \"{s}\""
+        )),
+    }
 }
 
 /// darkfigure: how many people are behind the ones that were identified.
@@ -59,19 +65,19 @@ pub enum IntervalArg {
 #[derive(Debug, clap::Args)]
 pub struct BayesArgs {
     /// LCMCR: latent classes K in the truncation (default 10).
-    #[arg(long = "classes", short = 'K', value_parser = count::<1, 1000>)]
+    #[arg(long = "classes", short = 'K', value_parser = count::<1, 1000>, allow_negative_numbers = true)]
     pub classes: Option<Classes>,
     /// Burn-in iterations per chain (lcmcr 100000, bayes-threshold 1000).
-    #[arg(long, value_parser = count::<0, 1_000_000_000>)]
+    #[arg(long, value_parser = count::<0, 1_000_000_000>, allow_negative_numbers = true)]
     pub burnin: Option<Iterations>,
     /// Draws kept per chain (lcmcr 5000, bayes-threshold 10000).
-    #[arg(long, value_parser = count::<0, 1_000_000_000>)]
+    #[arg(long, value_parser = count::<0, 1_000_000_000>, allow_negative_numbers = true)]
     pub samples: Option<Iterations>,
     /// Iterations between kept draws (lcmcr 50, bayes-threshold 1).
-    #[arg(long, value_parser = count::<0, 1_000_000_000>)]
+    #[arg(long, value_parser = count::<0, 1_000_000_000>, allow_negative_numbers = true)]
     pub thinning: Option<Iterations>,
     /// Chains, run in parallel (default 4).
-    #[arg(long, value_parser = count::<1, 1024>)]
+    #[arg(long, value_parser = count::<1, 1024>, allow_negative_numbers = true)]
     pub chains: Option<Chains>,
     /// LCMCR: where the chains start: the package's start (default) or overdispersed.
     #[arg(long, value_enum)]
@@ -80,10 +86,10 @@ pub struct BayesArgs {
     #[arg(long, value_enum)]
     pub prior: Option<PriorArg>,
     /// bayes-threshold: variance of the normal prior of the interactions (default 1).
-    #[arg(long, value_parser = positive)]
+    #[arg(long, value_parser = positive, allow_negative_numbers = true)]
     pub prior_variance: Option<Positive>,
     /// bayes-threshold: drop interactions with |posterior mean / sd| below this (default 2).
-    #[arg(long, value_parser = positive)]
+    #[arg(long, value_parser = positive, allow_negative_numbers = true)]
     pub threshold: Option<Positive>,
 }
 
@@ -109,7 +115,7 @@ pub enum PriorArg {
 #[derive(Debug, clap::Args)]
 pub struct OutputArgs {
     /// Worker threads (default: all cores); results do not depend on it.
-    #[arg(long, value_parser = count::<1, 1024>)]
+    #[arg(long, value_parser = count::<1, 1024>, allow_negative_numbers = true)]
     pub threads: Option<Threads>,
     /// Write the result JSON to FILE (`-` for standard output).
     #[arg(long)]
@@ -181,25 +187,25 @@ pub enum Command {
         #[arg(long = "model")]
         models: Vec<String>,
         /// Interval level, strictly between 0 and 1.
-        #[arg(long, default_value = "0.95", value_parser = level)]
+        #[arg(long, default_value = "0.95", value_parser = level, allow_negative_numbers = true)]
         level: Level,
         /// Interval kind (stepwise always reports the Wald interval on log(N − n)).
         #[arg(long, value_enum, default_value = "profile")]
         interval: IntervalArg,
         /// Stepwise: p-value threshold for adding a two-list effect, in (0, 1].
-        #[arg(long, value_parser = pvalue)]
+        #[arg(long, value_parser = pvalue, allow_negative_numbers = true)]
         pthresh: Option<PValue>,
         /// BIC: highest interaction order searched (default: 2 lists 1, 3 lists 2, 4-5 lists 3, else 2).
-        #[arg(long, value_parser = count::<1, 63>)]
+        #[arg(long, value_parser = count::<1, 63>, allow_negative_numbers = true)]
         maxorder: Option<Order>,
         /// BIC: number of best models reported (default 5).
-        #[arg(long, value_parser = count::<1, 10_000>)]
+        #[arg(long, value_parser = count::<1, 10_000>, allow_negative_numbers = true)]
         ntop: Option<Top>,
         /// Master seed for Monte Carlo methods (default: a fixed seed, recorded in the JSON).
         #[arg(long)]
         seed: Option<u64>,
         /// Bootstrap replicates for stepwise/main/loglinear, repeating the model choice in each.
-        #[arg(long, value_parser = count::<1, 10_000_000>)]
+        #[arg(long, value_parser = count::<1, 10_000_000>, allow_negative_numbers = true)]
         bootstrap: Option<Replicates>,
         /// Simulate replicates from the fitted model instead of resampling the people.
         #[arg(long)]

@@ -174,7 +174,8 @@ fn run(cli: Cli) -> Result<(), Error> {
                 },
             };
             check_outputs(&out, &report_path(&report, &job))?;
-            let progress = progress_bar(&job, quiet);
+            let long = announce(&job, &parsed.data, quiet);
+            let progress = progress_bar(&job, quiet, long);
             let doc = job::run_with_progress(job, parsed, progress.as_ref().map(|p| p.0.clone()));
             deliver(doc, progress, &out, &report, quiet)
         }
@@ -197,7 +198,8 @@ fn run(cli: Cli) -> Result<(), Error> {
                 &jobv.strata,
             )?;
             check_outputs(&out, &report_path(&report, &jobv))?;
-            let progress = progress_bar(&jobv, quiet);
+            let long = announce(&jobv, &parsed.data, quiet);
+            let progress = progress_bar(&jobv, quiet, long);
             let doc = job::run_full(
                 jobv,
                 parsed,
@@ -373,6 +375,35 @@ fn write_report(doc: &job::ResultDoc, cli: &Option<String>) -> Result<(), Error>
     json::write_atomic(&path, text.as_bytes())
 }
 
+/// Says, before they start, which methods face work that grows exponentially with the
+/// number of lists (a long wait should never come without a reason); true when it did.
+fn announce(job: &Job, data: &darkfigure::Dataset, quiet: bool) -> bool {
+    if quiet {
+        return false;
+    }
+    let defaults;
+    let methods = if job.methods.is_empty() {
+        defaults = darkfigure::methods::default_methods(data);
+        &defaults
+    } else {
+        &job.methods
+    };
+    // Methods with the same notice share one line.
+    let mut notices: Vec<(Vec<&str>, String)> = Vec::new();
+    for m in methods {
+        if let Some(n) = m.advance_notice(data) {
+            match notices.iter_mut().find(|(_, t)| *t == n) {
+                Some((ids, _)) => ids.push(m.id().as_str()),
+                None => notices.push((vec![m.id().as_str()], n)),
+            }
+        }
+    }
+    for (ids, n) in &notices {
+        tell(&format!("note: {}: {n}\n", ids.join(", ")));
+    }
+    !notices.is_empty()
+}
+
 /// Sizes rayon's pool; results do not depend on it (every replicate has its own stream).
 fn set_threads(threads: Option<Threads>) -> Result<(), Error> {
     if let Some(n) = threads {
@@ -384,14 +415,26 @@ fn set_threads(threads: Option<Threads>) -> Result<(), Error> {
     Ok(())
 }
 
-/// A progress bar on stderr for bootstrap replicates; none with --quiet, without a
-/// bootstrap, or when stderr is not a terminal.
-fn progress_bar(job: &Job, quiet: bool) -> Option<(ProgressFn, ProgressBar)> {
+/// A progress bar on stderr for bootstrap replicates, or, for a long run without one (see
+/// `announce`), a spinner with the time spent; none with --quiet or when stderr is not a
+/// terminal.
+fn progress_bar(job: &Job, quiet: bool, long: bool) -> Option<(ProgressFn, ProgressBar)> {
     use std::io::IsTerminal;
-    let b = job.bootstrap?.get();
     if quiet || !std::io::stderr().is_terminal() {
         return None;
     }
+    let Some(b) = job.bootstrap.map(|b| b.get()) else {
+        if !long {
+            return None;
+        }
+        let bar = ProgressBar::new_spinner();
+        bar.set_style(
+            ProgressStyle::with_template("{spinner} estimating… {elapsed} so far")
+                .unwrap_or_else(|_| ProgressStyle::default_spinner()),
+        );
+        bar.enable_steady_tick(std::time::Duration::from_millis(200));
+        return Some((ProgressFn(std::sync::Arc::new(|_| {})), bar));
+    };
     let n = job
         .methods
         .iter()

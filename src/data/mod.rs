@@ -83,8 +83,9 @@ impl CaptureTable {
         self.cells.iter().map(|&(_, c)| c).sum()
     }
 
-    /// Counts of all 2^k histories indexed by bitmask (index 0, the unknown, is 0).
-    pub fn dense(&self) -> Result<Vec<f64>> {
+    /// Whether the table is small enough for a method that needs every one of its 2^k - 1
+    /// cells (at most `MAX_DENSE_LISTS` lists); the error says what to do instead.
+    pub fn check_dense(&self) -> Result<()> {
         let k = self.k();
         if k > MAX_DENSE_LISTS {
             return Err(Error::Usage(format!(
@@ -92,7 +93,13 @@ impl CaptureTable {
                  {MAX_DENSE_LISTS} supported; use a frequency model (m0, mh-*) or merge lists"
             )));
         }
-        let mut v = vec![0.0; 1usize << k];
+        Ok(())
+    }
+
+    /// Counts of all 2^k histories indexed by bitmask (index 0, the unknown, is 0).
+    pub fn dense(&self) -> Result<Vec<f64>> {
+        self.check_dense()?;
+        let mut v = vec![0.0; 1usize << self.k()];
         for &(h, c) in &self.cells {
             v[h as usize] = c as f64;
         }

@@ -189,6 +189,8 @@ pub fn estimate(
             "method bic needs at least 2 lists; the table has {k}"
         )));
     }
+    // Before the terms are listed: listing them walks all 2^k subsets.
+    table.check_dense()?;
     let maxorder = maxorder.unwrap_or_else(|| default_maxorder(k));
     if maxorder == 0 || maxorder >= k {
         return Err(Error::Usage(format!(

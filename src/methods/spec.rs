@@ -48,6 +48,13 @@ pub enum MethodId {
     Chapman,
 }
 
+/// From this many lists on, a method that fits every cell of the table is announced before
+/// it starts (2^14 cells: a fit takes about a second, an interval or a search many).
+pub const NOTICE_LISTS: usize = 14;
+
+/// A BIC search over more models than this is announced before it starts.
+pub const NOTICE_MODELS: usize = 10_000;
+
 /// Ids beyond the closed family, in the order the help lists them.
 const OTHER: &[(&str, MethodId)] = &[
     ("loglinear", MethodId::Loglinear),
@@ -700,6 +707,51 @@ impl Method {
     /// Whether it draws random numbers even without a bootstrap (a posterior sampler).
     pub fn needs_seed(&self) -> bool {
         self.id().needs_seed()
+    }
+
+    /// A notice, before the method starts, of work that grows exponentially with the number
+    /// of lists and may take minutes on these data, worded to follow `ID: ` (the
+    /// binary prints it; None when the work is small, or when the method will refuse the
+    /// data anyway).
+    pub fn advance_notice(&self, data: &Dataset) -> Option<String> {
+        let Dataset::Table(t) = data else {
+            return None;
+        };
+        let k = t.k();
+        if k > MAX_DENSE_LISTS {
+            return None;
+        }
+        let id = self.id();
+        if let Method::Bic(o) = self
+            && k >= 2
+        {
+            let maxorder = o
+                .maxorder
+                .map(|m| m.get())
+                .unwrap_or_else(|| super::bic::default_maxorder(k));
+            if maxorder < k && super::bic::enumerate(k, maxorder, NOTICE_MODELS).is_none() {
+                return Some(format!(
+                    "more than {NOTICE_MODELS} hierarchical models on {k} lists up to order \
+                     {maxorder} are searched; this can take minutes (a smaller maxorder is faster)"
+                ));
+            }
+        }
+        let dense = !matches!(
+            id,
+            MethodId::Petersen | MethodId::Chapman | MethodId::Lcmcr | MethodId::Dga
+        );
+        if dense && k >= NOTICE_LISTS {
+            return Some(format!(
+                "all {} cells of the {k}-list table are fitted{}; this can take minutes",
+                (1u64 << k) - 1,
+                if matches!(id, MethodId::Stepwise | MethodId::StepwiseAic) {
+                    ", once for every candidate term at every step"
+                } else {
+                    ", and refitted for the interval"
+                }
+            ));
+        }
+        None
     }
 
     /// The settings of a fit under this method in this context.

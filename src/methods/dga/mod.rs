@@ -193,6 +193,15 @@ pub fn quantile(n_values: &[f64], p: &[f64], q: f64) -> f64 {
 /// totals convolve it: far below any quantile reported.
 const EXACT_TAIL: f64 = 1e-13;
 
+/// The most margin × N terms dga holds: every margin of the table (2^k − 1 of them) keeps
+/// its log-Γ values over the grid of N (n to 6n), about 70 bytes a term, so this is about a
+/// gigabyte (six lists: n up to 47,000; three lists: 430,000).
+pub const MAX_TERMS: u64 = 15_000_000;
+
+/// The most graph × N weights dga computes (about 15 s at a few ns each; six lists have
+/// 18,154 decomposable graphs).
+pub const MAX_WORK: u64 = 5_000_000_000;
+
 /// The `dga` method.
 pub fn estimate(table: &CaptureTable, level: Level) -> Result<Estimate> {
     let k = table.k();
@@ -202,15 +211,22 @@ pub fn estimate(table: &CaptureTable, level: Level) -> Result<Estimate> {
         )));
     }
     let n = table.observed();
+    let margins = (1u64 << k) - 1;
+    let graphs = decomposable_graphs(k);
+    let points = n.saturating_mul(5).saturating_add(1);
+    let most = (MAX_TERMS / margins).min(MAX_WORK / graphs.len() as u64);
+    if points > most {
+        return Err(Error::Usage(format!(
+            "method dga weighs every N from n to 6n for {} graphs and {margins} margins; with \
+             {k} lists it takes at most {} observed people, and the table has {n} (use a \
+             log-linear method, or fewer lists)",
+            graphs.len(),
+            (most - 1) / 5
+        )));
+    }
     let delta = 2f64.powi(-(k as i32));
-    let missing: Vec<u64> = (0..=5 * n).collect();
-    let post = posterior(
-        table,
-        delta,
-        &missing,
-        NPrior::Inverse,
-        decomposable_graphs(k),
-    )?;
+    let missing: Vec<u64> = (0..points).collect();
+    let post = posterior(table, delta, &missing, NPrior::Inverse, graphs)?;
     let pn = post.n_posterior();
     let (mean, sd) = post.mean_sd();
     // the running sums of `quantile`, once for every quantile below
