@@ -1,6 +1,7 @@
 //! Global extrapolation: with a single published multiplier known almost exactly and an
 //! exact identified count, the total is count × M; halving the children's detection ratio
-//! doubles the children's total; the shipped world job gives byte-identical JSON twice.
+//! doubles the children's total; the shipped world job gives byte-identical JSON twice; a bad
+//! section is refused at its JSON path.
 
 use darkfigure::aggregate::global::{AggregateSpec, run};
 use darkfigure::checked::Level;
@@ -90,6 +91,36 @@ fn units_use_their_own_study_or_the_pooled_multiplier() {
         .to_string();
     assert!(
         err.contains("aggregate.units[0]") && err.contains("nowhere"),
+        "{err}"
+    );
+}
+
+/// The section's rules hold at both doors: a job file names the file, line, column and
+/// JSON path of the value at fault (exit 2), and the library's `run` refuses the same
+/// section with the same path before drawing anything.
+#[test]
+fn a_bad_section_is_refused_at_its_path_by_the_file_and_by_run() {
+    let text = r#"{"schema": "darkfigure.job/1",
+ "data": {"lists": ["A", "B"], "rows": [[1, 0, 60], [0, 1, 40], [1, 1, 20]]},
+ "aggregate": {"identified": {"total": 1000, "source": "x"},
+   "studies": [{"name": "s", "citation": "c",
+     "published": {"multiplier": 0.5, "lower": 0.4, "upper": 0.6, "level": 0.9}}]}}"#;
+    let err = darkfigure::job::parse_job("job.json", text).unwrap_err();
+    assert!(err.is_user_error());
+    assert!(
+        err.to_string().starts_with(
+            "job.json:5:34: invalid job at aggregate.studies[0].published.multiplier: expected a multiplier from 1 to 10000"
+        ),
+        "{err}"
+    );
+    let sp: AggregateSpec = serde_json::from_value(serde_json::json!({
+        "identified": {"total": -5, "source": "x"},
+        "studies": [{"name": "s", "citation": "c", "published": {"multiplier": 5.0, "lower": 4.0, "upper": 6.0, "level": 0.9}}]
+    }))
+    .unwrap();
+    let err = run(&sp, None, "t", Level::DEFAULT, 1).unwrap_err();
+    assert!(
+        matches!(&err, darkfigure::error::Error::At { path, .. } if path == "aggregate.identified.total"),
         "{err}"
     );
 }
