@@ -64,7 +64,10 @@ pub fn parse_job(name: &str, text: &str) -> Result<Job> {
 
 /// The rules a job's content must keep beyond what its types enforce (rules across fields);
 /// an error names the JSON path of the value at fault (`Error::At`).
-pub fn check_job(_job: &Job) -> Result<()> {
+pub fn check_job(job: &Job) -> Result<()> {
+    if let Some(a) = &job.aggregate {
+        a.check(job.level)?;
+    }
     Ok(())
 }
 

@@ -395,9 +395,13 @@ fn summary(doc: &ResultDoc, thr: u64, ids: &Identified) -> Vec<String> {
                 ident(ci)
             ));
         }
+        let studies = match a.studies.len() {
+            1 => "one study in a place".to_string(),
+            n => format!("{n} studies in places"),
+        };
         out.push(format!(
-            "Behind every identified victim there are about {:.1} in all ({:.1} to {:.1}), from {} studies in places where the lists of the organisations that find victims could be compared.",
-            a.multiplier.median, a.multiplier.lower, a.multiplier.upper, a.studies.len()
+            "Behind every identified victim there are about {:.1} in all ({:.1} to {:.1}), from {studies} where the lists of the organisations that find victims could be compared.",
+            a.multiplier.median, a.multiplier.lower, a.multiplier.upper
         ));
     } else if let Some(e) = primary(doc) {
         let iv = e.interval.as_ref();

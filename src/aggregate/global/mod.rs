@@ -68,8 +68,8 @@ pub fn run(
     level: Level,
     seed: u64,
 ) -> Result<AggregateResult> {
+    spec.check(level)?;
     let level = level.get();
-    spec.validate()?;
     let studies = studies::measure(spec, base, job_name, level, seed)?;
     let setting = draws::Setting {
         spec,

@@ -25,38 +25,56 @@ fn fmt_count(c: &Count) -> String {
 pub fn assumptions(spec: &AggregateSpec) -> Vec<String> {
     vec![
         format!("The identified count ({}) is the starting point: {}", fmt_count(&spec.identified.total), spec.identified.source),
-        format!("The dark-figure multiplier M = total / identified of a place without its own study is drawn from the {} random-effects meta-analysis of the {} studies listed (log M normal, τ² estimated from their spread).", pooling_name(spec.model), spec.studies.len()),
+        if spec.studies.len() == 1 {
+            "The dark-figure multiplier M = total / identified of a place without its own study is drawn from the one study listed (log M normal with that study's uncertainty; one study shows no spread between places).".into()
+        } else {
+            format!("The dark-figure multiplier M = total / identified of a place without its own study is drawn from the {} random-effects meta-analysis of the {} studies listed (log M normal, τ² estimated from their spread).", pooling_name(spec.model), spec.studies.len())
+        },
         "Published multipliers are read as log-normal with their stated interval; live studies use their bootstrap draws (model choice repeated).".into(),
         format!("Children are detected {}× as often as adults (ρ = {}): their multiplier is M / ρ.", spec.children_detection_ratio, spec.children_detection_ratio),
         "An identified count given as a range is drawn uniformly within it.".into(),
     ]
 }
 
-/// What the numbers cannot say; the caveats this section's own inputs raise (units not
-/// adding up, a between-study variance of 0 from few studies) come first.
+/// What the numbers cannot say; the caveat this section's own studies raise (too few to
+/// see how far multipliers differ between places) comes first.
 pub fn caveats(spec: &AggregateSpec, pooled: &Pooled) -> Vec<String> {
     let mut caveats = vec![
         "A multiplier transfers only as far as the detection systems resemble each other: the studies come from a few countries whose police, NGOs and services find victims in their own ways.".into(),
         "The identified count is cumulative over years and places; the total is on the same footing, not a number of people at one time.".into(),
         "Each study assumes a closed population and lists whose dependence the chosen model captures; where that fails the multiplier is biased, usually downwards.".into(),
     ];
-    if !spec.units.is_empty() {
-        let sum: f64 = spec.units.iter().map(|u| u.identified.middle()).sum();
-        let tot = spec.identified.total.middle();
-        if (sum - tot).abs() > 0.01 * tot {
-            caveats.insert(0, format!("The units' identified counts add up to {sum:.0}, not to the identified total {tot:.0}; the total is the sum over the units."));
-        }
-    }
-    if pooled.tau2 == 0.0 && pooled.k < 10 && spec.model != Tau2Method::Fixed {
-        caveats.insert(
-            0,
-            format!(
-                "The {} studies differ by no more than their own uncertainty, so the between-study variance is estimated at 0; with so few studies that estimate is imprecise and the interval may be too narrow — see the DerSimonian-Laird row of the sensitivity table.",
-                pooled.k
-            ),
-        );
+    if let Some(c) = spread_caveat(spec.model, pooled) {
+        caveats.insert(0, c);
     }
     caveats
+}
+
+/// The caveat on the between-study variance τ², if one applies. One study cannot show any
+/// spread whatever the model; otherwise τ² estimated at 0 (not fixed at 0 by the
+/// common-effect model) is a caveat below 10 studies, and a stronger one on a single
+/// degree of freedom, where the sensitivity table's other model cannot do better. The row
+/// named is the other random-effects model's, which the table always has.
+fn spread_caveat(model: Tau2Method, pooled: &Pooled) -> Option<String> {
+    if pooled.k == 1 {
+        return Some("Only one study gives a multiplier, so how far multipliers differ from place to place cannot be estimated: the interval treats every place as if it had that study's multiplier, leaves that spread out, and is too narrow by an amount no one can tell.".into());
+    }
+    if pooled.tau2 != 0.0 || pooled.k >= 10 || model == Tau2Method::Fixed {
+        return None;
+    }
+    if pooled.df <= 1 {
+        return Some("Only two studies give multipliers, and they agree within their own uncertainty. Two studies cannot show how far multipliers differ from place to place: that spread is estimated at 0 and the interval leaves it out, so it may be far too narrow.".into());
+    }
+    let other = if model == Tau2Method::Dl {
+        Tau2Method::Reml
+    } else {
+        Tau2Method::Dl
+    };
+    Some(format!(
+        "The {} studies differ by no more than their own uncertainty, so the between-study variance is estimated at 0; with so few studies that estimate is imprecise and the interval may be too narrow — see the {} row of the sensitivity table.",
+        pooled.k,
+        pooling_name(other)
+    ))
 }
 
 #[cfg(test)]
@@ -106,34 +124,60 @@ mod tests {
         }
     }
 
-    /// The general caveats are always there (3); a between-study variance of 0 from fewer
-    /// than 10 studies adds one in front unless the model fixed it at 0; units whose
-    /// counts miss the identified total by more than 1% add one, behind that.
+    /// The general caveats are always there (3). One study adds its own caveat in front
+    /// whatever the model; a between-study variance estimated at 0 adds one in front below 10
+    /// studies (unless the common-effect model fixed it at 0): on one degree of freedom the
+    /// two-study words, else the words naming the other random-effects model's row.
     #[test]
     fn the_caveats_follow_the_inputs() {
         let study: serde_json::Value = serde_json::from_str(STUDY).unwrap();
-        let with_units = |a: f64, b: f64| -> AggregateSpec {
-            from_json(serde_json::json!({
-                "identified": {"total": 1000, "source": "x"}, "studies": [study.clone()],
-                "units": [{"name": "a", "identified": a}, {"name": "b", "identified": {"lower": b - 10.0, "upper": b + 10.0}}]
-            }))
-        };
-        let adds_up = with_units(600.0, 395.0);
-        assert_eq!(caveats(&adds_up, &pooled(1.0, 0.1, 0.1, 3)).len(), 3);
-        let short = with_units(600.0, 300.0);
-        let c = caveats(&short, &pooled(1.0, 0.1, 0.1, 3));
-        assert_eq!(c.len(), 4);
-        assert!(
-            c[0].contains("add up to 900, not to the identified total 1000"),
-            "{}",
-            c[0]
-        );
-        let c = caveats(&short, &pooled(1.0, 0.1, 0.0, 3));
-        assert_eq!(c.len(), 5);
-        assert!(c[0].starts_with("The 3 studies differ") && c[1].contains("add up to 900"));
-        assert_eq!(caveats(&adds_up, &pooled(1.0, 0.1, 0.0, 10)).len(), 3);
-        let mut fixed = adds_up;
-        fixed.model = Tau2Method::Fixed;
-        assert_eq!(caveats(&fixed, &pooled(1.0, 0.1, 0.0, 3)).len(), 3);
+        let mut s: AggregateSpec = from_json(serde_json::json!({
+            "identified": {"total": 1000, "source": "x"}, "studies": [study]
+        }));
+        assert_eq!(caveats(&s, &pooled(1.0, 0.1, 0.1, 3)).len(), 3);
+        assert_eq!(caveats(&s, &pooled(1.0, 0.1, 0.0, 10)).len(), 3);
+        for model in [Tau2Method::Reml, Tau2Method::Dl, Tau2Method::Fixed] {
+            s.model = model;
+            let c = caveats(&s, &pooled(1.0, 0.1, 0.0, 1));
+            assert_eq!(c.len(), 4);
+            assert!(
+                c[0].starts_with("Only one study gives a multiplier"),
+                "{}",
+                c[0]
+            );
+            assert!(c[0].contains("too narrow"));
+        }
+        assert_eq!(caveats(&s, &pooled(1.0, 0.1, 0.0, 3)).len(), 3);
+        assert_eq!(caveats(&s, &pooled(1.0, 0.1, 0.0, 2)).len(), 3);
+        for (model, row) in [
+            (Tau2Method::Reml, "DerSimonian-Laird"),
+            (Tau2Method::Dl, "REML"),
+        ] {
+            s.model = model;
+            let c = caveats(&s, &pooled(1.0, 0.1, 0.0, 3));
+            assert_eq!(c.len(), 4);
+            assert!(c[0].starts_with("The 3 studies differ"), "{}", c[0]);
+            assert!(c[0].contains(&format!("see the {row} row")), "{}", c[0]);
+            let c = caveats(&s, &pooled(1.0, 0.1, 0.0, 2));
+            assert!(
+                c[0].starts_with("Only two studies give multipliers"),
+                "{}",
+                c[0]
+            );
+            assert!(!c[0].contains("sensitivity"), "{}", c[0]);
+            assert_eq!(caveats(&s, &pooled(1.0, 0.1, 0.02, 2)).len(), 3);
+        }
+    }
+
+    /// One study is named as one, not as a meta-analysis of "1 studies".
+    #[test]
+    fn one_study_is_not_called_a_meta_analysis() {
+        let study: serde_json::Value = serde_json::from_str(STUDY).unwrap();
+        let s: AggregateSpec = from_json(serde_json::json!({
+            "identified": {"total": 1000, "source": "x"}, "studies": [study]
+        }));
+        let a = assumptions(&s);
+        assert!(a[1].contains("the one study listed"), "{}", a[1]);
+        assert!(!a.iter().any(|x| x.contains("1 studies")));
     }
 }

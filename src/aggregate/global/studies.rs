@@ -297,21 +297,6 @@ mod tests {
         assert_eq!((r[1].name.as_str(), r[1].multiplier), ("p", 3.0));
     }
 
-    /// Studies are checked as they are measured, and the first faulty one stops the run
-    /// with its own name.
-    #[test]
-    fn the_first_faulty_study_stops_the_run() {
-        let s = with_studies(serde_json::json!([
-            {"name": "fine", "citation": "c",
-             "published": {"multiplier": 3.0, "lower": 2.0, "upper": 4.0, "level": 0.95}},
-            {"name": "both", "citation": "c",
-             "published": {"multiplier": 3.0, "lower": 2.0, "upper": 4.0, "level": 0.95},
-             "data": {"lists": ["A", "B"], "rows": [[1, 1, 2]]}}
-        ]));
-        let err = measure(&s, None, "t", 0.95, 1).unwrap_err().to_string();
-        assert!(err.contains("study both: give exactly one"), "{err}");
-    }
-
     /// Identical studies pool to their common log M with τ² = 0 under every model, and
     /// se(μ̂)² = v/k; the selection keeps only the studies it names.
     #[test]
