@@ -58,7 +58,22 @@ pub fn load_job(path: &str) -> Result<(Job, Parsed)> {
                 strata: Vec::new(),
             }
         }
-        DataSpec::File { .. } => {
+        DataSpec::File { file, .. } => {
+            // The job's "file" is what is wrong when the file cannot be read.
+            let csv = match base {
+                Some(b) if std::path::Path::new(file).is_relative() => b.join(file),
+                _ => std::path::PathBuf::from(file),
+            };
+            crate::data::parse::readable(&csv.to_string_lossy()).map_err(|why| {
+                located(
+                    path,
+                    text,
+                    Error::at(
+                        "data.file",
+                        format!("expected a readable file, {why}: {}", csv.display()),
+                    ),
+                )
+            })?;
             load_data(&job.data, base, path, &job.strata).map_err(|e| located(path, text, e))?
         }
     };
@@ -146,6 +161,18 @@ fn line_column(text: &str, p: usize) -> (usize, usize) {
 /// of JSON and of this program's messages (`expected a whole number …, found the string
 /// "x"`): the Rust type names mean nothing to the author of a job file.
 fn json_words(msg: &str) -> String {
+    let field = |m: &str, prefix: &str| {
+        m.strip_prefix(prefix)
+            .and_then(|r| r.strip_prefix('`'))
+            .and_then(|r| r.strip_suffix('`'))
+            .map(str::to_string)
+    };
+    if let Some(f) = field(msg, "missing field ") {
+        return format!("expected the field \"{f}\", found none");
+    }
+    if let Some(f) = field(msg, "duplicate field ") {
+        return format!("expected each field once, found \"{f}\" again");
+    }
     let Some(rest) = msg
         .strip_prefix("invalid type: ")
         .or_else(|| msg.strip_prefix("invalid value: "))
@@ -778,6 +805,16 @@ mod tests {
         assert!(e.contains("expected an array, found an object"), "{e}");
         let e = refused(&job_text(r#""level": true"#));
         assert!(e.contains("expected a number, found true"), "{e}");
+        let e = refused("{\"data\": {\"file\": \"a.csv\"}}");
+        assert!(
+            e.contains("expected the field \"schema\", found none"),
+            "{e}"
+        );
+        let e = refused(&job_text(r#""seed": 1, "seed": 2"#));
+        assert!(
+            e.contains("expected each field once, found \"seed\" again"),
+            "{e}"
+        );
         let e = refused("{\"schema\": \"darkfigure.job/1\", \"data\": 5}");
         assert!(e.contains("expected a data object"), "{e}");
         for e in [e, refused(&job_text(r#""bootstrap": 2.5"#))] {

@@ -57,19 +57,29 @@ pub fn read_file(path: &str, opts: &ParseOptions) -> Result<Parsed> {
 pub fn read_input(path: &str) -> Result<Vec<u8>> {
     let found =
         |what: String| Error::input(path, 0, 0, format!("expected a readable file, {what}"));
+    readable(path).map_err(found)?;
+    std::fs::read(path).map_err(|e| found(why_unreadable(&e)))
+}
+
+/// Whether `path` names a file this user can read; otherwise what was found instead.
+pub fn readable(path: &str) -> std::result::Result<(), String> {
     if path.is_empty() {
-        return Err(found("found an empty path".into()));
+        return Err("found an empty path".into());
     }
     if std::fs::metadata(path).is_ok_and(|m| m.is_dir()) {
-        return Err(found("found a directory".into()));
+        return Err("found a directory".into());
     }
-    std::fs::read(path).map_err(|e| {
-        found(match e.kind() {
-            std::io::ErrorKind::NotFound => "found no such file".into(),
-            std::io::ErrorKind::PermissionDenied => "found one this user may not read".into(),
-            _ => format!("but reading it failed: {e}"),
-        })
-    })
+    std::fs::File::open(path)
+        .map(|_| ())
+        .map_err(|e| why_unreadable(&e))
+}
+
+fn why_unreadable(e: &std::io::Error) -> String {
+    match e.kind() {
+        std::io::ErrorKind::NotFound => "found no such file".into(),
+        std::io::ErrorKind::PermissionDenied => "found one this user may not read".into(),
+        _ => format!("but reading it failed: {e}"),
+    }
 }
 
 /// One CSV row as UTF-8 fields with its 1-based line number.
