@@ -112,9 +112,35 @@ impl From<Positive> for f64 {
 
 /// A whole number from `MIN` to `MAX`: every count a user gives (replicates, chains,
 /// iterations, classes) has a checked maximum, so a typo cannot ask for 10¹⁵ of anything.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[serde(try_from = "u64", into = "u64")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(into = "u64")]
 pub struct Count<const MIN: u64, const MAX: u64>(u64);
+
+// By hand rather than `try_from = "u64"`, so that a wrong value (a fraction, a negative
+// number, a string) is refused in the range's words instead of serde's "expected u64".
+impl<'de, const MIN: u64, const MAX: u64> Deserialize<'de> for Count<MIN, MAX> {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct Whole<const MIN: u64, const MAX: u64>;
+        impl<const MIN: u64, const MAX: u64> serde::de::Visitor<'_> for Whole<MIN, MAX> {
+            type Value = Count<MIN, MAX>;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                write!(f, "a whole number from {MIN} to {MAX}")
+            }
+            fn visit_u64<E: serde::de::Error>(self, n: u64) -> Result<Self::Value, E> {
+                Count::try_from(n).map_err(E::custom)
+            }
+            fn visit_i64<E: serde::de::Error>(self, n: i64) -> Result<Self::Value, E> {
+                match u64::try_from(n) {
+                    Ok(n) => self.visit_u64(n),
+                    Err(_) => Err(E::custom(format!(
+                        "expected a whole number from {MIN} to {MAX}, found {n}"
+                    ))),
+                }
+            }
+        }
+        d.deserialize_u64(Whole)
+    }
+}
 
 impl<const MIN: u64, const MAX: u64> Count<MIN, MAX> {
     /// The count.
@@ -220,5 +246,25 @@ mod tests {
             .to_string();
         assert!(job.starts_with(&cli), "{job} / {cli}");
         assert!(parse_arg::<u64, Replicates>("-3").is_err());
+    }
+
+    #[test]
+    fn a_count_of_the_wrong_kind_is_refused_in_its_range_words() {
+        for text in ["1.5", "-3", "\"7\"", "0", "10000001"] {
+            let e = serde_json::from_str::<Replicates>(text)
+                .unwrap_err()
+                .to_string();
+            assert!(
+                e.contains("a whole number from 1 to 10000000"),
+                "{text}: {e}"
+            );
+            assert!(!e.contains("u64"), "{text}: {e}");
+        }
+        assert_eq!(
+            serde_json::from_str::<Replicates>("7")
+                .map(Replicates::get)
+                .ok(),
+            Some(7)
+        );
     }
 }

@@ -20,7 +20,7 @@ use darkfigure::methods::lcmcr::Start;
 use darkfigure::methods::spec::{PriorKind, RawOptions};
 use darkfigure::methods::{IntervalKind, Method, MethodId, ProgressFn};
 use darkfigure::report::{json, terminal};
-use darkfigure::wire::{CHECK_SCHEMA, CheckDoc, CheckResult};
+use darkfigure::wire::{CHECK_SCHEMA, CheckDoc, CheckResult, ReportFormat};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use std::io::Write;
 use std::process::ExitCode;
@@ -48,7 +48,63 @@ fn occasions_of(s: &Option<String>) -> Result<Option<OccasionsSpec>, Error> {
     }
 }
 
+/// An error at a job's JSON path, said as the command line sets that value: by its flag
+/// (`--lists`, `-m dga`, `--model "[12]"`). `estimate` builds its job from flags, so its
+/// user never wrote the path.
+fn as_flags(e: Error, job: Option<&Job>, data: &str) -> Error {
+    match e {
+        Error::At { path, message } => {
+            Error::Usage(format!("{}: {message}", flag_of(&path, job, data)))
+        }
+        other => other,
+    }
+}
+
+/// The flag that sets the job value at `path`.
+fn flag_of(path: &str, job: Option<&Job>, data: &str) -> String {
+    let dashed = |f: &str| match f {
+        "K" => "-K".to_string(),
+        f => format!("--{}", f.replace('_', "-")),
+    };
+    if let Some(rest) = path.strip_prefix("methods[") {
+        let (index, field) = match rest.split_once(']') {
+            Some((i, f)) => (i.parse::<usize>().ok(), f.trim_start_matches('.')),
+            None => (None, ""),
+        };
+        let method = index.and_then(|i| job?.methods.get(i));
+        return match (method, field) {
+            (Some(Method::Loglinear(o)), "" | "id" | "model") => format!("--model \"{}\"", o.model),
+            (Some(m), "" | "id") => format!("-m {}", m.id()),
+            (_, "") => "-m".to_string(),
+            (_, f) => dashed(f),
+        };
+    }
+    match path.split(['.', '[']).next().unwrap_or(path) {
+        "data" if path.starts_with("data.lists") => "--lists".into(),
+        "data" if path == "data.occasions" => "--occasions".into(),
+        "data" if path == "data.format" => "--format".into(),
+        "data" => data.to_string(),
+        "strata" => "--stratify-by".into(),
+        "bootstrap_kind" => "--parametric".into(),
+        head => dashed(head),
+    }
+}
+
+/// `describe` and `check` look at the data as a whole.
+fn no_strata(d: &DataArgs, command: &str) -> Result<(), Error> {
+    if d.stratify_by.is_some() {
+        return Err(Error::Usage(format!(
+            "--stratify-by: {command} does not split the data by strata (estimate does); leave it out"
+        )));
+    }
+    Ok(())
+}
+
 fn load(d: &DataArgs) -> Result<(DataSpec, Parsed), Error> {
+    load_parsed(d).map_err(|e| as_flags(e, None, &d.data))
+}
+
+fn load_parsed(d: &DataArgs) -> Result<(DataSpec, Parsed), Error> {
     let occ = occasions_of(&d.occasions)?;
     let opts = ParseOptions {
         format: format_of(d.format),
@@ -74,9 +130,11 @@ fn emit(doc_json: &str, target: &Option<String>) -> Result<(), Error> {
     }
 }
 
-fn run(cli: Cli) -> Result<(), Error> {
+/// Runs the command; `Some(reason)` when it completed without any estimate.
+fn run(cli: Cli) -> Result<Option<String>, Error> {
     match cli.command {
         Command::Describe { data, json: out } => {
+            no_strata(&data, "describe")?;
             let (_, parsed) = load(&data)?;
             let d = describe(&parsed.data);
             let text = json::to_json(&d)?;
@@ -86,13 +144,14 @@ fn run(cli: Cli) -> Result<(), Error> {
                     say(&format!("warning: {w}\n"))?;
                 }
             }
-            emit(&text, &out)
+            emit(&text, &out).map(|_| None)
         }
         Command::Check {
             data,
             models,
             json: out,
         } => {
+            no_strata(&data, "check")?;
             let (_, parsed) = load(&data)?;
             let darkfigure::Dataset::Table(table) = &parsed.data else {
                 return Err(Error::Usage(
@@ -122,7 +181,7 @@ fn run(cli: Cli) -> Result<(), Error> {
                 schema: CHECK_SCHEMA,
                 version: darkfigure::VERSION,
             };
-            emit(&json::to_json(&doc)?, &out)
+            emit(&json::to_json(&doc)?, &out).map(|_| None)
         }
         Command::Estimate {
             data,
@@ -146,6 +205,9 @@ fn run(cli: Cli) -> Result<(), Error> {
                 },
         } => {
             set_threads(threads)?;
+            if let Some(r) = &report {
+                report_format(r)?;
+            }
             let (spec, parsed) = load(&data)?;
             let job = Job {
                 schema: job::JOB_SCHEMA.into(),
@@ -173,6 +235,10 @@ fn run(cli: Cli) -> Result<(), Error> {
                     BootKind::Nonparametric
                 },
             };
+            // Every error about the job stops here, before anything runs, named by its flag.
+            job::check_job(&job)
+                .and_then(|_| job::check_data(&job, &parsed.data))
+                .map_err(|e| as_flags(e, Some(&job), &data.data))?;
             check_outputs(&out, &report_path(&report, &job))?;
             let long = announce(&job, &parsed.data, quiet);
             let progress = progress_bar(&job, quiet, long);
@@ -190,13 +256,7 @@ fn run(cli: Cli) -> Result<(), Error> {
                 },
         } => {
             set_threads(threads)?;
-            let jobv = job::read_job(&path)?;
-            let parsed = job::load_data(
-                &jobv.data,
-                std::path::Path::new(&path).parent(),
-                &path,
-                &jobv.strata,
-            )?;
+            let (jobv, parsed) = job::load_job(&path)?;
             check_outputs(&out, &report_path(&report, &jobv))?;
             let long = announce(&jobv, &parsed.data, quiet);
             let progress = progress_bar(&jobv, quiet, long);
@@ -213,14 +273,15 @@ fn run(cli: Cli) -> Result<(), Error> {
 }
 
 /// Clears the progress bar, then shows the result (the job's name above its table), writes
-/// the report and the JSON.
+/// the report and the JSON. A result where no method gave a number is still shown and
+/// written (its statuses are the answer), and then is an error (exit code 1).
 fn deliver(
     doc: Result<job::ResultDoc, Error>,
     progress: Option<(ProgressFn, ProgressBar)>,
     out: &Option<String>,
     report: &Option<String>,
     quiet: bool,
-) -> Result<(), Error> {
+) -> Result<Option<String>, Error> {
     if let Some((_, bar)) = progress {
         bar.finish_and_clear();
     }
@@ -234,7 +295,23 @@ fn deliver(
     }
     show(&terminal::render_result(&doc), out, quiet)?;
     write_report(&doc, report)?;
-    emit(&text, out)
+    emit(&text, out)?;
+    if doc.has_estimate() {
+        return Ok(None);
+    }
+    Ok(Some(format!(
+        "no method produced an estimate (the result was still written): {}",
+        doc.failures().join("; ")
+    )))
+}
+
+/// The report format a `--report` path asks for.
+fn report_format(path: &str) -> Result<ReportFormat, Error> {
+    ReportFormat::of(path).ok_or_else(|| {
+        Error::Usage(format!(
+            "--report {path}: expected a file ending in .html or .md"
+        ))
+    })
 }
 
 /// The method options given on the command line, once for every method named.
@@ -321,14 +398,8 @@ fn report_path(cli: &Option<String>, job: &Job) -> Option<String> {
 /// path that cannot be written: a report ends in .html or .md, the JSON and the report are
 /// different files, and each lands in an existing folder and is not a folder itself.
 fn check_outputs(json_out: &Option<String>, report: &Option<String>) -> Result<(), Error> {
-    if let Some(r) = report
-        && ![".md", ".markdown", ".html", ".htm"]
-            .iter()
-            .any(|e| r.ends_with(e))
-    {
-        return Err(Error::Usage(format!(
-            "--report {r}: expected a file ending in .html or .md"
-        )));
+    if let Some(r) = report {
+        report_format(r)?;
     }
     if let (Some(j), Some(r)) = (json_out, report)
         && j == r
@@ -367,10 +438,9 @@ fn write_report(doc: &job::ResultDoc, cli: &Option<String>) -> Result<(), Error>
         return Ok(());
     };
     let thr = doc.job.suppress_below();
-    let text = if path.ends_with(".md") || path.ends_with(".markdown") {
-        darkfigure::report::html::markdown(doc, thr)
-    } else {
-        darkfigure::report::html::html(doc, thr)
+    let text = match report_format(&path)? {
+        ReportFormat::Markdown => darkfigure::report::html::markdown(doc, thr),
+        ReportFormat::Html => darkfigure::report::html::html(doc, thr),
     };
     json::write_atomic(&path, text.as_bytes())
 }
@@ -515,7 +585,11 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     clean_up_on_signals();
     match run(cli) {
-        Ok(()) => ExitCode::SUCCESS,
+        Ok(None) => ExitCode::SUCCESS,
+        Ok(Some(reason)) => {
+            eprintln!("error: {reason}");
+            ExitCode::from(1)
+        }
         Err(e) => {
             tell(&format!("error: {e}\n"));
             if e.is_user_error() {

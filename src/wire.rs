@@ -8,7 +8,7 @@
 use crate::checked::{Level, Replicates};
 use crate::data::source::DataSpec;
 use crate::loglinear::check::Check;
-use crate::methods::{Estimate, IntervalKind, Method};
+use crate::methods::{Estimate, IntervalKind, Method, Status};
 use serde::{Deserialize, Serialize};
 
 /// Schema tag of job files.
@@ -31,7 +31,7 @@ fn de_schema<'de, D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Stri
 
 /// A job: data, methods and options.
 #[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(deny_unknown_fields, expecting = "a job object")]
 pub struct Job {
     /// Must be `darkfigure.job/1`.
     #[serde(deserialize_with = "de_schema")]
@@ -81,7 +81,7 @@ fn default_suppress() -> u64 {
 
 /// Report options of a job.
 #[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(deny_unknown_fields, expecting = "a report object")]
 pub struct ReportSpec {
     /// File to write (`.html` or `.md`), relative to the working directory.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -97,6 +97,28 @@ impl Job {
         self.report
             .as_ref()
             .map_or(default_suppress(), |r| r.suppress_below)
+    }
+}
+
+/// The two renderings of a report, told apart by the file's ending.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReportFormat {
+    /// `.html` or `.htm`: one self-contained page.
+    Html,
+    /// `.md` or `.markdown`.
+    Markdown,
+}
+
+impl ReportFormat {
+    /// The format a report file's name asks for; none for another ending.
+    pub fn of(path: &str) -> Option<ReportFormat> {
+        if path.ends_with(".md") || path.ends_with(".markdown") {
+            Some(ReportFormat::Markdown)
+        } else if path.ends_with(".html") || path.ends_with(".htm") {
+            Some(ReportFormat::Html)
+        } else {
+            None
+        }
     }
 }
 
@@ -135,6 +157,35 @@ pub struct ResultDoc {
     pub aggregate: Option<crate::aggregate::global::AggregateResult>,
     /// Warnings about the input.
     pub warnings: Vec<String>,
+}
+
+impl ResultDoc {
+    /// Whether any method came to an answer — a number, or the honest status of why there
+    /// is none (`mle_does_not_exist`…) — on the whole data or on a stratum, or the aggregate
+    /// ran. False only when every method stopped without an answer (status `failed`).
+    pub fn has_estimate(&self) -> bool {
+        let answer = |e: &Estimate| e.status != Status::Failed;
+        self.estimates.iter().any(answer)
+            || self.strata.iter().flat_map(|s| &s.estimates).any(answer)
+            || self.aggregate.is_some()
+    }
+
+    /// Each method that stopped without an answer, with its reason, once.
+    pub fn failures(&self) -> Vec<String> {
+        let mut out: Vec<String> = Vec::new();
+        let all = self
+            .estimates
+            .iter()
+            .chain(self.strata.iter().flat_map(|s| &s.estimates));
+        for e in all.filter(|e| e.status == Status::Failed) {
+            for w in &e.warnings {
+                if !out.contains(w) {
+                    out.push(w.clone());
+                }
+            }
+        }
+        out
+    }
 }
 
 /// One model's existence and identifiability, as `check` reports it.

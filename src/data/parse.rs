@@ -48,11 +48,38 @@ pub struct Parsed {
 
 /// Reads and parses a data file.
 pub fn read_file(path: &str, opts: &ParseOptions) -> Result<Parsed> {
-    let bytes = std::fs::read(path).map_err(|e| Error::Io {
-        path: path.to_string(),
-        source: e,
-    })?;
+    let bytes = read_input(path)?;
     parse_bytes(path, &bytes, opts)
+}
+
+/// Reads an input file (data or job) whole. A missing, unreadable or non-file path is the
+/// user's input at fault (exit code 2), named with what was expected.
+pub fn read_input(path: &str) -> Result<Vec<u8>> {
+    let found =
+        |what: String| Error::input(path, 0, 0, format!("expected a readable file, {what}"));
+    readable(path).map_err(found)?;
+    std::fs::read(path).map_err(|e| found(why_unreadable(&e)))
+}
+
+/// Whether `path` names a file this user can read; otherwise what was found instead.
+pub fn readable(path: &str) -> std::result::Result<(), String> {
+    if path.is_empty() {
+        return Err("found an empty path".into());
+    }
+    if std::fs::metadata(path).is_ok_and(|m| m.is_dir()) {
+        return Err("found a directory".into());
+    }
+    std::fs::File::open(path)
+        .map(|_| ())
+        .map_err(|e| why_unreadable(&e))
+}
+
+fn why_unreadable(e: &std::io::Error) -> String {
+    match e.kind() {
+        std::io::ErrorKind::NotFound => "found no such file".into(),
+        std::io::ErrorKind::PermissionDenied => "found one this user may not read".into(),
+        _ => format!("but reading it failed: {e}"),
+    }
 }
 
 /// One CSV row as UTF-8 fields with its 1-based line number.
@@ -153,6 +180,7 @@ pub fn parse_bytes(name: &str, bytes: &[u8], opts: &ParseOptions) -> Result<Pars
         Format::Auto => detect(&header.fields),
         f => f,
     };
+    check_options(name, format, opts)?;
     if rows.len() == 1 {
         return Err(Error::input(
             name,
@@ -163,14 +191,72 @@ pub fn parse_bytes(name: &str, bytes: &[u8], opts: &ParseOptions) -> Result<Pars
     }
     match format {
         Format::Frequency => parse_frequency(name, &rows, opts.occasions),
-        Format::Records => parse_records(
-            name,
-            &rows,
-            opts.lists.as_deref(),
-            opts.stratify_by.as_deref(),
-        ),
+        Format::Records => {
+            let mut parsed = parse_records(
+                name,
+                &rows,
+                opts.lists.as_deref(),
+                opts.stratify_by.as_deref(),
+            )?;
+            // A table CSV whose count column was lost reads as records of one person per
+            // row, every row a history: say which reading was taken.
+            if opts.format == Format::Auto && opts.lists.is_none() && opts.stratify_by.is_none() {
+                parsed.warnings.insert(
+                    0,
+                    format!(
+                        "{name}: read as a records CSV (one row per person, every column a list) because its header has no \"count\" column; a table CSV needs its last column named \"count\" (say which with \"format\" in a job, --format on the command line)"
+                    ),
+                );
+            }
+            Ok(parsed)
+        }
         Format::Table | Format::Auto => parse_table(name, &rows),
     }
+}
+
+/// The words for a format in messages.
+fn format_words(f: Format) -> &'static str {
+    match f {
+        Format::Table | Format::Auto => "a table CSV (one column per list and a \"count\" column)",
+        Format::Records => "a records CSV (one row per person)",
+        Format::Frequency => "a frequency CSV (times_captured,count)",
+    }
+}
+
+/// An option that the format read does not use is refused rather than ignored. The error
+/// is at the job field (`data.lists`, `data.occasions`, `strata`); the command line names
+/// its flag instead.
+fn check_options(name: &str, format: Format, opts: &ParseOptions) -> Result<()> {
+    let read_as = |why: &str| {
+        format!(
+            "{why}, but {name} is read as {}{}",
+            format_words(format),
+            if opts.format == Format::Auto {
+                " (from its header; \"format\" in a job, --format on the command line, says otherwise)"
+            } else {
+                ""
+            }
+        )
+    };
+    if format != Format::Records && opts.lists.is_some() {
+        return Err(Error::at(
+            "data.lists",
+            read_as("expected list columns only for a records CSV"),
+        ));
+    }
+    if format != Format::Records && opts.stratify_by.is_some() {
+        return Err(Error::at(
+            "strata",
+            read_as("expected a stratum column only for a records CSV"),
+        ));
+    }
+    if format != Format::Frequency && opts.occasions.is_some() {
+        return Err(Error::at(
+            "data.occasions",
+            read_as("expected a number of occasions only for a frequency CSV"),
+        ));
+    }
+    Ok(())
 }
 
 fn detect(header: &[String]) -> Format {
@@ -390,12 +476,13 @@ fn parse_records(
     let cols: Vec<usize> = match lists {
         Some(names) => {
             let mut cols = Vec::with_capacity(names.len());
-            for l in names {
+            for (j, l) in names.iter().enumerate() {
                 match header.fields.iter().position(|h| h == l) {
                     Some(c) if cols.contains(&c) => {
-                        return Err(Error::Usage(format!(
-                            "the list columns (--lists, or a job's data.lists) name \"{l}\" twice"
-                        )));
+                        return Err(Error::at(
+                            format!("data.lists[{j}]"),
+                            format!("expected distinct list columns, found \"{l}\" again"),
+                        ));
                     }
                     Some(c) => cols.push(c),
                     None => {
@@ -416,16 +503,20 @@ fn parse_records(
         None => (0..width).filter(|&c| Some(c) != strat_col).collect(),
     };
     if cols.is_empty() {
-        return Err(Error::Usage(
-            "the list columns (--lists, or a job's data.lists) name no column".into(),
+        return Err(Error::at(
+            "data.lists",
+            "expected at least one list column, found none",
         ));
     }
     if let Some(sc) = strat_col {
         if cols.contains(&sc) {
-            return Err(Error::Usage(format!(
-                "column \"{}\" cannot be both a list and the stratum",
-                header.fields[sc]
-            )));
+            return Err(Error::at(
+                "strata",
+                format!(
+                    "expected a stratum column that is not a list, found \"{}\", which is one",
+                    header.fields[sc]
+                ),
+            ));
         }
     }
     let mut strata: std::collections::BTreeMap<String, Vec<(u64, u64)>> =
@@ -460,7 +551,7 @@ fn parse_records(
                             header.fields[c],
                             row.fields[c],
                             if lists.is_none() {
-                                "; choose the list columns with --lists"
+                                "; choose the list columns (\"lists\" in a job's data, --lists on the command line)"
                             } else {
                                 ""
                             }
@@ -531,9 +622,12 @@ fn parse_frequency(name: &str, rows: &[Row], occasions: Option<Occasions>) -> Re
     let mut warnings = Vec::new();
     let limit = match occasions {
         Some(Occasions::Finite(t)) if t == 0 || t as usize > MAX_TIMES => {
-            return Err(Error::Usage(format!(
-                "expected the number of occasions to be a whole number from 1 to {MAX_TIMES} (or inf), found {t}"
-            )));
+            return Err(Error::at(
+                "data.occasions",
+                format!(
+                    "expected the number of occasions to be a whole number from 1 to {MAX_TIMES} (or inf), found {t}"
+                ),
+            ));
         }
         Some(Occasions::Finite(t)) => t as usize,
         _ => MAX_TIMES,
@@ -608,49 +702,49 @@ fn parse_frequency(name: &str, rows: &[Row], occasions: Option<Occasions>) -> Re
 
 /// Parses an inline job table: list names and rows of 0/1 flags followed by a count.
 ///
-/// `name` is the job file; errors give the JSON path of the offending value
-/// (`data.rows[i][j]`, 0-based like the job parser's paths).
-pub fn table_from_rows(name: &str, lists: &[String], rows: &[Vec<i64>]) -> Result<CaptureTable> {
+/// `at` is the JSON path of the `data` object (`data` in a job); errors are `Error::At` the
+/// offending value (`data.rows[i][j]`, 0-based like the job parser's paths), and a history
+/// given twice is summed with a warning (the path of the repeat, and what it repeats), as a
+/// table CSV's is.
+pub fn table_from_rows(
+    at: &str,
+    lists: &[String],
+    rows: &[Vec<i64>],
+) -> Result<(CaptureTable, Vec<(String, String)>)> {
     let k = lists.len();
     if k == 0 || k > MAX_LISTS {
-        return Err(Error::input(
-            name,
-            0,
-            0,
-            format!("at data.lists: expected 1 to {MAX_LISTS} list names, found {k}"),
+        return Err(Error::at(
+            format!("{at}.lists"),
+            format!("expected 1 to {MAX_LISTS} list names, found {k}"),
         ));
     }
-    let mut seen = std::collections::HashMap::new();
+    let mut names = std::collections::HashMap::new();
     for (j, l) in lists.iter().enumerate() {
         if l.trim().is_empty() {
-            return Err(Error::input(
-                name,
-                0,
-                0,
-                format!("at data.lists[{j}]: expected a list name, found an empty one"),
+            return Err(Error::at(
+                format!("{at}.lists[{j}]"),
+                "expected a list name, found an empty one",
             ));
         }
-        if let Some(first) = seen.insert(l.as_str(), j) {
-            return Err(Error::input(
-                name,
-                0,
-                0,
+        if let Some(first) = names.insert(l.as_str(), j) {
+            return Err(Error::at(
+                format!("{at}.lists[{j}]"),
                 format!(
-                    "at data.lists[{j}]: expected distinct list names, found \"{l}\" again (first at data.lists[{first}])"
+                    "expected distinct list names, found \"{l}\" again (first at {at}.lists[{first}])"
                 ),
             ));
         }
     }
     let mut out = Vec::with_capacity(rows.len());
+    let mut seen = std::collections::HashMap::<u64, usize>::new();
+    let mut warnings = Vec::new();
     let mut total: u64 = 0;
     for (i, r) in rows.iter().enumerate() {
         if r.len() != k + 1 {
-            return Err(Error::input(
-                name,
-                0,
-                0,
+            return Err(Error::at(
+                format!("{at}.rows[{i}]"),
                 format!(
-                    "at data.rows[{i}]: expected {} numbers ({k} 0/1 flags and a count), found {}",
+                    "expected {} numbers ({k} 0/1 flags and a count), found {}",
                     k + 1,
                     r.len()
                 ),
@@ -662,61 +756,50 @@ pub fn table_from_rows(name: &str, lists: &[String], rows: &[Vec<i64>]) -> Resul
                 0 => {}
                 1 => h |= 1 << j,
                 _ => {
-                    return Err(Error::input(
-                        name,
-                        0,
-                        0,
-                        format!(
-                            "at data.rows[{i}][{j}]: expected 0 or 1 for list \"{}\", found {v}",
-                            lists[j]
-                        ),
+                    return Err(Error::at(
+                        format!("{at}.rows[{i}][{j}]"),
+                        format!("expected 0 or 1 for list \"{}\", found {v}", lists[j]),
                     ));
                 }
             }
         }
         if h == 0 {
-            return Err(Error::input(
-                name,
-                0,
-                0,
-                format!(
-                    "at data.rows[{i}]: expected a history with at least one 1: the all-zero history is the \
-                     unknown number that is being estimated and cannot be given"
-                ),
+            return Err(Error::at(
+                format!("{at}.rows[{i}]"),
+                "expected a history with at least one 1: the all-zero history is the unknown \
+                 number that is being estimated and cannot be given",
             ));
         }
         let c = r[k];
         if c < 0 || c as u64 > MAX_COUNT {
-            return Err(Error::input(
-                name,
-                0,
-                0,
-                format!(
-                    "at data.rows[{i}][{k}]: expected a count (a whole number from 0 to 2^50), found {c}"
-                ),
+            return Err(Error::at(
+                format!("{at}.rows[{i}][{k}]"),
+                format!("expected a count (a whole number from 0 to 2^50), found {c}"),
             ));
         }
         total = total
             .checked_add(c as u64)
             .filter(|t| *t <= MAX_COUNT)
             .ok_or_else(|| {
-                Error::input(
-                    name,
-                    0,
-                    0,
-                    format!("at data.rows[{i}][{k}]: expected counts whose total is at most 2^50"),
+                Error::at(
+                    format!("{at}.rows[{i}][{k}]"),
+                    "expected counts whose total is at most 2^50",
                 )
             })?;
+        if let Some(first) = seen.insert(h, i) {
+            warnings.push((
+                format!("{at}.rows[{i}]"),
+                format!("repeats the history of {at}.rows[{first}]; their counts were summed"),
+            ));
+        }
         out.push((h, c as u64));
     }
     let t = CaptureTable::new(lists.to_vec(), out)?;
     if t.observed() == 0 {
-        return Err(Error::input(
-            name,
-            0,
-            0,
-            "at data.rows: expected at least one person observed, found only zero counts",
+        return Err(Error::at(
+            format!("{at}.rows"),
+            "expected at least one person observed, found only zero counts",
         ));
     }
-    Ok(t)
+    Ok((t, warnings))
 }

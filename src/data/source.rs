@@ -9,7 +9,10 @@ use serde::{Deserialize, Serialize};
 
 /// Number of occasions as a job gives it: a whole number or `"inf"`.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
-#[serde(untagged)]
+#[serde(
+    untagged,
+    expecting = "expected a whole number of occasions (1 to 100000) or \"inf\""
+)]
 pub enum OccasionsSpec {
     /// t occasions.
     Finite(u32),
@@ -70,7 +73,10 @@ pub enum DataSpec {
 
 /// Every field a `data` object may hold; [`DataSpec`] is checked from it.
 #[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(
+    deny_unknown_fields,
+    expecting = "a data object: {\"file\": CSV path} or {\"lists\": [...], \"rows\": [...]}"
+)]
 struct RawData {
     file: Option<String>,
     #[serde(default)]
@@ -142,11 +148,24 @@ pub fn load_data(
             };
             read_file(&path.to_string_lossy(), &opts)
         }
-        DataSpec::Inline { lists, rows, .. } => Ok(Parsed {
-            data: Dataset::Table(table_from_rows(name, lists, rows)?),
-            warnings: Vec::new(),
-            strata: Vec::new(),
-        }),
+        DataSpec::Inline { lists, rows, .. } => {
+            // A job's own table was checked, with line and column, by `job::check_job`;
+            // what reaches here unchecked (a study's table) is named by file and path.
+            let (table, warnings) = table_from_rows("data", lists, rows).map_err(|e| match e {
+                crate::error::Error::At { path, message } => {
+                    crate::error::Error::input(name, 0, 0, format!("at {path}: {message}"))
+                }
+                other => other,
+            })?;
+            Ok(Parsed {
+                data: Dataset::Table(table),
+                warnings: warnings
+                    .into_iter()
+                    .map(|(path, w)| format!("{name}: {path} {w}"))
+                    .collect(),
+                strata: Vec::new(),
+            })
+        }
     }
 }
 

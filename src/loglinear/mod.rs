@@ -34,6 +34,12 @@ fn parse_element(el: &str, lists: &[String]) -> Result<u64> {
     if let Some(pos) = lists.iter().position(|l| l == el) {
         return Ok(1 << pos);
     }
+    // A list twice in one term (`[11]`, `[LA:LA]`) is a typo, not a main effect.
+    let twice = |name: &str| {
+        Error::Usage(format!(
+            "model SPEC element \"{el}\" names list {name} twice; a term is a set of different lists"
+        ))
+    };
     if k <= 9 && !el.is_empty() && el.bytes().all(|b| b.is_ascii_digit()) {
         let mut m = 0u64;
         for b in el.bytes() {
@@ -43,6 +49,9 @@ fn parse_element(el: &str, lists: &[String]) -> Result<u64> {
                     "model SPEC element \"{el}\": list number {d} is outside 1..{k}"
                 )));
             }
+            if m & 1 << (d - 1) != 0 {
+                return Err(twice(&d.to_string()));
+            }
             m |= 1 << (d - 1);
         }
         return Ok(m);
@@ -51,6 +60,7 @@ fn parse_element(el: &str, lists: &[String]) -> Result<u64> {
     for name in el.split(':') {
         let name = name.trim();
         match lists.iter().position(|l| l == name) {
+            Some(pos) if m & 1 << pos != 0 => return Err(twice(name)),
             Some(pos) => m |= 1 << pos,
             None => return Err(unknown(name)),
         }
@@ -64,7 +74,12 @@ impl ModelSpec {
         let k = lists.len();
         let s = spec.trim();
         let gens: Vec<u64> = match s {
-            "main" | "[]" | "" => Vec::new(),
+            "" => {
+                return Err(Error::Usage(
+                    "model SPEC is empty: expected a generating class in brackets, e.g. [12,23] or [LA:NG,PF], or main (main effects) or twoway".into(),
+                ));
+            }
+            "main" | "[]" => Vec::new(),
             "twoway" | "all-twoway" => {
                 let mut g = Vec::new();
                 for i in 0..k {
@@ -91,7 +106,13 @@ impl ModelSpec {
                             "model SPEC \"{spec}\" has an empty element"
                         )));
                     }
-                    g.push(parse_element(el, lists)?);
+                    let term = parse_element(el, lists)?;
+                    if g.contains(&term) {
+                        return Err(Error::Usage(format!(
+                            "model SPEC \"{spec}\" gives the term \"{el}\" twice"
+                        )));
+                    }
+                    g.push(term);
                 }
                 g
             }
@@ -224,4 +245,41 @@ pub fn design(table: &CaptureTable, spec: &ModelSpec, drop_empty: bool) -> Resul
         empty_terms: empty,
         zero_cells,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn lists() -> Vec<String> {
+        ["LA", "NG", "PF"].iter().map(|s| s.to_string()).collect()
+    }
+
+    fn err(spec: &str) -> String {
+        match ModelSpec::parse(spec, &lists()) {
+            Ok(m) => panic!("{spec} parsed as {m:?}"),
+            Err(e) => e.to_string(),
+        }
+    }
+
+    #[test]
+    fn a_spec_that_says_nothing_or_repeats_itself_is_refused() {
+        assert!(err("").contains("model SPEC is empty"));
+        assert!(err("  ").contains("model SPEC is empty"));
+        assert!(err("[11]").contains("names list 1 twice"));
+        assert!(err("[LA:LA]").contains("names list LA twice"));
+        assert!(err("[12,21]").contains("gives the term \"21\" twice"));
+        assert!(err("[LA:NG,NG:LA]").contains("twice"));
+    }
+
+    #[test]
+    fn main_effects_and_nested_terms_still_read() {
+        let main = ModelSpec::parse("main", &lists()).unwrap();
+        assert_eq!(ModelSpec::parse("[]", &lists()).unwrap(), main);
+        assert!(main.terms.is_empty());
+        let m = ModelSpec::parse("[12,123]", &lists()).unwrap();
+        assert_eq!(m.generators, vec![0b111]);
+        let m = ModelSpec::parse("[LA:NG, PF]", &lists()).unwrap();
+        assert_eq!(m.terms, vec![0b011]);
+    }
 }

@@ -629,24 +629,15 @@ pub fn estimate(table: &CaptureTable, o: &ThresholdOptions, level: Level) -> Res
 /// 20 lists 3.5 GB).
 pub const MAX_DESIGN: u64 = 10_000_000;
 
-fn validate(table: &CaptureTable, o: &ThresholdOptions) -> Result<()> {
-    if table.k() < 2 {
-        return Err(Error::Usage(
-            "method bayes-threshold needs at least 2 lists".into(),
-        ));
-    }
-    if !(o.maxorder == 2 || o.maxorder == 3) || (o.maxorder == 3 && table.k() < 3) {
-        return Err(Error::Usage(format!(
-            "method bayes-threshold: maxorder must be 2 or 3 (3 needs 3 or more lists), got {}",
-            o.maxorder
-        )));
-    }
+/// Whether the sampler's dense design (every cell × every term up to `maxorder`) fits
+/// within `MAX_DESIGN`.
+pub fn check_design(table: &CaptureTable, maxorder: usize) -> Result<()> {
     table.check_dense()?;
     let k = table.k() as u64;
     let params = 1
         + k
         + k * (k - 1) / 2
-        + if o.maxorder == 3 {
+        + if maxorder == 3 {
             k * (k - 1) * (k - 2) / 6
         } else {
             0
@@ -659,6 +650,22 @@ fn validate(table: &CaptureTable, o: &ThresholdOptions) -> Result<()> {
             (1u64 << k) - 1
         )));
     }
+    Ok(())
+}
+
+fn validate(table: &CaptureTable, o: &ThresholdOptions) -> Result<()> {
+    if table.k() < 2 {
+        return Err(Error::Usage(
+            "method bayes-threshold needs at least 2 lists".into(),
+        ));
+    }
+    if !(o.maxorder == 2 || o.maxorder == 3) || (o.maxorder == 3 && table.k() < 3) {
+        return Err(Error::Usage(format!(
+            "method bayes-threshold: maxorder must be 2 or 3 (3 needs 3 or more lists), got {}",
+            o.maxorder
+        )));
+    }
+    check_design(table, o.maxorder)?;
     if let Prior::Normal { variance } = o.prior {
         if !(variance > 0.0 && variance.is_finite()) {
             return Err(Error::Usage(format!(

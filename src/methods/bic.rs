@@ -230,9 +230,19 @@ pub fn estimate(
     });
     ranked.dedup_by(|a, b| a.0 == b.0);
     if ranked.is_empty() {
-        return Err(Error::Usage(
-            "no model up to this order has an MLE on these data".into(),
-        ));
+        // Lists that never overlap leave no model with an MLE: an answer ("none"), not an
+        // error about the input.
+        return Ok(vec![super::common::no_estimate(
+            "bic",
+            "BIC: no model with an MLE".into(),
+            None,
+            Details::None,
+            table.observed(),
+            Status::MleDoesNotExist,
+            vec![format!(
+                "no hierarchical model up to order {maxorder} has an MLE on these data (searched: {searched})"
+            )],
+        )]);
     }
     let mut out = Vec::new();
     for (rank, (terms, bic, _)) in ranked.iter().take(ntop).enumerate() {
@@ -282,5 +292,20 @@ mod tests {
         // 3 lists up to order 2 with the triple excluded: 8; with order 3 allowed: 9
         assert_eq!(enumerate(3, 2, usize::MAX).map(|v| v.len()), Some(8));
         assert_eq!(enumerate(3, 3, usize::MAX).map(|v| v.len()), Some(9));
+    }
+
+    #[test]
+    fn lists_that_never_overlap_give_a_status_not_an_error() {
+        let lists = vec!["a".to_string(), "b".to_string(), "c".to_string()];
+        let t = CaptureTable::new(lists, [(1, 10), (2, 12), (4, 9)]).unwrap();
+        let out = estimate(&t, &Settings::default(), None, DEFAULT_NTOP).unwrap();
+        assert_eq!(out.len(), 1);
+        assert_eq!(out[0].status, Status::MleDoesNotExist);
+        assert_eq!(out[0].population, None);
+        assert!(
+            out[0].warnings[0].contains("up to order 2 has an MLE"),
+            "{:?}",
+            out[0].warnings
+        );
     }
 }

@@ -913,6 +913,186 @@ impl Method {
     }
 }
 
+/// Whether a closed model has a heterogeneity term (which needs 3 lists or occasions).
+fn heterogeneous(m: &ClosedModel) -> bool {
+    matches!(m, ClosedModel::Mh(_) | ClosedModel::Mth(_))
+}
+
+/// Most draws LCMCR keeps over all chains (`samples` × `chains`), as `lcmcr::estimate`
+/// allows.
+const LCMCR_MAX_DRAWS: u64 = 100_000_000;
+/// Most draws bayes-threshold keeps of every coefficient, as its estimator allows.
+const THRESHOLD_MAX_DRAWS: u64 = 10_000_000;
+
+impl Method {
+    /// The rules among a method's own options (beyond each value's range, which its type
+    /// holds). An error is `Error::At` the option's field, relative to the method object.
+    pub fn check_options(&self) -> Result<()> {
+        let sampler = |samples: u64, thinning: u64, chains: u64, max: u64| -> Result<()> {
+            if samples < 4 {
+                return Err(Error::at(
+                    "samples",
+                    format!("expected at least 4 draws kept per chain, found {samples}"),
+                ));
+            }
+            if thinning == 0 {
+                return Err(Error::at(
+                    "thinning",
+                    "expected at least 1 iteration between kept draws, found 0",
+                ));
+            }
+            if samples.saturating_mul(chains) > max {
+                return Err(Error::at(
+                    "samples",
+                    format!(
+                        "expected at most {max} draws kept over all chains (samples × chains), found {samples} × {chains}; raise thinning instead"
+                    ),
+                ));
+            }
+            Ok(())
+        };
+        match self {
+            Method::Lcmcr(o) => {
+                let r = o.resolve(0);
+                sampler(
+                    r.samples as u64,
+                    r.thinning as u64,
+                    r.chains as u64,
+                    LCMCR_MAX_DRAWS,
+                )
+            }
+            Method::BayesThreshold(o) => {
+                if let Some(m) = o.maxorder.map(Order::get).filter(|m| !(2..=3).contains(m)) {
+                    return Err(Error::at(
+                        "maxorder",
+                        format!("expected 2 (pairs) or 3 (also triples), found {m}"),
+                    ));
+                }
+                if o.prior == Some(PriorKind::Flat) && o.prior_variance.is_some() {
+                    return Err(Error::at(
+                        "prior_variance",
+                        "expected a prior variance only with the normal prior, found it with the flat prior",
+                    ));
+                }
+                let r = o.resolve(0);
+                sampler(
+                    r.samples as u64,
+                    r.thinning as u64,
+                    r.chains as u64,
+                    THRESHOLD_MAX_DRAWS,
+                )
+            }
+            _ => Ok(()),
+        }
+    }
+
+    /// Whether the method can run on these data: the kind of data, the number of lists
+    /// (or occasions) and the options that depend on them (a model's lists, a maximum
+    /// order). Checked before any method runs, so that a job the data cannot serve stops
+    /// with exit code 2 instead of running half. An error is `Error::At` a field relative
+    /// to the method object (`id` when the method itself does not fit).
+    pub fn check_data(&self, data: &Dataset) -> Result<()> {
+        let id = self.id();
+        let table = match (self, data) {
+            (Method::Closed(m, _), Dataset::Frequency(f)) => {
+                if !m.frequency_ok() {
+                    return Err(Error::at(
+                        "id",
+                        format!(
+                            "method {id} needs capture histories (a table or records CSV); frequency data support only {}",
+                            closed::FREQUENCY_IDS.join(", ")
+                        ),
+                    ));
+                }
+                let t = match f.occasions {
+                    Some(crate::data::Occasions::Finite(t)) => t as usize,
+                    Some(crate::data::Occasions::Infinite) => f.max_captures(),
+                    // The job's check names the missing "occasions".
+                    None => return Ok(()),
+                };
+                let need = if heterogeneous(m) { 3 } else { 2 };
+                if t < need {
+                    return Err(Error::at(
+                        "id",
+                        format!("method {id} needs at least {need} occasions; the data have {t}"),
+                    ));
+                }
+                return Ok(());
+            }
+            (_, Dataset::Frequency(_)) => {
+                return Err(Error::at(
+                    "id",
+                    format!(
+                        "method {id} needs capture histories (a table or records CSV), not frequencies"
+                    ),
+                ));
+            }
+            (_, Dataset::Table(t)) => t,
+        };
+        let k = table.k();
+        let (least, most) = match self {
+            Method::Closed(m, _) if heterogeneous(m) => (3, usize::MAX),
+            Method::Dga(_) => (3, 6),
+            _ => (2, usize::MAX),
+        };
+        if k < least || k > most {
+            let range = if most == usize::MAX {
+                format!("at least {least} lists")
+            } else {
+                format!("{least} to {most} lists")
+            };
+            return Err(Error::at(
+                "id",
+                format!("method {id} needs {range}; the data have {k}"),
+            ));
+        }
+        let dense = match self {
+            Method::Closed(m, _) => !m.frequency_ok(),
+            Method::Loglinear(_)
+            | Method::Main(_)
+            | Method::Stepwise(_)
+            | Method::StepwiseAic(_)
+            | Method::Bic(_)
+            | Method::BayesThreshold(_) => true,
+            Method::Dga(_) | Method::Lcmcr(_) | Method::Petersen(_) | Method::Chapman(_) => false,
+        };
+        if dense && k > MAX_DENSE_LISTS {
+            return Err(Error::at(
+                "id",
+                format!(
+                    "method {id} needs all 2^k - 1 cells of the table, and {k} lists is more than the {MAX_DENSE_LISTS} supported; M0, the Mh models and lcmcr work with more lists, or merge lists"
+                ),
+            ));
+        }
+        match self {
+            Method::Loglinear(o) => ModelSpec::parse(&o.model, table.lists())
+                .map(|_| ())
+                .map_err(|e| Error::at("model", e.to_string())),
+            Method::Bic(o) => match o.maxorder.map(Order::get) {
+                Some(m) if m >= k => Err(Error::at(
+                    "maxorder",
+                    format!(
+                        "expected a maximum order from 1 to {} for {k} lists (the {k}-way term is never identifiable), found {m}",
+                        k - 1
+                    ),
+                )),
+                _ => Ok(()),
+            },
+            Method::BayesThreshold(o) if o.maxorder.map(Order::get) == Some(3) && k < 3 => {
+                Err(Error::at(
+                    "maxorder",
+                    format!("expected 2: triples need 3 or more lists, and the data have {k}"),
+                ))
+            }
+            Method::BayesThreshold(o) => {
+                super::bayes_threshold::check_design(table, o.maxorder.map_or(2, Order::get))
+            }
+            Method::Dga(_) => super::dga::check_size(table).map(|_| ()),
+            _ => Ok(()),
+        }
+    }
+}
+
 impl LcmcrChoice {
     /// The sampler's settings: the given ones over the defaults, with the job's seed.
     pub fn resolve(&self, seed: u64) -> LcmcrOptions {
@@ -1138,6 +1318,122 @@ mod tests {
             parse(r#"{"model": "[12]"}"#)
                 .unwrap_err()
                 .contains("missing field `id`")
+        );
+    }
+
+    /// A table of `k` lists where every list overlaps every other.
+    fn table(k: usize) -> CaptureTable {
+        let cells = (1..1u64 << k).map(|h| (h, 3 + h % 5));
+        CaptureTable::new((0..k).map(|i| format!("L{i}")).collect(), cells).unwrap()
+    }
+
+    fn light(id: &str) -> Method {
+        match id {
+            "loglinear" => r#"{"id": "loglinear", "model": "[12]"}"#.parse().unwrap(),
+            "lcmcr" | "bayes-threshold" => format!(
+                r#"{{"id": "{id}", "burnin": 20, "samples": 20, "thinning": 1, "chains": 1}}"#
+            )
+            .parse()
+            .unwrap(),
+            _ => id.parse().unwrap(),
+        }
+    }
+
+    /// The check before a run refuses exactly what the estimators refuse: where it lets a
+    /// method through, the method runs (to a number or a status); where it stops one, the
+    /// estimator would have stopped it too.
+    #[test]
+    fn the_check_before_a_run_agrees_with_the_estimators() {
+        let mut data: Vec<(String, Dataset)> = (1..=4)
+            .map(|k| (format!("{k} lists"), Dataset::Table(table(k))))
+            .collect();
+        for occasions in [
+            None,
+            Some(crate::data::Occasions::Finite(2)),
+            Some(crate::data::Occasions::Infinite),
+        ] {
+            data.push((
+                format!("frequencies, occasions {occasions:?}"),
+                Dataset::Frequency(crate::data::FrequencyTable {
+                    occasions,
+                    counts: vec![20, 6],
+                }),
+            ));
+        }
+        let ctx = Context::default();
+        for id in MethodId::all() {
+            let m = light(id);
+            for (what, d) in &data {
+                let checked = m.check_data(d);
+                let ran = m.run(d, &ctx);
+                // Frequencies without occasions are the job's check (its data.occasions).
+                if matches!(d, Dataset::Frequency(f) if f.occasions.is_none()) && checked.is_ok() {
+                    continue;
+                }
+                assert_eq!(
+                    checked.is_ok(),
+                    ran.is_ok(),
+                    "{id} on {what}: check {checked:?}, run {:?}",
+                    ran.err()
+                );
+            }
+        }
+        // The ends of the ranges: dga takes at most 6 lists, the full table at most 20.
+        let seven = Dataset::Table(table(7));
+        assert!(light("dga").check_data(&seven).is_err());
+        assert!(light("dga").run(&seven, &ctx).is_err());
+        let many = CaptureTable::new(
+            (0..21).map(|i| format!("L{i}")).collect(),
+            (0..21).map(|i| (1u64 << i, 2)),
+        )
+        .unwrap();
+        let many = Dataset::Table(many);
+        for id in ["mt", "main", "stepwise", "bayes-threshold"] {
+            assert!(light(id).check_data(&many).is_err(), "{id}");
+            assert!(
+                light(id).run_plain(&many, &Settings::default(), 1).is_err(),
+                "{id}"
+            );
+        }
+        assert!(light("m0").check_data(&many).is_ok());
+    }
+
+    #[test]
+    fn sampler_options_are_checked_before_a_run() {
+        let at = |m: &str| match m.parse::<Method>().unwrap().check_options() {
+            Err(Error::At { path, .. }) => path,
+            other => panic!("{m}: {other:?}"),
+        };
+        assert_eq!(at(r#"{"id": "lcmcr", "samples": 3}"#), "samples");
+        assert_eq!(at(r#"{"id": "lcmcr", "thinning": 0}"#), "thinning");
+        assert_eq!(
+            at(r#"{"id": "lcmcr", "samples": 100000, "chains": 1001}"#),
+            "samples"
+        );
+        assert_eq!(
+            at(r#"{"id": "bayes-threshold", "maxorder": 4}"#),
+            "maxorder"
+        );
+        assert_eq!(
+            at(r#"{"id": "bayes-threshold", "samples": 10000, "chains": 1001}"#),
+            "samples"
+        );
+        assert_eq!(
+            at(r#"{"id": "bayes-threshold", "prior": "flat", "prior_variance": 2}"#),
+            "prior_variance"
+        );
+        // The same limits as the samplers': one draw fewer is accepted.
+        let fine: Method = r#"{"id": "lcmcr", "samples": 100000, "chains": 1000}"#
+            .parse()
+            .unwrap();
+        assert!(fine.check_options().is_ok());
+        let lc: Method =
+            r#"{"id": "lcmcr", "samples": 3, "burnin": 0, "thinning": 1, "chains": 1}"#
+                .parse()
+                .unwrap();
+        assert!(
+            lc.run(&Dataset::Table(table(3)), &Context::default())
+                .is_err()
         );
     }
 

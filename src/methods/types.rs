@@ -22,6 +22,34 @@ pub enum Status {
     NotIdentifiable,
     /// The estimate is infinite.
     Infinite,
+    /// The method stopped without an answer on these data; its warning names the method and
+    /// says why. The job's other methods still report.
+    Failed,
+}
+
+impl Status {
+    /// The status as the result JSON writes it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Ok => "ok",
+            Status::NotConverged => "not_converged",
+            Status::MleDoesNotExist => "mle_does_not_exist",
+            Status::NotIdentifiable => "not_identifiable",
+            Status::Infinite => "infinite",
+            Status::Failed => "failed",
+        }
+    }
+
+    /// Whether an estimate with this status carries a number.
+    pub fn has_number(self) -> bool {
+        matches!(self, Status::Ok | Status::NotConverged)
+    }
+}
+
+impl std::fmt::Display for Status {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
 }
 
 /// One estimated coefficient.

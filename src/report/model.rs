@@ -345,6 +345,7 @@ fn status_words(s: Status) -> &'static str {
         Status::MleDoesNotExist => "no estimate: the maximum-likelihood estimate does not exist",
         Status::NotIdentifiable => "no estimate: the model is not identifiable",
         Status::Infinite => "no estimate: infinite",
+        Status::Failed => "no estimate: the method stopped without an answer (see its warning)",
     }
 }
 

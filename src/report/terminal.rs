@@ -23,6 +23,7 @@ fn status_word(s: Status) -> &'static str {
         Status::MleDoesNotExist => "MLE does not exist",
         Status::NotIdentifiable => "not identifiable",
         Status::Infinite => "infinite",
+        Status::Failed => "failed",
     }
 }
 

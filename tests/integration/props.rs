@@ -140,7 +140,7 @@ proptest! {
             0..6,
         ),
     ) {
-        if let Ok(t) = table_from_rows("job.json", &names, &rows) {
+        if let Ok((t, _)) = table_from_rows("data", &names, &rows) {
             prop_assert!(t.observed() > 0);
         }
     }

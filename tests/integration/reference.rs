@@ -853,6 +853,8 @@ fn custom(r: &Ref, t: &mut Tally, spec: &'static str) {
 }
 
 /// Frequency data read with the number of occasions Rcapture's `closedp.0` call was given.
+/// A table (mvole's 30 occasions) has its number of occasions in its columns: the call's
+/// must agree with it, and a table CSV is not given occasions (that is an error).
 fn frequency_data(dataset: &str, closedp0: &Value) -> Dataset {
     let call = closedp0["call"].as_str().expect("call");
     let occ = if call.contains("t=Inf") {
@@ -860,6 +862,14 @@ fn frequency_data(dataset: &str, closedp0: &Value) -> Dataset {
     } else {
         closedp0["t"].as_u64().map(|t| Occasions::Finite(t as u32))
     };
+    if let Dataset::Table(t) = read(dataset, None) {
+        assert_eq!(
+            occ,
+            Some(Occasions::Finite(t.k() as u32)),
+            "{dataset}: occasions"
+        );
+        return Dataset::Table(t);
+    }
     read(dataset, occ)
 }
 

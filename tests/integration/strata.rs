@@ -174,6 +174,8 @@ fn posterior_draws_of_strata_add_up_draw_by_draw() {
     let csv = simulate_records(12, &lists(), &population(500, 1200));
     let parsed = parse(&csv);
     let mut j = job(None, 8);
+    // A posterior method computes no profile or Wald interval: the job may not ask for one.
+    j.interval = Default::default();
     j.methods = vec![
         r#"{"id": "bayes-threshold", "samples": 3000}"#
             .parse()
@@ -212,6 +214,7 @@ fn posterior_draws_of_strata_add_up_draw_by_draw() {
 fn exact_posteriors_of_strata_are_convolved() {
     let csv = simulate_records(21, &lists(), &population(400, 900));
     let mut j = job(None, 5);
+    j.interval = Default::default();
     j.methods = vec!["dga".parse().expect("method")];
     let doc = run_with_data(j, parse(&csv)).expect("job runs");
     let total = &doc.totals[0];

@@ -173,7 +173,7 @@ fn live(
         .ok_or_else(|| Error::Usage(format!("study {}: no estimate", study.name)))?;
     let (Some(pop), Status::Ok) = (est.population, est.status) else {
         return Err(Error::Usage(format!(
-            "study {}: the {id} estimate has status {:?}: {}",
+            "study {}: the {id} estimate has status {}: {}",
             study.name,
             est.status,
             est.warnings.join("; ")

@@ -202,8 +202,9 @@ pub const MAX_TERMS: u64 = 15_000_000;
 /// 18,154 decomposable graphs).
 pub const MAX_WORK: u64 = 5_000_000_000;
 
-/// The `dga` method.
-pub fn estimate(table: &CaptureTable, level: Level) -> Result<Estimate> {
+/// Whether the table is small enough for dga's grid (see `MAX_TERMS`, `MAX_WORK`); the
+/// decomposable graphs it weighs when it is.
+pub fn check_size(table: &CaptureTable) -> Result<Vec<Graph>> {
     let k = table.k();
     if !(3..=6).contains(&k) {
         return Err(Error::Usage(format!(
@@ -224,6 +225,15 @@ pub fn estimate(table: &CaptureTable, level: Level) -> Result<Estimate> {
             (most - 1) / 5
         )));
     }
+    Ok(graphs)
+}
+
+/// The `dga` method.
+pub fn estimate(table: &CaptureTable, level: Level) -> Result<Estimate> {
+    let graphs = check_size(table)?;
+    let k = table.k();
+    let n = table.observed();
+    let points = n.saturating_mul(5).saturating_add(1);
     let delta = 2f64.powi(-(k as i32));
     let missing: Vec<u64> = (0..points).collect();
     let post = posterior(table, delta, &missing, NPrior::Inverse, graphs)?;
