@@ -686,6 +686,38 @@ mod tests {
     }
 
     #[test]
+    fn a_boundary_status_does_not_depend_on_the_order_of_the_lists() {
+        // Found by model_props: the fit drives the all-three cell and the unobserved one to
+        // zero (β₀ → −∞, N̂ → n). Watching the coefficients move after the fit called this
+        // `mle_does_not_exist` in one list order and `ok` with N̂ = n in the two rotations,
+        // where the continued iteration aliased τ; the recession LP decides the same in
+        // every order.
+        let t = CaptureTable::new(
+            names(3),
+            [(1, 10), (2, 8), (3, 22), (4, 23), (5, 4), (6, 39)],
+        )
+        .unwrap();
+        for perm in [
+            [0, 1, 2],
+            [1, 2, 0],
+            [2, 0, 1],
+            [0, 2, 1],
+            [1, 0, 2],
+            [2, 1, 0],
+        ] {
+            let tp = Dataset::Table(t.permuted(&perm).unwrap());
+            let e = estimate(ClosedModel::Mth(Het::Darroch), &tp, &no_interval()).unwrap();
+            assert_eq!(e.status, Status::MleDoesNotExist, "{perm:?}: {e:?}");
+            assert!(e.population.is_none() && e.interval.is_none(), "{perm:?}");
+            assert!(
+                e.warnings.iter().any(|w| w.contains("N̂ collapses to n")),
+                "{perm:?}: {:?}",
+                e.warnings
+            );
+        }
+    }
+
+    #[test]
     fn frequency_and_table_fits_agree() {
         // The frequency design's offset log C(t, k) stands for the C(t, k) cells that
         // share a row, so the likelihood for β, and N̂, is the same.

@@ -1,0 +1,160 @@
+//! Does a Poisson log-linear MLE exist, and which coefficients do the data fix when it does
+//! not? The dual form of Fienberg & Rinaldo's (2012) criterion (Haberman 1974): with X_S the
+//! design rows of the groups with a positive count and X_Z those without, the MLE fails to
+//! exist iff some direction d has X_S d = 0, X_Z d ≤ 0 and X_Z d ≠ 0: along it the
+//! likelihood never stops increasing. The empty groups that are strictly negative along such
+//! a direction are the ones the fit drives to zero; the extended MLE fits the other groups,
+//! and a coefficient is determined by it only when the design rows of those other groups fix
+//! it. The answer depends on the data and the design alone, never on where an iteration
+//! stopped or on the order of the columns, which is why `Fit::diverging` asks it instead of
+//! watching the coefficients move.
+
+use super::Problem;
+use super::lattice::Column;
+use crate::error::{Error, Result};
+use nalgebra::{DMatrix, DVector, SymmetricEigen};
+
+/// At or below this the recession LP's optimum counts as zero.
+pub const LP_ZERO: f64 = 1e-9;
+
+/// What the recession LP found.
+#[derive(Debug, Clone)]
+pub struct Recession {
+    /// The optimum of max Σ −X_Z d with −1 ≤ X_Z d ≤ 0 over the null space of X_S: positive
+    /// exactly when the MLE does not exist.
+    pub objective: f64,
+    /// Empty groups strictly negative along the optimal direction (those fitted as zero).
+    pub zero_groups: Vec<usize>,
+}
+
+impl Recession {
+    /// Whether the MLE exists (the optimum is zero).
+    pub fn mle_exists(&self) -> bool {
+        self.objective <= LP_ZERO
+    }
+}
+
+/// Design row of group `g`.
+pub fn row(problem: &Problem, g: usize) -> DVector<f64> {
+    match &problem.lattice {
+        Some(lat) => {
+            let h = lat.hist[g];
+            DVector::from_iterator(
+                problem.p,
+                lat.columns.iter().map(|c| match c {
+                    Column::Contains(m) => f64::from(u8::from(h & m == *m)),
+                    Column::OfCount(f) => f[h.count_ones() as usize],
+                }),
+            )
+        }
+        None => problem.x.row(g).transpose(),
+    }
+}
+
+/// Whether each group holds a positive count.
+fn positive_groups(problem: &Problem) -> Vec<bool> {
+    let mut pos = vec![false; problem.groups()];
+    for (c, &g) in problem.group.iter().enumerate() {
+        if problem.y[c] > 0.0 {
+            pos[g] = true;
+        }
+    }
+    pos
+}
+
+/// An orthonormal basis of the null space of the rows of `groups`, from the eigenvectors of
+/// their Gram matrix with a (relatively) zero eigenvalue.
+fn null_space(problem: &Problem, groups: impl Iterator<Item = usize>) -> Vec<DVector<f64>> {
+    let p = problem.p;
+    let mut g = DMatrix::<f64>::zeros(p, p);
+    for i in groups {
+        let r = row(problem, i);
+        g += &r * r.transpose();
+    }
+    let eig = SymmetricEigen::new(g);
+    let top = eig
+        .eigenvalues
+        .iter()
+        .fold(0.0f64, |a, &b| a.max(b.abs()))
+        .max(1.0);
+    (0..p)
+        .filter(|&i| eig.eigenvalues[i].abs() <= 1e-10 * top)
+        .map(|i| eig.eigenvectors.column(i).into_owned())
+        .collect()
+}
+
+/// Runs the recession LP; None when none is needed because the MLE plainly exists (no
+/// empty group, or X_S of full column rank).
+pub fn recession(problem: &Problem) -> Result<Option<Recession>> {
+    let pos = positive_groups(problem);
+    let empty: Vec<usize> = (0..pos.len()).filter(|&g| !pos[g]).collect();
+    if empty.is_empty() {
+        return Ok(None);
+    }
+    let null = null_space(problem, (0..pos.len()).filter(|&g| pos[g]));
+    if null.is_empty() {
+        return Ok(None);
+    }
+    // M = X_Z N; maximise Σ −(M u)_c subject to −1 ≤ (M u)_c ≤ 0, u free.
+    let mut lp = microlp::Problem::new(microlp::OptimizationDirection::Maximize);
+    let rows: Vec<Vec<f64>> = empty
+        .iter()
+        .map(|&g| {
+            let r = row(problem, g);
+            null.iter().map(|nv| r.dot(nv)).collect()
+        })
+        .collect();
+    let mut obj = vec![0.0; null.len()];
+    for r in &rows {
+        for (o, v) in obj.iter_mut().zip(r) {
+            *o -= v;
+        }
+    }
+    let us: Vec<microlp::Variable> = obj
+        .iter()
+        .map(|&o| lp.add_var(o, (f64::NEG_INFINITY, f64::INFINITY)))
+        .collect();
+    for r in &rows {
+        let expr: Vec<(microlp::Variable, f64)> = us
+            .iter()
+            .zip(r)
+            .filter(|(_, v)| v.abs() > 1e-14)
+            .map(|(&u, &v)| (u, v))
+            .collect();
+        if expr.is_empty() {
+            continue;
+        }
+        lp.add_constraint(expr.as_slice(), microlp::ComparisonOp::Le, 0.0);
+        lp.add_constraint(expr.as_slice(), microlp::ComparisonOp::Ge, -1.0);
+    }
+    let outcome = lp
+        .solve()
+        .map_err(|e| Error::Numerical(format!("existence LP failed: {e}")))?;
+    let sol = outcome
+        .into_solution()
+        .map_err(|e| Error::Numerical(format!("existence LP found no solution: {e:?}")))?;
+    let u: Vec<f64> = us.iter().map(|&v| sol.var_value(v)).collect();
+    let zero_groups = empty
+        .iter()
+        .zip(&rows)
+        .filter(|(_, r)| r.iter().zip(&u).map(|(a, b)| a * b).sum::<f64>() < -1e-7)
+        .map(|(&g, _)| g)
+        .collect();
+    Ok(Some(Recession {
+        objective: sol.objective(),
+        zero_groups,
+    }))
+}
+
+/// The columns that the rows of every group outside `zero_groups` leave undetermined: those
+/// with a component in the null space of those rows (the coefficients an extended-MLE fit
+/// sends off to infinity, or leaves wherever the iteration stopped).
+pub fn undetermined(problem: &Problem, zero_groups: &[usize]) -> Vec<usize> {
+    let null = null_space(
+        problem,
+        (0..problem.groups()).filter(|g| !zero_groups.contains(g)),
+    );
+    (0..problem.p)
+        .filter(|&j| null.iter().map(|v| v[j] * v[j]).sum::<f64>() > 1e-12)
+        .collect()
+}
