@@ -158,3 +158,99 @@ pub fn undetermined(problem: &Problem, zero_groups: &[usize]) -> Vec<usize> {
         .filter(|&j| null.iter().map(|v| v[j] * v[j]).sum::<f64>() > 1e-12)
         .collect()
 }
+
+/// Whether the data leave the unobserved cell's mean unbounded above: some direction d with
+/// X_S d = 0 and X_Z d ≤ 0 raises the intercept (the unobserved history's row is the unit
+/// vector of column 0, as in every design where N = n + exp(β₀)). Along it the likelihood
+/// never decreases while exp(β₀) grows without limit, so only a prior could stop N.
+pub fn intercept_unbounded(problem: &Problem) -> Result<bool> {
+    let pos = positive_groups(problem);
+    let null = null_space(problem, (0..pos.len()).filter(|&g| pos[g]));
+    if null.is_empty() {
+        return Ok(false);
+    }
+    // d = N u: maximise d₀ subject to X_Z d ≤ 0 and d₀ ≤ 1.
+    let mut lp = microlp::Problem::new(microlp::OptimizationDirection::Maximize);
+    let us: Vec<microlp::Variable> = null
+        .iter()
+        .map(|nv| lp.add_var(nv[0], (f64::NEG_INFINITY, f64::INFINITY)))
+        .collect();
+    let constrain = |lp: &mut microlp::Problem, r: Vec<f64>, op, bound| {
+        let expr: Vec<(microlp::Variable, f64)> = us
+            .iter()
+            .zip(&r)
+            .filter(|(_, v)| v.abs() > 1e-14)
+            .map(|(&u, &v)| (u, v))
+            .collect();
+        if !expr.is_empty() {
+            lp.add_constraint(expr.as_slice(), op, bound);
+        }
+    };
+    constrain(
+        &mut lp,
+        null.iter().map(|nv| nv[0]).collect(),
+        microlp::ComparisonOp::Le,
+        1.0,
+    );
+    for g in (0..pos.len()).filter(|&g| !pos[g]) {
+        let r = row(problem, g);
+        constrain(
+            &mut lp,
+            null.iter().map(|nv| r.dot(nv)).collect(),
+            microlp::ComparisonOp::Le,
+            0.0,
+        );
+    }
+    let sol = lp
+        .solve()
+        .map_err(|e| Error::Numerical(format!("recession LP failed: {e}")))?
+        .into_solution()
+        .map_err(|e| Error::Numerical(format!("recession LP found no solution: {e:?}")))?;
+    Ok(sol.objective() > LP_ZERO)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::glm::lattice::{Column, Lattice};
+
+    /// Intercept and main effects on the seven observable histories of three lists.
+    fn main_effects(y: [f64; 7]) -> Problem {
+        Problem::from_lattice(
+            vec!["A".into(), "B".into(), "C".into()],
+            Lattice {
+                t: 3,
+                columns: vec![
+                    Column::Contains(0),
+                    Column::Contains(1),
+                    Column::Contains(2),
+                    Column::Contains(4),
+                ],
+                hist: (1..8).collect(),
+            },
+            y.to_vec(),
+        )
+    }
+
+    #[test]
+    fn the_intercept_is_unbounded_only_without_an_overlap_to_pin_it() {
+        // Histories 1..7 = A, B, AB, C, AC, BC, ABC.
+        let no_overlap = main_effects([5.0, 7.0, 0.0, 4.0, 0.0, 0.0, 0.0]);
+        assert!(intercept_unbounded(&no_overlap).unwrap());
+        let one_list = main_effects([30.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0]);
+        assert!(intercept_unbounded(&one_list).unwrap());
+        // One overlap is enough for independence: μ∅ = μA·μB/μAB.
+        let one_pair = main_effects([40.0, 30.0, 6.0, 20.0, 0.0, 0.0, 0.0]);
+        assert!(!intercept_unbounded(&one_pair).unwrap());
+        // An empty list sends its own main effect to −∞, not the intercept.
+        let c_empty = main_effects([40.0, 30.0, 6.0, 0.0, 0.0, 0.0, 0.0]);
+        assert!(!intercept_unbounded(&c_empty).unwrap());
+        // Everyone on A, all of B on A, all of C on A and B: the MLE does not exist, but
+        // the fit runs to N̂ = n (β₀ → −∞), which is bounded.
+        let to_n = main_effects([10.0, 0.0, 5.0, 0.0, 0.0, 0.0, 3.0]);
+        assert!(!intercept_unbounded(&to_n).unwrap());
+        let r = recession(&to_n).unwrap().expect("an LP was needed");
+        assert!(!r.mle_exists(), "{r:?}");
+        assert!(undetermined(&to_n, &r.zero_groups).contains(&0));
+    }
+}
