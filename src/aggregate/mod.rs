@@ -270,7 +270,7 @@ mod tests {
     fn stratum(name: &str, pop: f64, b: usize, failed: usize) -> StratumResult {
         use crate::inference::bootstrap::{BootKind, Bootstrap};
         let values = (0..b)
-            .map(|r| (r >= failed).then(|| pop + (r % 17) as f64))
+            .map(|r| (r >= failed).then_some(pop + (r % 17) as f64))
             .collect();
         StratumResult {
             stratum: name.into(),

@@ -189,49 +189,6 @@ impl Fit {
     pub fn se(&self, j: usize) -> f64 {
         self.cov[(j, j)].sqrt()
     }
-
-    /// Whether the fit sits at the edge of the parameter space: the deviance has settled
-    /// but the MLE does not exist. Returns the coefficients the data leave undetermined
-    /// there (those still running off to ±∞, or left wherever the iteration stopped); the
-    /// intercept among them means N̂ is an artefact of the stopping point. Decided by the
-    /// recession LP on the data and design (`recession`), so the answer cannot depend on
-    /// the order of the lists; only run when the fit looks suspicious (a large last step,
-    /// or an extreme intercept), so regular fits pay nothing.
-    pub fn diverging(&self, problem: &Problem) -> Vec<usize> {
-        let n: f64 = problem.y.iter().sum();
-        let b0 = self.coef[0];
-        let suspicious = self.last_step.iter().any(|s| *s > 0.05) || b0 > n.max(1.0).ln() + 10.0;
-        if !suspicious || self.coef.iter().any(|c| c.is_nan()) {
-            return Vec::new();
-        }
-        let mut moving = match recession::recession(problem) {
-            Ok(Some(r)) if !r.mle_exists() => recession::undetermined(problem, &r.zero_groups),
-            Ok(_) => Vec::new(),
-            Err(_) => self.continuation(problem),
-        };
-        // Far out on a divergent path the Newton steps drown in rounding (weights near 0);
-        // an unknown cell fitted above 10^6 n whose log has a standard error above 10
-        // carries no information from the data either way.
-        if !moving.contains(&0) && b0 > n.max(1.0).ln() + 13.8 && self.se(0) > 10.0 {
-            moving.insert(0, 0);
-        }
-        moving
-    }
-
-    /// The fallback when the recession LP fails: continue the iteration from the fitted
-    /// coefficients and return those that keep moving.
-    fn continuation(&self, problem: &Problem) -> Vec<usize> {
-        let more = FitOptions {
-            epsilon: 0.0,
-            max_iter: 8,
-        };
-        match fit(problem, more, Some(&self.coef)) {
-            Some(next) => (0..self.coef.len())
-                .filter(|&j| (next.coef[j] - self.coef[j]).abs() > 0.5)
-                .collect(),
-            None => Vec::new(),
-        }
-    }
 }
 
 /// log(k!) for k = 0..=1024, computed once.

@@ -9,8 +9,8 @@
 //! stopped or on the order of the columns, which is why `Fit::diverging` asks it instead of
 //! watching the coefficients move.
 
-use super::Problem;
 use super::lattice::Column;
+use super::{Fit, FitOptions, Problem, fit};
 use crate::error::{Error, Result};
 use nalgebra::{DMatrix, DVector, SymmetricEigen};
 
@@ -207,6 +207,53 @@ pub fn intercept_unbounded(problem: &Problem) -> Result<bool> {
         .into_solution()
         .map_err(|e| Error::Numerical(format!("recession LP found no solution: {e:?}")))?;
     Ok(sol.objective() > LP_ZERO)
+}
+
+// Declared here rather than beside `Fit` so that the parent module needs nothing of this
+// one (no file-level import cycle).
+impl Fit {
+    /// Whether the fit sits at the edge of the parameter space: the deviance has settled
+    /// but the MLE does not exist. Returns the coefficients the data leave undetermined
+    /// there (those still running off to ±∞, or left wherever the iteration stopped); the
+    /// intercept among them means N̂ is an artefact of the stopping point. Decided by the
+    /// recession LP on the data and design (`recession`), so the answer cannot depend on
+    /// the order of the lists; only run when the fit looks suspicious (a large last step,
+    /// or an extreme intercept), so regular fits pay nothing.
+    pub fn diverging(&self, problem: &Problem) -> Vec<usize> {
+        let n: f64 = problem.y.iter().sum();
+        let b0 = self.coef[0];
+        let suspicious = self.last_step.iter().any(|s| *s > 0.05) || b0 > n.max(1.0).ln() + 10.0;
+        if !suspicious || self.coef.iter().any(|c| c.is_nan()) {
+            return Vec::new();
+        }
+        let mut moving = match recession(problem) {
+            Ok(Some(r)) if !r.mle_exists() => undetermined(problem, &r.zero_groups),
+            Ok(_) => Vec::new(),
+            Err(_) => self.continuation(problem),
+        };
+        // Far out on a divergent path the Newton steps drown in rounding (weights near 0);
+        // an unknown cell fitted above 10^6 n whose log has a standard error above 10
+        // carries no information from the data either way.
+        if !moving.contains(&0) && b0 > n.max(1.0).ln() + 13.8 && self.se(0) > 10.0 {
+            moving.insert(0, 0);
+        }
+        moving
+    }
+
+    /// The fallback when the recession LP fails: continue the iteration from the fitted
+    /// coefficients and return those that keep moving.
+    fn continuation(&self, problem: &Problem) -> Vec<usize> {
+        let more = FitOptions {
+            epsilon: 0.0,
+            max_iter: 8,
+        };
+        match fit(problem, more, Some(&self.coef)) {
+            Some(next) => (0..self.coef.len())
+                .filter(|&j| (next.coef[j] - self.coef[j]).abs() > 0.5)
+                .collect(),
+            None => Vec::new(),
+        }
+    }
 }
 
 #[cfg(test)]

@@ -118,8 +118,6 @@ pub(super) fn attach(
 mod tests {
     use super::*;
     use crate::inference::bootstrap::BootKind;
-    use crate::inference::{Construction, Interval};
-    use crate::methods::Estimate;
 
     fn table() -> CaptureTable {
         let names = ["A", "B"].map(String::from).to_vec();
