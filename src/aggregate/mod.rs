@@ -43,6 +43,9 @@ pub struct Total {
     pub draws: Option<Draws>,
     /// The summed draws, replicate by replicate (`null` where a stratum's replicate failed).
     pub values: Vec<Option<f64>>,
+    /// How many of `values` have a number (every stratum had an estimate in that replicate
+    /// or draw): the ones the draws and the interval are made from.
+    pub replicates_used: usize,
     /// Strata without an estimate.
     pub strata_without_estimate: Vec<String>,
     /// What the reader should know.
@@ -146,26 +149,36 @@ pub fn totals(strata: &[StratumResult], level: f64) -> Vec<Total> {
                 "the total's interval needs a bootstrap (\"bootstrap\" in a job, --bootstrap B on the command line) or posterior draws of every stratum".into(),
             );
         }
-        if !values.is_empty() {
-            let b = values.len();
-            let mut ok: Vec<f64> = values.iter().flatten().copied().collect();
-            ok.sort_by(f64::total_cmp);
-            if !ok.is_empty() {
-                // Posterior draws are summarised as the samplers do (type 7, R's default);
-                // bootstrap draws with type 8 as the bootstrap does.
-                let q = |p: f64| {
-                    if kind == Construction::PosteriorQuantilesOfSum {
-                        crate::inference::mcmc::quantile7(&ok, p)
-                    } else {
-                        quantile8(&ok, p)
-                    }
-                };
+        let b = values.len();
+        let mut ok: Vec<f64> = values.iter().flatten().copied().collect();
+        ok.sort_by(f64::total_cmp);
+        let bootstrapped = kind == Construction::BootstrapPercentileOfSum;
+        // The same minimum as each stratum's own bootstrap interval.
+        let needed = crate::inference::bootstrap::needed(level);
+        let too_few = bootstrapped && ok.len() < needed;
+        if !ok.is_empty() {
+            // Posterior draws are summarised as the samplers do (type 7, R's default);
+            // bootstrap draws with type 8 as the bootstrap does.
+            let q = |p: f64| {
                 if kind == Construction::PosteriorQuantilesOfSum {
-                    // The total's point estimate is the posterior median of the sum, not the
-                    // sum of the strata's medians.
-                    population = Some(q(0.5));
+                    crate::inference::mcmc::quantile7(&ok, p)
+                } else {
+                    quantile8(&ok, p)
                 }
-                draws = Some(Draws::summarise(&ok, q));
+            };
+            if kind == Construction::PosteriorQuantilesOfSum {
+                // The total's point estimate is the posterior median of the sum, not the
+                // sum of the strata's medians.
+                population = Some(q(0.5));
+            }
+            let mut d = Draws::summarise(&ok, q);
+            if bootstrapped {
+                // A tail quantile is a limit by another name: held to the same support.
+                d.quantiles
+                    .retain(|&(p, _)| crate::inference::bootstrap::supported(p, ok.len()));
+            }
+            draws = Some(d);
+            if !too_few {
                 interval = Some(Interval {
                     lower: Some(q((1.0 - level) / 2.0)),
                     upper: Some(q((1.0 + level) / 2.0)),
@@ -174,10 +187,20 @@ pub fn totals(strata: &[StratumResult], level: f64) -> Vec<Total> {
                     center: None,
                 });
             }
-            let failed = values.iter().filter(|v| v.is_none()).count();
-            if failed > 0 {
-                warnings.push(format!("{failed} of {b} summed replicates had a stratum without an estimate; the interval uses the others"));
-            }
+        }
+        if too_few && b > 0 {
+            warnings.push(format!(
+                "{} of {b} summed replicates had an estimate in every stratum, and a {}% interval needs at least {needed} ({} beyond each limit), so the total has none; run more replicates (\"bootstrap\" in a job, --bootstrap on the command line)",
+                ok.len(),
+                crate::inference::interval::level_percent(level),
+                crate::inference::bootstrap::MIN_TAIL
+            ));
+        } else if b > ok.len() {
+            warnings.push(format!(
+                "{} of {b} summed replicates had a stratum without an estimate; the interval uses the other {}",
+                b - ok.len(),
+                ok.len()
+            ));
         }
         out.push(Total {
             method: e0.method.clone(),
@@ -190,6 +213,7 @@ pub fn totals(strata: &[StratumResult], level: f64) -> Vec<Total> {
             population,
             interval,
             draws,
+            replicates_used: ok.len(),
             values,
             strata_without_estimate: missing,
             warnings,
@@ -241,6 +265,74 @@ pub fn convolve(parts: &[&Pmf]) -> Option<Pmf> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A stratum whose bootstrap of `b` replicates fails in the first `failed`.
+    fn stratum(name: &str, pop: f64, b: usize, failed: usize) -> StratumResult {
+        use crate::inference::bootstrap::{BootKind, Bootstrap};
+        let values = (0..b)
+            .map(|r| (r >= failed).then_some(pop + (r % 17) as f64))
+            .collect();
+        StratumResult {
+            stratum: name.into(),
+            observed: 50,
+            estimates: vec![Estimate {
+                method: "main".into(),
+                status: Status::Ok,
+                observed: 50,
+                population: Some(pop),
+                bootstrap: Some(Bootstrap {
+                    replicates: b,
+                    seed: 1,
+                    kind: BootKind::Nonparametric,
+                    failures: failed,
+                    failure_share: failed as f64 / b as f64,
+                    usable: b - failed,
+                    needed: 400,
+                    z0: None,
+                    acceleration: None,
+                    bca: Vec::new(),
+                    percentile: Vec::new(),
+                    values,
+                }),
+                ..Estimate::blank()
+            }],
+        }
+    }
+
+    #[test]
+    fn a_total_says_how_many_replicates_entered_it_and_needs_enough() {
+        let t = &totals(
+            &[stratum("a", 100.0, 500, 0), stratum("b", 80.0, 500, 0)],
+            0.95,
+        )[0];
+        assert_eq!(t.replicates_used, 500);
+        assert!(t.interval.is_some() && t.warnings.is_empty(), "{t:?}");
+        // 150 failed replicates in one stratum leave 350 sums: no interval, and why.
+        let t = &totals(
+            &[stratum("a", 100.0, 500, 0), stratum("b", 80.0, 500, 150)],
+            0.95,
+        )[0];
+        assert_eq!(t.replicates_used, 350);
+        assert_eq!(t.population, Some(180.0));
+        assert!(t.interval.is_none());
+        assert!(
+            t.warnings[0].starts_with("350 of 500 summed replicates")
+                && t.warnings[0].contains("at least 400"),
+            "{:?}",
+            t.warnings
+        );
+        // At 90% the same 350 are enough, and the warning says how many were used.
+        let t = &totals(
+            &[stratum("a", 100.0, 500, 0), stratum("b", 80.0, 500, 150)],
+            0.9,
+        )[0];
+        assert!(t.interval.is_some());
+        assert!(
+            t.warnings[0].contains("uses the other 350"),
+            "{:?}",
+            t.warnings
+        );
+    }
 
     #[test]
     fn convolution_of_small_distributions() {

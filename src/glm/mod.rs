@@ -13,6 +13,7 @@
 //! O(cells · p²). For M0 and the Mh models on 8 lists that is 8 rows instead of 255.
 
 pub mod lattice;
+pub mod recession;
 
 use lattice::{Lattice, Workspace};
 use nalgebra::{DMatrix, DVector};
@@ -187,37 +188,6 @@ impl Fit {
     /// Standard error of coefficient j.
     pub fn se(&self, j: usize) -> f64 {
         self.cov[(j, j)].sqrt()
-    }
-
-    /// Whether the fit sits at the edge of the parameter space: the deviance has settled
-    /// but some coefficients are still running off to ±∞ (the MLE does not exist). Checked
-    /// by continuing the iteration from the fitted coefficients; returns the indices of
-    /// the coefficients that keep moving. Only run when the fit looks suspicious (a large
-    /// last step, or an extreme intercept), so regular fits pay nothing.
-    pub fn diverging(&self, problem: &Problem) -> Vec<usize> {
-        let n: f64 = problem.y.iter().sum();
-        let b0 = self.coef[0];
-        let suspicious = self.last_step.iter().any(|s| *s > 0.05) || b0 > n.max(1.0).ln() + 10.0;
-        if !suspicious || self.coef.iter().any(|c| c.is_nan()) {
-            return Vec::new();
-        }
-        let more = FitOptions {
-            epsilon: 0.0,
-            max_iter: 8,
-        };
-        let mut moving: Vec<usize> = match fit(problem, more, Some(&self.coef)) {
-            Some(next) => (0..self.coef.len())
-                .filter(|&j| (next.coef[j] - self.coef[j]).abs() > 0.5)
-                .collect(),
-            None => Vec::new(),
-        };
-        // Far out on a divergent path the Newton steps drown in rounding (weights near 0),
-        // so the continuation can stall; an unknown cell fitted above 10^6 n whose log has a
-        // standard error above 10 carries no information from the data either way.
-        if !moving.contains(&0) && b0 > n.max(1.0).ln() + 13.8 && self.se(0) > 10.0 {
-            moving.insert(0, 0);
-        }
-        moving
     }
 }
 

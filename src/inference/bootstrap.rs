@@ -7,6 +7,15 @@
 //! the jackknife acceleration over the distinct observed histories, each left-out person
 //! weighted by its history's count; percentile limits are given beside them. Quantiles are
 //! Hyndman & Fan's type 8, as SparseMSE's.
+//!
+//! A limit is given only when at least [`MIN_TAIL`] successful replicates lie beyond it: a
+//! percentile limit at tail probability q from B usable replicates needs B·q ≥ 10 (at 95%,
+//! B ≥ 400), a BCa limit the same at its adjusted probability. The number of replicates
+//! beyond the true q-quantile is about Poisson(B·q); with 10 expected its relative
+//! Monte Carlo error is 1/√10 ≈ 0.3, with 1 or 2 (`--bootstrap 50` at 95%) the "limit" is
+//! the most extreme replicate and the interval does not have the coverage it claims (it
+//! may even exclude N̂). Failed replicates do not count, so a bootstrap whose model choice
+//! mostly fails gives no interval.
 
 use crate::data::CaptureTable;
 use crate::error::{Error, Result};
@@ -63,6 +72,11 @@ pub struct Bootstrap {
     pub failures: usize,
     /// failures / replicates.
     pub failure_share: f64,
+    /// Replicates with a finite N̂: the ones every limit is made from.
+    pub usable: usize,
+    /// Usable replicates an interval at the job's level needs ([`needed`]); with fewer, no
+    /// limit at that level is given.
+    pub needed: usize,
     /// Bias correction z₀.
     pub z0: Option<f64>,
     /// Jackknife acceleration â.
@@ -73,6 +87,52 @@ pub struct Bootstrap {
     pub percentile: Vec<Limits>,
     /// N̂ of every replicate in order (`null` for a failure): kept for aggregation.
     pub values: Vec<Option<f64>>,
+}
+
+/// Fewest successful replicates that must lie beyond each limit of a bootstrap interval.
+pub const MIN_TAIL: f64 = 10.0;
+
+/// Whether `usable` replicates support a limit at probability `q`: at least [`MIN_TAIL`]
+/// of them expected beyond it (with a margin for the rounding of (1 ± level)/2).
+pub fn supported(q: f64, usable: usize) -> bool {
+    usable as f64 * q.min(1.0 - q) >= MIN_TAIL * (1.0 - 1e-9)
+}
+
+/// Successful replicates an equal-tailed interval at `level` needs ([`MIN_TAIL`] beyond each
+/// limit): 400 at 95%, 200 at 90%, 100 at 80%.
+pub fn needed(level: f64) -> usize {
+    (MIN_TAIL / ((1.0 - level) / 2.0) * (1.0 - 1e-9)).ceil() as usize
+}
+
+/// The probability at which the BCa limit for nominal tail `alpha` is read off the
+/// replicates: Φ(z₀ + (z₀ + z_α)/(1 − â(z₀ + z_α))).
+pub fn bca_probability(z0: f64, acceleration: f64, alpha: f64) -> f64 {
+    let norm = Normal::standard();
+    let s = z0 + norm.inverse_cdf(alpha);
+    norm.cdf(z0 + s / (1.0 - acceleration * s))
+}
+
+impl Bootstrap {
+    /// Nulls every limit with fewer than [`MIN_TAIL`] usable replicates beyond it: a
+    /// percentile limit at its tail probability, a BCa limit at its adjusted one.
+    pub fn withhold_unsupported(&mut self) {
+        let usable = self.usable;
+        let keep = |x: &mut Option<f64>, q: Option<f64>| {
+            if !q.is_some_and(|q| supported(q, usable)) {
+                *x = None;
+            }
+        };
+        for l in &mut self.percentile {
+            keep(&mut l.lower, Some((1.0 - l.level) / 2.0));
+            keep(&mut l.upper, Some((1.0 + l.level) / 2.0));
+        }
+        let (z0, a) = (self.z0, self.acceleration);
+        let q = |alpha: f64| Some(bca_probability(z0?, a?, alpha));
+        for l in &mut self.bca {
+            keep(&mut l.lower, q((1.0 - l.level) / 2.0));
+            keep(&mut l.upper, q((1.0 + l.level) / 2.0));
+        }
+    }
 }
 
 /// Hyndman & Fan type-8 quantile of sorted data.
@@ -102,11 +162,15 @@ pub fn multinomial(rng: &mut ChaCha8Rng, n: u64, w: &[f64]) -> Vec<u64> {
 
 /// Runs the bootstrap. `estimator` re-runs the whole method (selection included) on a table
 /// and returns N̂ or None; `point` is N̂ on the data; `fitted` the chosen model's cell means
-/// (needed for the parametric bootstrap).
+/// (needed for the parametric bootstrap); limits are made at each of `levels`, as the
+/// package makes them (a report withholds those without support:
+/// [`Bootstrap::withhold_unsupported`]); `level` is the one the caller reports.
+#[allow(clippy::too_many_arguments)]
 pub fn run(
     table: &CaptureTable,
     point: f64,
     fitted: Option<&[(u64, f64)]>,
+    level: f64,
     levels: &[f64],
     opts: BootOptions,
     estimator: &(dyn Fn(&CaptureTable) -> Option<f64> + Sync),
@@ -197,13 +261,7 @@ pub fn run(
     let z0 = norm.inverse_cdf(below);
     let z0 = z0.is_finite().then_some(z0);
     let at = |p: f64| (!ok.is_empty()).then(|| quantile8(&ok, p));
-    let bca_q = |alpha: f64| -> Option<f64> {
-        let (z0, a) = (z0?, acceleration?);
-        let za = norm.inverse_cdf(alpha);
-        let s = z0 + za;
-        let zq = norm.cdf(z0 + s / (1.0 - a * s));
-        at(zq)
-    };
+    let bca_q = |alpha: f64| -> Option<f64> { at(bca_probability(z0?, acceleration?, alpha)) };
     let bca = levels
         .iter()
         .map(|&l| Limits {
@@ -226,6 +284,8 @@ pub fn run(
         kind: opts.kind,
         failures,
         failure_share: failures as f64 / opts.replicates as f64,
+        usable: ok.len(),
+        needed: needed(level),
         z0,
         acceleration,
         bca,
@@ -245,6 +305,61 @@ mod tests {
         assert_eq!(quantile8(&x, 1.0), 4.0);
         // h = (4 + 1/3)·0.5 + 1/3 = 2.5
         assert!((quantile8(&x, 0.5) - 2.5).abs() < 1e-12);
+    }
+
+    #[test]
+    fn an_interval_needs_ten_usable_replicates_beyond_each_limit() {
+        assert_eq!((needed(0.95), needed(0.9), needed(0.8)), (400, 200, 100));
+        assert_eq!(needed(0.99), 2000);
+        assert!(supported(0.025, 400) && !supported(0.025, 399));
+        assert!(supported(0.95, 200) && !supported(0.95, 199));
+        // A BCa limit at an adjusted probability of 0.0005 would need 20,000.
+        assert!(!supported(0.0005, 19_999) && supported(0.0005, 20_000));
+    }
+
+    #[test]
+    fn limits_without_support_are_withheld() {
+        // 300 usable replicates: 80% and 90% limits stand, 95% ones (7.5 beyond) do not;
+        // a BCa with z₀ = −0.2 reads its lower 90% limit at about 2% (6 beyond), which goes
+        // too, while its upper limits move inwards and stay.
+        let limits = |lo, hi| {
+            [0.8, 0.9, 0.95]
+                .map(|level| Limits {
+                    level,
+                    lower: Some(lo),
+                    upper: Some(hi),
+                })
+                .to_vec()
+        };
+        let mut b = Bootstrap {
+            replicates: 300,
+            seed: 1,
+            kind: BootKind::Nonparametric,
+            failures: 0,
+            failure_share: 0.0,
+            usable: 300,
+            needed: needed(0.95),
+            z0: Some(-0.2),
+            acceleration: Some(0.0),
+            bca: limits(1.0, 2.0),
+            percentile: limits(1.0, 2.0),
+            values: Vec::new(),
+        };
+        b.withhold_unsupported();
+        let pairs = |v: &[Limits]| v.iter().map(|l| (l.lower, l.upper)).collect::<Vec<_>>();
+        assert_eq!(
+            pairs(&b.percentile),
+            [(Some(1.0), Some(2.0)), (Some(1.0), Some(2.0)), (None, None)]
+        );
+        assert_eq!(
+            pairs(&b.bca),
+            [(Some(1.0), Some(2.0)), (None, Some(2.0)), (None, Some(2.0))]
+        );
+        assert!(bca_probability(-0.2, 0.0, 0.05) < 10.0 / 300.0);
+        // Without z₀ there is no BCa limit at all.
+        b.z0 = None;
+        b.withhold_unsupported();
+        assert!(b.bca.iter().all(|l| l.lower.is_none() && l.upper.is_none()));
     }
 
     #[test]

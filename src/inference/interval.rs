@@ -80,6 +80,12 @@ impl std::fmt::Display for Construction {
     }
 }
 
+/// A level as the percentage people read: 0.95 → "95", 0.975 → "97.5".
+pub fn level_percent(level: f64) -> String {
+    let p = format!("{:.6}", level * 100.0);
+    p.trim_end_matches('0').trim_end_matches('.').to_string()
+}
+
 /// Which interval to compute.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize, Default)]
 #[serde(rename_all = "kebab-case")]

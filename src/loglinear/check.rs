@@ -8,14 +8,14 @@
 //! increasing. Writing d = N u with N a basis of the null space of X_S, the check is an LP
 //! in dim(N) free variables, and needs no LP at all when X_S has full column rank (the usual
 //! case) or no cell is empty. Identifiability is full column rank of X. SparseMSE's code:
-//! 1 MLE does not exist, 2 not identifiable, 3 both.
+//! 1 MLE does not exist, 2 not identifiable, 3 both. The LP itself is `glm::recession`, which
+//! the fit's boundary detection shares.
 
 use super::{LoglinDesign, ModelSpec, design, term_name};
 use crate::data::CaptureTable;
 use crate::error::{Error, Result};
-use crate::glm::lattice::Column;
 use crate::glm::rank_deficiency;
-use nalgebra::{DMatrix, DVector, SymmetricEigen};
+use crate::glm::recession::{LP_ZERO, recession};
 use serde::Serialize;
 
 /// The outcome of the existence and identifiability checks.
@@ -41,9 +41,6 @@ pub struct Check {
     /// A plain sentence saying what was found.
     pub explanation: String,
 }
-
-/// At or below this the recession LP's optimum counts as zero.
-const LP_ZERO: f64 = 1e-9;
 
 /// Runs both checks on a design built by `design`.
 pub fn check_design(d: &LoglinDesign, lists: &[String]) -> Result<Check> {
@@ -114,93 +111,10 @@ fn recession_lp(d: &LoglinDesign) -> Result<Option<(f64, Vec<u64>)>> {
         .lattice
         .as_ref()
         .ok_or_else(|| Error::Numerical("existence check needs a lattice design".into()))?;
-    let p = lat.columns.len();
-    let value = |h: u64, col: &Column| match col {
-        Column::Contains(m) => f64::from(u8::from(h & m == *m)),
-        Column::OfCount(f) => f[h.count_ones() as usize],
-    };
-    let row = |h: u64| DVector::from_iterator(p, lat.columns.iter().map(|c| value(h, c)));
-    let (support, empty): (Vec<u64>, Vec<u64>) = {
-        let mut s = Vec::new();
-        let mut z = Vec::new();
-        for (c, &h) in lat.hist.iter().enumerate() {
-            if prob.y[c] > 0.0 {
-                s.push(h)
-            } else {
-                z.push(h)
-            }
-        }
-        (s, z)
-    };
-    if empty.is_empty() {
-        return Ok(None);
-    }
-    // Null space of X_S from the eigenvectors of X_SᵀX_S with (relatively) zero eigenvalue.
-    let mut g = DMatrix::<f64>::zeros(p, p);
-    for &h in &support {
-        let r = row(h);
-        g += &r * r.transpose();
-    }
-    let eig = SymmetricEigen::new(g);
-    let top = eig
-        .eigenvalues
-        .iter()
-        .fold(0.0f64, |a, &b| a.max(b.abs()))
-        .max(1.0);
-    let null: Vec<DVector<f64>> = (0..p)
-        .filter(|&i| eig.eigenvalues[i].abs() <= 1e-10 * top)
-        .map(|i| eig.eigenvectors.column(i).into_owned())
-        .collect();
-    if null.is_empty() {
-        return Ok(None);
-    }
-    // M = X_Z N; maximise Σ −(M u)_c subject to −1 ≤ (M u)_c ≤ 0, u free.
-    let mut lp = microlp::Problem::new(microlp::OptimizationDirection::Maximize);
-    let rows: Vec<Vec<f64>> = empty
-        .iter()
-        .map(|&h| {
-            let r = row(h);
-            null.iter().map(|nv| r.dot(nv)).collect()
-        })
-        .collect();
-    let mut obj = vec![0.0; null.len()];
-    for r in &rows {
-        for (o, v) in obj.iter_mut().zip(r) {
-            *o -= v;
-        }
-    }
-    let us: Vec<microlp::Variable> = obj
-        .iter()
-        .map(|&o| lp.add_var(o, (f64::NEG_INFINITY, f64::INFINITY)))
-        .collect();
-    for r in &rows {
-        let expr: Vec<(microlp::Variable, f64)> = us
-            .iter()
-            .zip(r)
-            .filter(|(_, v)| v.abs() > 1e-14)
-            .map(|(&u, &v)| (u, v))
-            .collect();
-        if expr.is_empty() {
-            continue;
-        }
-        lp.add_constraint(expr.as_slice(), microlp::ComparisonOp::Le, 0.0);
-        lp.add_constraint(expr.as_slice(), microlp::ComparisonOp::Ge, -1.0);
-    }
-    let outcome = lp
-        .solve()
-        .map_err(|e| Error::Numerical(format!("existence LP failed: {e}")))?;
-    let sol = outcome
-        .into_solution()
-        // Only a solve given a stop flag or a time limit is interrupted; this one has neither.
-        .map_err(|_| Error::Numerical("existence LP was interrupted before a solution".into()))?;
-    let u: Vec<f64> = us.iter().map(|&v| sol.var_value(v)).collect();
-    let zeros = empty
-        .iter()
-        .zip(&rows)
-        .filter(|(_, r)| r.iter().zip(&u).map(|(a, b)| a * b).sum::<f64>() < -1e-7)
-        .map(|(&h, _)| h)
-        .collect();
-    Ok(Some((sol.objective(), zeros)))
+    Ok(recession(prob)?.map(|r| {
+        let zeros = r.zero_groups.iter().map(|&g| lat.hist[g]).collect();
+        (r.objective, zeros)
+    }))
 }
 
 /// Checks the model `spec` on `table`.

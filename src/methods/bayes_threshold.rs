@@ -8,6 +8,21 @@
 //! for the model with all two-list interactions, interactions with a zero sufficient
 //! statistic then sit at −∞ and their cells are structural zeros.
 //!
+//! When the data bound N: N = n + exp(β₀), and the posterior of β₀ is informative only if
+//! the likelihood falls as β₀ rises along every direction the prior leaves (nearly) free. A
+//! direction d with X_S d = 0 on the cells with a count and X_Z d ≤ 0 on the empty ones
+//! never lowers the likelihood; if such a d raises β₀ and moves only coefficients with the
+//! flat prior, nothing but the N(0, 10⁴) stand-in stops N, and the posterior median lands
+//! wherever that stand-in puts it (10¹⁸ on three lists that never overlap, 10³² on a table
+//! of one person). So the intercept and main effects must admit no such direction
+//! (`glm::recession::intercept_unbounded` on the main-effects design): every list's size and
+//! the overlaps must pin the unobserved cell, as an existing main-effects MLE or one that
+//! runs to N̂ = n does. Directions through the interactions are bounded by their N(0, v)
+//! prior, the method's deliberate regularisation (Silverman 2020); a prior variance at least
+//! the stand-in's 10⁴ is treated as flat, and then the model with all two-list interactions
+//! (and the triples, with `maxorder` 3) must bound N too. Otherwise the estimate has status
+//! `infinite`, the main-effects check and no number.
+//!
 //! Procedure: sample the posterior of the model with every two-list interaction; keep those
 //! whose |posterior mean / posterior sd| ≥ threshold (default 2); with `maxorder` 3, the
 //! triples whose three pairs were kept are fitted beside the kept pairs and thresholded the
@@ -481,6 +496,33 @@ pub fn estimate(table: &CaptureTable, o: &ThresholdOptions, level: Level) -> Res
     };
     let mut warnings = Vec::new();
     let pairs = all_effects(k, 2);
+    let flat_interactions = match o.prior {
+        Prior::Flat => true,
+        Prior::Normal { variance } => variance >= MAIN_VARIANCE,
+    };
+    let main = ModelSpec::from_generators(k, Vec::new());
+    if unbounded(table, &main)? {
+        let mut e = no_posterior(
+            "the data do not bound N: with the intercept and main effects alone the unobserved cell can grow without limit at no cost in likelihood (the lists do not overlap enough to pin it), so only the stand-in N(0, 10⁴) for their flat prior would stop N, at a number with no meaning; nothing sampled".into(),
+        );
+        e.status = Status::Infinite;
+        e.check = Some(crate::loglinear::check::check(table, &main)?);
+        return Ok(e);
+    }
+    if o.prior != Prior::Flat
+        && flat_interactions
+        && unbounded(table, &ModelSpec::from_generators(k, pairs.clone()))?
+    {
+        let mut e = no_posterior(format!(
+            "the data do not bound N: a prior variance of {} on the interactions is as flat as the stand-in for the main effects' flat prior (10⁴), and with all two-list interactions the unobserved cell can grow without limit at no cost in likelihood; nothing sampled (a smaller prior variance, such as the default 1, bounds it)",
+            match o.prior {
+                Prior::Normal { variance } => variance,
+                Prior::Flat => f64::INFINITY,
+            }
+        ));
+        e.status = Status::Infinite;
+        return Ok(e);
+    }
     let (mut cells, mut pairs_fit, mut minus_inf) = (full.clone(), pairs.clone(), Vec::new());
     if o.prior == Prior::Flat {
         let spec = ModelSpec::from_generators(k, pairs.clone());
@@ -534,6 +576,12 @@ pub fn estimate(table: &CaptureTable, o: &ThresholdOptions, level: Level) -> Res
                 (cells3, fit3) = (c, f);
                 minus_inf.extend(r);
             }
+        } else if go
+            && flat_interactions
+            && unbounded(table, &ModelSpec::from_generators(k, fit3.clone()))?
+        {
+            warnings.push("with the eligible triples under a prior as flat as 10⁴ the data do not bound N; three-list interactions not considered (maxorder 2)".into());
+            go = false;
         }
         let mut triple_ratios = Vec::new();
         let mut kept_triples = Vec::new();
@@ -651,6 +699,12 @@ pub fn check_design(table: &CaptureTable, maxorder: usize) -> Result<()> {
         )));
     }
     Ok(())
+}
+
+/// Whether the data leave N unbounded above in the model `spec` (every cell kept).
+fn unbounded(table: &CaptureTable, spec: &ModelSpec) -> Result<bool> {
+    let d = crate::loglinear::design(table, spec, false)?;
+    crate::glm::recession::intercept_unbounded(&d.problem)
 }
 
 fn validate(table: &CaptureTable, o: &ThresholdOptions) -> Result<()> {

@@ -476,6 +476,24 @@ fn behavioural_estimate(
     }
     let summary = super::common::fit_summary(lf, nf, None);
     let exists = matches!(status, Status::Ok | Status::NotConverged);
+    let mut interval = None;
+    if exists && opts.interval != IntervalKind::None {
+        let iv = log_normal_interval(nf, pop, se, opts.level.get());
+        if !se.is_finite() {
+            warnings.push(format!(
+                "no standard error and no interval: the delta-method variance of N̂ is not positive, as happens when the {} fit sits on the boundary (a fitted rate numerically 0)",
+                m.label()
+            ));
+        } else if iv.lower.is_none() || iv.upper.is_none() {
+            warnings.push(if pop - nf <= 0.0 {
+                "no interval: N̂ equals the observed count, and Chao's log-normal interval needs N̂ − n > 0".to_string()
+            } else {
+                "no interval: the standard error is so large against N̂ − n that the log-normal interval's factor is not finite".to_string()
+            });
+        } else {
+            interval = Some(iv);
+        }
+    }
     Estimate {
         method: m.id(),
         label: m.label(),
@@ -489,8 +507,7 @@ fn behavioural_estimate(
         } else {
             None
         },
-        interval: (exists && se.is_finite() && opts.interval != IntervalKind::None)
-            .then(|| log_normal_interval(nf, pop, se, opts.level.get())),
+        interval,
         fit: Some(summary),
         warnings,
         ..Estimate::blank()
@@ -683,6 +700,66 @@ mod tests {
         assert_eq!(e.status, Status::Ok);
         assert!(rel(e.population.unwrap(), 128.0) < EXACT, "{e:?}");
         assert_eq!(e.interval.unwrap().kind.as_str(), "log-normal");
+    }
+
+    #[test]
+    fn a_boundary_status_does_not_depend_on_the_order_of_the_lists() {
+        // Found by model_props: the fit drives the all-three cell and the unobserved one to
+        // zero (β₀ → −∞, N̂ → n). Watching the coefficients move after the fit called this
+        // `mle_does_not_exist` in one list order and `ok` with N̂ = n in the two rotations,
+        // where the continued iteration aliased τ; the recession LP decides the same in
+        // every order.
+        let t = CaptureTable::new(
+            names(3),
+            [(1, 10), (2, 8), (3, 22), (4, 23), (5, 4), (6, 39)],
+        )
+        .unwrap();
+        for perm in [
+            [0, 1, 2],
+            [1, 2, 0],
+            [2, 0, 1],
+            [0, 2, 1],
+            [1, 0, 2],
+            [2, 1, 0],
+        ] {
+            let tp = Dataset::Table(t.permuted(&perm).unwrap());
+            let e = estimate(ClosedModel::Mth(Het::Darroch), &tp, &no_interval()).unwrap();
+            assert_eq!(e.status, Status::MleDoesNotExist, "{perm:?}: {e:?}");
+            assert!(e.population.is_none() && e.interval.is_none(), "{perm:?}");
+            assert!(
+                e.warnings.iter().any(|w| w.contains("N̂ collapses to n")),
+                "{perm:?}: {:?}",
+                e.warnings
+            );
+        }
+    }
+
+    #[test]
+    fn mb_and_mbh_say_why_there_is_no_interval() {
+        // Everyone first caught on list 1 and never missed after: the fits sit on the
+        // boundary (fitted rates numerically 0), the delta-method variance is not positive.
+        for (m, cells) in [
+            (ClosedModel::Mb, &[(0b001, 5), (0b011, 3), (0b111, 4)][..]),
+            (ClosedModel::Mbh, &[(0b111, 10)][..]),
+        ] {
+            let e = estimate(m, &table(3, cells), &Settings::default()).unwrap();
+            assert!(e.interval.is_none() && e.std_error.is_none(), "{e:?}");
+            assert!(
+                e.warnings
+                    .iter()
+                    .any(|w| w.contains("no standard error and no interval")),
+                "{m:?}: {:?}",
+                e.warnings
+            );
+        }
+        // Asked for no interval: none, and nothing to explain.
+        let e = estimate(
+            ClosedModel::Mb,
+            &table(2, &[(0b01, 60), (0b10, 30), (0b11, 20)]),
+            &no_interval(),
+        )
+        .unwrap();
+        assert!(e.interval.is_none() && e.warnings.is_empty(), "{e:?}");
     }
 
     #[test]

@@ -58,18 +58,55 @@ pub fn estimate_pairs(kind: Kind, table: &CaptureTable, level: Level) -> Result<
                 )
             };
             let se = var.sqrt();
-            let mut warnings = Vec::new();
-            let status = if pop.is_finite() {
-                Status::Ok
+            let (a, b) = (&pair.a, &pair.b);
+            let (status, warning) = if n1 == 0.0 && n2 == 0.0 {
+                (
+                    Status::NotIdentifiable,
+                    Some(format!(
+                        "lists {a} and {b} are both empty: the pair has no one to estimate from"
+                    )),
+                )
+            } else if n1 == 0.0 || n2 == 0.0 {
+                let (empty, other) = if n1 == 0.0 { (a, b) } else { (b, a) };
+                (
+                    Status::NotIdentifiable,
+                    Some(format!(
+                        "list {empty} is empty: with no one on it, the pair says nothing about how many both lists missed (the formula would return the size of list {other} with a standard error of 0)"
+                    )),
+                )
+            } else if m == 0.0 && kind == Kind::Petersen {
+                (
+                    Status::Infinite,
+                    Some(format!(
+                        "lists {a} and {b} never overlap: the Petersen estimate is infinite"
+                    )),
+                )
+            } else if m == 0.0 {
+                (
+                    Status::MleDoesNotExist,
+                    Some(format!(
+                        "lists {a} and {b} never overlap: nothing bounds N from above (the likelihood grows without limit); Chapman's formula would give (n₁+1)(n₂+1) − 1, a number set by its +1 corrections rather than by the data"
+                    )),
+                )
+            } else if !pop.is_finite() {
+                (Status::Infinite, None)
+            } else if m == n1 || m == n2 {
+                let (inner, outer) = if m == n2 { (b, a) } else { (a, b) };
+                let who = if n1 == n2 {
+                    format!("lists {a} and {b} hold the same people")
+                } else {
+                    format!("everyone on list {inner} is also on list {outer}")
+                };
+                (
+                    Status::Ok,
+                    Some(format!(
+                        "{who}: the estimate is the pair's observed count with an estimated variance of 0, so no interval is given; the pair shows no one that either list missed, which is not evidence that no one was missed"
+                    )),
+                )
             } else {
-                Status::Infinite
+                (Status::Ok, None)
             };
-            if status == Status::Infinite {
-                warnings.push(format!(
-                    "lists {} and {} never overlap: the Petersen estimate is infinite",
-                    pair.a, pair.b
-                ));
-            }
+            let warnings: Vec<String> = warning.into_iter().collect();
             let ok = status == Status::Ok;
             out.push(Estimate {
                 method: id.to_string(),
@@ -157,12 +194,53 @@ mod tests {
             (1_033_200.0f64 / 1452.0).sqrt(),
             TOL
         ));
-        // Chapman stays finite when the lists never meet: 41·10/1 − 1, 41·10·40·9 / (1·1·2)
+    }
+
+    #[test]
+    fn chapman_on_lists_that_never_overlap_has_no_number() {
+        // Chapman's formula stays finite when the lists never meet (41·10/1 − 1 = 409), but
+        // nothing in the data bounds N: the +1 corrections alone would set the number.
+        let est = estimate_pairs(Kind::Chapman, &three_lists(), Level::DEFAULT).unwrap();
         let ac = &est[1];
-        assert_eq!(ac.status, Status::Ok);
-        assert!(close(ac.population.unwrap(), 409.0, TOL));
-        assert!(close(ac.std_error.unwrap(), 73_800.0f64.sqrt(), TOL));
+        assert_eq!(ac.status, Status::MleDoesNotExist);
+        assert_eq!((ac.population, ac.std_error), (None, None));
+        assert!(ac.interval.is_none());
+        assert!(
+            ac.warnings[0].contains("never overlap"),
+            "{:?}",
+            ac.warnings
+        );
         assert_eq!(ac.observed, 49);
+    }
+
+    #[test]
+    fn an_empty_list_leaves_the_pair_without_an_estimate() {
+        // B is empty: both formulas would give n_A (Chapman with s.e. 0, Petersen 0/0).
+        let names = ["A", "B", "C"].map(String::from).to_vec();
+        let t = CaptureTable::new(names, [(0b001, 12), (0b101, 3), (0b100, 7)]).unwrap();
+        for kind in [Kind::Petersen, Kind::Chapman] {
+            let est = estimate_pairs(kind, &t, Level::DEFAULT).unwrap();
+            for (e, empty) in [(&est[0], "list B is empty"), (&est[2], "list B is empty")] {
+                assert_eq!(e.status, Status::NotIdentifiable, "{e:?}");
+                assert_eq!((e.population, e.std_error), (None, None));
+                assert!(e.warnings[0].contains(empty), "{:?}", e.warnings);
+            }
+            assert_eq!(est[1].status, Status::Ok);
+        }
+    }
+
+    #[test]
+    fn two_empty_lists_leave_the_pair_without_an_estimate() {
+        // Chapman's formula would give (0+1)(0+1)/1 − 1 = 0 people.
+        let names = ["A", "B", "C"].map(String::from).to_vec();
+        let t = CaptureTable::new(names, [(0b100, 9)]).unwrap();
+        for kind in [Kind::Petersen, Kind::Chapman] {
+            let ab = &estimate_pairs(kind, &t, Level::DEFAULT).unwrap()[0];
+            assert_eq!(ab.status, Status::NotIdentifiable);
+            assert_eq!((ab.population, ab.missing), (None, None));
+            assert_eq!(ab.observed, 0);
+            assert!(ab.warnings[0].contains("both empty"), "{:?}", ab.warnings);
+        }
     }
 
     #[test]
@@ -228,8 +306,8 @@ mod tests {
                 seen += 1;
             }
         }
-        // Petersen A-B and B-C, Chapman all three pairs
-        assert_eq!(seen, 5);
+        // Petersen and Chapman A-B and B-C (A and C never overlap)
+        assert_eq!(seen, 4);
     }
 
     #[test]
@@ -244,7 +322,19 @@ mod tests {
             assert!(close(e.population.unwrap(), 25.0, TOL));
             assert_eq!(e.std_error, Some(0.0));
             assert!(e.interval.is_none());
+            assert!(e.warnings[0].contains("no interval"), "{:?}", e.warnings);
         }
+        // One list inside the other: N̂ = n again, and the warning names which.
+        let names = ["A", "B"].map(String::from).to_vec();
+        let t = CaptureTable::new(names, [(0b01, 6), (0b11, 25)]).unwrap();
+        let e = &estimate_pairs(Kind::Petersen, &t, Level::DEFAULT).unwrap()[0];
+        assert_eq!(e.status, Status::Ok);
+        assert!(close(e.population.unwrap(), 31.0, TOL));
+        assert!(
+            e.warnings[0].contains("everyone on list B is also on list A"),
+            "{:?}",
+            e.warnings
+        );
     }
 
     #[test]

@@ -251,6 +251,22 @@ impl Identified {
         }
     }
 
+    /// A number of people estimated (N̂ or a limit): below the threshold it is shown as
+    /// "<thr", since N̂ and its limits are never below n and a limit at n would give a
+    /// small count away.
+    pub fn people(&self, x: f64) -> String {
+        if x < self.thr as f64 {
+            format!("<{}", self.thr)
+        } else {
+            people(x)
+        }
+    }
+
+    /// Whether `x` people are below the threshold (shown as "<thr").
+    pub fn small(&self, x: f64) -> bool {
+        x < self.thr as f64
+    }
+
     /// The same for an estimate of stratum `i`.
     pub fn stratum(&self, i: usize, n: u64) -> String {
         match (self.counts.get(i), self.strata.get(i)) {
@@ -408,9 +424,9 @@ fn summary(doc: &ResultDoc, thr: u64, ids: &Identified) -> Vec<String> {
         let iv = e.interval.as_ref();
         out.push(format!(
             "Between {} and {} people, most likely around {} ({}% interval); {} were identified.",
-            people(iv.and_then(|i| i.lower).unwrap_or(f64::NAN)),
-            people(iv.and_then(|i| i.upper).unwrap_or(f64::NAN)),
-            people(e.population.unwrap_or(f64::NAN)),
+            ids.people(iv.and_then(|i| i.lower).unwrap_or(f64::NAN)),
+            ids.people(iv.and_then(|i| i.upper).unwrap_or(f64::NAN)),
+            ids.people(e.population.unwrap_or(f64::NAN)),
             percent(iv.map_or(0.0, |i| i.level)),
             ids.whole(e.observed)
         ));
@@ -426,15 +442,24 @@ fn summary(doc: &ResultDoc, thr: u64, ids: &Identified) -> Vec<String> {
     for t in &doc.totals {
         match (t.population, &t.interval) {
             (Some(p), Some(iv)) => out.push(format!(
-                "Total over the strata ({}): between {} and {}, most likely around {}; {} were identified.",
+                "Total over the strata ({}): between {} and {}, most likely around {}; {} were identified.{}",
                 t.method,
-                people(iv.lower.unwrap_or(f64::NAN)),
-                people(iv.upper.unwrap_or(f64::NAN)),
-                people(p),
-                ids.whole(t.observed)
+                ids.people(iv.lower.unwrap_or(f64::NAN)),
+                ids.people(iv.upper.unwrap_or(f64::NAN)),
+                ids.people(p),
+                ids.whole(t.observed),
+                if t.replicates_used < t.values.len() {
+                    format!(
+                        " The interval comes from the {} of {} replicates in which every stratum had an estimate.",
+                        t.replicates_used,
+                        t.values.len()
+                    )
+                } else {
+                    String::new()
+                }
             )),
-            (Some(p), None) if t.warnings.is_empty() => out.push(format!("Total over the strata ({}): about {} (no interval).", t.method, people(p))),
-            (Some(p), None) => out.push(format!("Total over the strata ({}): about {} (no interval: {}).", t.method, people(p), t.warnings.join("; "))),
+            (Some(p), None) if t.warnings.is_empty() => out.push(format!("Total over the strata ({}): about {} (no interval).", t.method, ids.people(p))),
+            (Some(p), None) => out.push(format!("Total over the strata ({}): about {} (no interval: {}).", t.method, ids.people(p), t.warnings.join("; "))),
             _ => out.push(format!("Total over the strata ({}): not given — {}.", t.method, t.warnings.join("; "))),
         }
     }
@@ -539,9 +564,11 @@ fn estimate_table(doc: &ResultDoc, ids: &Identified) -> Table {
             format!("{prefix}{}", e.method),
             e.label.clone(),
             identified,
-            e.population.map_or("—".into(), people),
-            iv.and_then(|i| i.lower).map_or("—".into(), people),
-            iv.and_then(|i| i.upper).map_or("—".into(), people),
+            e.population.map_or("—".into(), |x| ids.people(x)),
+            iv.and_then(|i| i.lower)
+                .map_or("—".into(), |x| ids.people(x)),
+            iv.and_then(|i| i.upper)
+                .map_or("—".into(), |x| ids.people(x)),
             iv.map_or("—".into(), |i| format!("{}%", percent(i.level))),
             iv.map_or("—".into(), |i| i.kind.to_string()),
             status_words(e.status)

@@ -193,7 +193,7 @@ pub fn render_result(doc: &ResultDoc) -> String {
     ]];
     let mut kinds: Vec<String> = Vec::new();
     for e in &doc.estimates {
-        rows.push(row(e));
+        rows.push(row(e, &ids));
         if let Some(iv) = &e.interval {
             let k = format!("{}% {}", percent(iv.level), iv.kind);
             if !kinds.contains(&k) {
@@ -205,7 +205,7 @@ pub fn render_result(doc: &ResultDoc) -> String {
     for (st, shown) in doc.strata.iter().zip(&ids.strata) {
         let _ = writeln!(out, "\nStratum {} ({} identified):", st.stratum, shown);
         let mut r = vec![rows[0].clone()];
-        r.extend(st.estimates.iter().map(row));
+        r.extend(st.estimates.iter().map(|e| row(e, &ids)));
         out.push_str(&pad_table(&r, 1));
     }
     if !doc.totals.is_empty() {
@@ -223,17 +223,18 @@ pub fn render_result(doc: &ResultDoc) -> String {
             "status".into(),
             "interval from".into(),
         ]];
+        let people = |x| estimated(x, &ids);
         for t in &doc.totals {
             let (lo, hi) = t
                 .interval
                 .as_ref()
                 .map_or(("NA".to_string(), "NA".to_string()), |iv| {
-                    (num(iv.lower, 1), num(iv.upper, 1))
+                    (people(iv.lower), people(iv.upper))
                 });
             r.push(vec![
                 t.method.clone(),
                 ids.total.clone(),
-                num(t.population, 1),
+                people(t.population),
                 lo,
                 hi,
                 t.status.clone(),
@@ -274,7 +275,18 @@ pub fn render_result(doc: &ResultDoc) -> String {
     out
 }
 
-fn row(e: &Estimate) -> Vec<String> {
+/// N̂ or a limit to one decimal; below the suppression threshold "<thr", as in the report
+/// (a limit at n would give a small count away).
+fn estimated(x: Option<f64>, ids: &super::model::Identified) -> String {
+    match x {
+        Some(v) if ids.small(v) => ids.people(v),
+        _ => num(x, 1),
+    }
+}
+
+/// One estimate's row.
+fn row(e: &Estimate, ids: &super::model::Identified) -> Vec<String> {
+    let people = |x| estimated(x, ids);
     // Rcapture's models are known by their labels alone (`Mh Chao (LB)`).
     let label = if let Ok(crate::methods::MethodId::Closed(_)) =
         crate::methods::MethodId::parse(&e.method)
@@ -285,15 +297,15 @@ fn row(e: &Estimate) -> Vec<String> {
     };
     let (lo, hi) = match &e.interval {
         Some(iv) => (
-            num(iv.lower, 1),
-            iv.upper.map_or("none".to_string(), |u| format!("{u:.1}")),
+            people(iv.lower),
+            iv.upper.map_or("none".to_string(), |u| people(Some(u))),
         ),
         None => ("NA".into(), "NA".into()),
     };
     let f = e.fit.as_ref();
     vec![
         label,
-        num(e.population, 1),
+        people(e.population),
         num(e.std_error, 1),
         lo,
         hi,

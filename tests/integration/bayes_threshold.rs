@@ -1,7 +1,7 @@
 //! Bayesian thresholding: MultipleSystemsEstimation's Kosovo result (retained set exactly,
 //! quantiles within the Monte Carlo error of the package's own runs and ours), exactness
-//! where the posterior is known in closed form, the flat prior's existence rule, maxorder
-//! 3, and thread-count independence.
+//! where the posterior is known in closed form, the flat prior's existence rule, no number
+//! where the data do not bound N, maxorder 3, and thread-count independence.
 
 use super::common::data_dir;
 use darkfigure::checked::Level;
@@ -270,4 +270,58 @@ fn draws_do_not_depend_on_the_thread_count() {
             })
     };
     assert_eq!(once(1), once(3));
+}
+
+#[test]
+fn data_that_do_not_bound_n_give_no_number() {
+    // Three lists that never overlap, one person, everyone on one list: the posterior of N
+    // under the flat prior the method means for the main effects has no upper limit (issue
+    // 17: the stand-in N(0, 10⁴) put the median at 10¹⁸, 10³², 10³⁴).
+    let abc = || vec!["A".to_string(), "B".into(), "C".into()];
+    let cheap = ThresholdOptions {
+        samples: 200,
+        burnin: 50,
+        ..ThresholdOptions::default()
+    };
+    for cells in [
+        vec![(0b001, 5), (0b010, 7), (0b100, 4)],
+        vec![(0b001, 1)],
+        vec![(0b001, 30)],
+    ] {
+        let t = CaptureTable::new(abc(), cells.clone()).expect("valid");
+        for prior in [Prior::Normal { variance: 1.0 }, Prior::Flat] {
+            let e = run(
+                &Dataset::Table(t.clone()),
+                ThresholdOptions { prior, ..cheap },
+            );
+            assert_eq!(e.status, Status::Infinite, "{cells:?} {prior:?}");
+            assert!(e.population.is_none() && e.interval.is_none() && e.draws.is_none());
+            assert!(e.warnings[0].contains("do not bound N"), "{:?}", e.warnings);
+            // The main-effects check says why: no MLE, or (one list) not identifiable.
+            assert!(
+                e.check.as_ref().is_some_and(|c| c.code != 0),
+                "{:?}",
+                e.check
+            );
+        }
+    }
+    // One overlap pins the main effects; the interactions of C, never seen with anyone,
+    // are held by their N(0, 1) prior, and a prior as flat as 10⁴ does not hold them.
+    let t = CaptureTable::new(abc(), [(0b001, 40), (0b010, 30), (0b011, 6), (0b100, 20)])
+        .expect("valid");
+    let e = run(&Dataset::Table(t.clone()), cheap);
+    assert_eq!(e.status, Status::Ok);
+    assert!(e.population.is_some_and(|p| p.is_finite() && p > 96.0));
+    let flat_enough = ThresholdOptions {
+        prior: Prior::Normal { variance: 1e4 },
+        ..cheap
+    };
+    let e = run(&Dataset::Table(t), flat_enough);
+    assert_eq!(e.status, Status::Infinite);
+    assert!(e.warnings[0].contains("as flat as"), "{:?}", e.warnings);
+    // Everyone on both of two lists: N's posterior is bounded (at n), not refused.
+    let t = CaptureTable::new(abc(), [(0b011, 20)]).expect("valid");
+    let e = run(&Dataset::Table(t), cheap);
+    assert_eq!(e.status, Status::Ok);
+    assert!(e.population.is_some_and(|p| p < 21.0), "{e:?}");
 }

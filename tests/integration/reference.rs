@@ -1286,6 +1286,7 @@ fn sparsemse_bootstrap_bca_within_monte_carlo_error() {
                     &t,
                     point,
                     None,
+                    0.95,
                     &levels,
                     BootOptions {
                         replicates: 1000,

@@ -247,3 +247,30 @@ fn exact_posteriors_of_strata_are_convolved() {
         "the report pictures the total's exact posterior"
     );
 }
+
+/// A small stratum whose replicates mostly have no estimate: the total is made from the
+/// replicates in which every stratum had one, says how many, and has no interval when they
+/// are fewer than a 90% interval needs (200).
+#[test]
+fn a_total_says_how_many_replicates_it_is_made_from() {
+    let mut csv = simulate_records(21, &lists(), &population(300, 600));
+    csv.push_str("1,1,0,tiny\n0,1,1,tiny\n1,0,0,tiny\n1,1,1,tiny\n");
+    let doc = run(&csv, Some(600), 4);
+    let total = &doc.totals[0];
+    let used = total.replicates_used;
+    assert!((200..500).contains(&used), "{used} of 600 used");
+    assert_eq!(used, total.values.iter().flatten().count());
+    assert!(total.interval.is_some());
+    let md = darkfigure::report::html::markdown(&doc, 5);
+    let said = format!("The interval comes from the {used} of 600 replicates");
+    assert!(md.contains(&said), "the headline does not say it: {md}");
+    // 150 replicates leave fewer than 200 complete ones: no interval, and the reason.
+    let doc = run(&csv, Some(150), 4);
+    let total = &doc.totals[0];
+    assert!(total.interval.is_none() && total.population.is_some());
+    assert!(
+        total.warnings[0].contains("a 90% interval needs at least 200"),
+        "{:?}",
+        total.warnings
+    );
+}
