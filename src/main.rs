@@ -77,12 +77,20 @@ fn emit(doc_json: &str, target: &Option<String>) -> Result<(), Error> {
 
 fn run(cli: Cli) -> Result<(), Error> {
     match cli.command {
-        Command::Describe { data, json: out } => {
+        Command::Describe {
+            data,
+            json: out,
+            suppress_below,
+            show_small,
+        } => {
             let (_, parsed) = load(&data)?;
             let d = describe(&parsed.data);
             let text = json::to_json(&d)?;
+            let thr = (!show_small).then(|| {
+                u64::from(suppress_below.unwrap_or(darkfigure::checked::DEFAULT_THRESHOLD))
+            });
             if out.as_deref() != Some("-") {
-                print!("{}", terminal::render_description(&data.data, &d));
+                print!("{}", terminal::render_description(&data.data, &d, thr));
                 for w in &parsed.warnings {
                     println!("warning: {w}");
                 }
@@ -137,6 +145,7 @@ fn run(cli: Cli) -> Result<(), Error> {
             seed,
             bootstrap,
             parametric,
+            suppress_below,
             bayes,
             output:
                 OutputArgs {
@@ -167,7 +176,10 @@ fn run(cli: Cli) -> Result<(), Error> {
                 bootstrap,
                 strata: data.stratify_by.clone(),
                 aggregate: None,
-                report: None,
+                report: suppress_below.map(|t| job::ReportSpec {
+                    file: None,
+                    suppress_below: t,
+                }),
                 bootstrap_kind: if parametric {
                     BootKind::Parametric
                 } else {

@@ -56,7 +56,7 @@ fn stratified_doc() -> ResultDoc {
         aggregate: None,
         report: Some(ReportSpec {
             file: None,
-            suppress_below: 5,
+            suppress_below: darkfigure::checked::Threshold::of(5),
         }),
     };
     run_with_data(job, parsed).unwrap()

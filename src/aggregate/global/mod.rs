@@ -24,6 +24,7 @@ mod spec;
 mod studies;
 
 pub use draws::Summary;
+pub use narrative::{count_words, identified_assumption, units_caveat};
 pub use sensitivity::SensitivityRow;
 pub use spec::{AggregateSpec, Count, Identified, Published, Study, Unit};
 pub use studies::StudyResult;

@@ -15,16 +15,34 @@ pub fn pooling_name(m: Tau2Method) -> &'static str {
 }
 
 fn fmt_count(c: &Count) -> String {
-    match c {
-        Count::Exact(x) => format!("{x:.0}"),
-        Count::Range { lower, upper } => format!("{lower:.0} to {upper:.0}"),
+    count_words(c, &|x| format!("{x:.0}"))
+}
+
+/// A count in words, each number written by `number` (the reports pass one that hides a
+/// small count).
+pub fn count_words(c: &Count, number: &dyn Fn(f64) -> String) -> String {
+    match *c {
+        Count::Exact(x) => number(x),
+        Count::Range { lower, upper } => format!("{} to {}", number(lower), number(upper)),
     }
+}
+
+/// The assumption that names the identified count (given in words), the first of them.
+pub fn identified_assumption(count: &str, source: &str) -> String {
+    format!("The identified count ({count}) is the starting point: {source}")
+}
+
+/// The caveat of units whose counts (given in words) do not add up to the total.
+pub fn units_caveat(sum: &str, total: &str) -> String {
+    format!(
+        "The units' identified counts add up to {sum}, not to the identified total {total}; the total is the sum over the units."
+    )
 }
 
 /// Every assumption the numbers rest on, naming the inputs that carry it.
 pub fn assumptions(spec: &AggregateSpec) -> Vec<String> {
     vec![
-        format!("The identified count ({}) is the starting point: {}", fmt_count(&spec.identified.total), spec.identified.source),
+        identified_assumption(&fmt_count(&spec.identified.total), &spec.identified.source),
         format!("The dark-figure multiplier M = total / identified of a place without its own study is drawn from the {} random-effects meta-analysis of the {} studies listed (log M normal, τ² estimated from their spread).", pooling_name(spec.model), spec.studies.len()),
         "Published multipliers are read as log-normal with their stated interval; live studies use their bootstrap draws (model choice repeated).".into(),
         format!("Children are detected {}× as often as adults (ρ = {}): their multiplier is M / ρ.", spec.children_detection_ratio, spec.children_detection_ratio),
@@ -44,7 +62,7 @@ pub fn caveats(spec: &AggregateSpec, pooled: &Pooled) -> Vec<String> {
         let sum: f64 = spec.units.iter().map(|u| u.identified.middle()).sum();
         let tot = spec.identified.total.middle();
         if (sum - tot).abs() > 0.01 * tot {
-            caveats.insert(0, format!("The units' identified counts add up to {sum:.0}, not to the identified total {tot:.0}; the total is the sum over the units."));
+            caveats.insert(0, units_caveat(&format!("{sum:.0}"), &format!("{tot:.0}")));
         }
     }
     if pooled.tau2 == 0.0 && pooled.k < 10 && spec.model != Tau2Method::Fixed {
