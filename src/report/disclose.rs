@@ -162,18 +162,19 @@ impl Linked {
     /// The first small count a reader can pin down.
     fn pinned(&self, shown: &[Shown], thr: u64) -> Option<usize> {
         let bounds = self.propagate(shown, thr);
+        (0..shown.len())
+            .filter(|&i| shown[i] == Shown::Small)
+            .find(|&i| one_value(bounds[i]) || self.determined(i, shown))
+    }
+
+    /// Whether the identities give small count `v`'s value, whatever the bounds: the
+    /// identities restricted to the hidden counts lose rank without it.
+    fn determined(&self, v: usize, shown: &[Shown]) -> bool {
         let hidden: Vec<usize> = (0..shown.len())
             .filter(|&i| shown[i] != Shown::Exact)
             .collect();
-        let full = self.rank_of(&hidden);
-        (0..shown.len())
-            .filter(|&i| shown[i] == Shown::Small)
-            .find(|&i| {
-                let (lo, hi) = bounds[i];
-                let by_bounds = matches!((lo, hi), (Some(a), Some(b)) if a >= b);
-                let others: Vec<usize> = hidden.iter().copied().filter(|&j| j != i).collect();
-                by_bounds || self.rank_of(&others) < full
-            })
+        let others: Vec<usize> = hidden.iter().copied().filter(|&j| j != v).collect();
+        self.rank_of(&others) < self.rank_of(&hidden)
     }
 
     /// The count to withhold next for pinned small count `v`. Among the shown counts in a
@@ -237,15 +238,7 @@ impl Linked {
 
     /// Whether small count `v` is pinned.
     fn is_pinned(&self, v: usize, shown: &[Shown], thr: u64) -> bool {
-        let (lo, hi) = self.propagate(shown, thr)[v];
-        if matches!((lo, hi), (Some(a), Some(b)) if a >= b) {
-            return true;
-        }
-        let hidden: Vec<usize> = (0..shown.len())
-            .filter(|&i| shown[i] != Shown::Exact)
-            .collect();
-        let others: Vec<usize> = hidden.iter().copied().filter(|&j| j != v).collect();
-        self.rank_of(&others) < self.rank_of(&hidden)
+        one_value(self.propagate(shown, thr)[v]) || self.determined(v, shown)
     }
 
     /// Each count's bounds as a reader can narrow them: shown ones exact, small ones from 1
@@ -314,6 +307,11 @@ impl Default for Linked {
     fn default() -> Self {
         Self::new()
     }
+}
+
+/// Whether bounds leave one value at most.
+fn one_value((lo, hi): Range) -> bool {
+    matches!((lo, hi), (Some(a), Some(b)) if a >= b)
 }
 
 /// The bounds constraint `c` gives count `j` from the others' bounds `b`.
@@ -1120,6 +1118,18 @@ mod tests {
         let s = l.decide(5);
         assert_eq!(s[y], Small);
         assert!(s[a] != Exact || s[b] != Exact, "{s:?}");
+    }
+
+    #[test]
+    fn a_zero_is_hidden_only_as_part_of_a_small_count() {
+        let mut l = Linked::new();
+        let group = l.add(3, 0);
+        let zero = l.add_part_of_small(0, 0);
+        let other = l.add(0, 0);
+        l.le(vec![(1, zero), (-1, group)]);
+        let s = l.decide(5);
+        assert_eq!((s[group], s[zero], s[other]), (Small, Small, Exact));
+        assert_eq!(text(0, s[zero], 5), "<5");
     }
 
     #[test]
