@@ -381,13 +381,12 @@ fn rank(m: &mut [Vec<f64>]) -> usize {
             continue;
         }
         m.swap(r, p);
-        for i in 0..m.len() {
-            if i != r {
-                let f = m[i][c] / m[r][c];
-                if f != 0.0 {
-                    for k in c..cols {
-                        m[i][k] -= f * m[r][k];
-                    }
+        let pivot = m[r].clone();
+        for (i, row) in m.iter_mut().enumerate() {
+            let f = row[c] / pivot[c];
+            if i != r && f != 0.0 {
+                for (x, y) in row[c..].iter_mut().zip(&pivot[c..]) {
+                    *x -= f * y;
                 }
             }
         }
