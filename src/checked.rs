@@ -193,6 +193,11 @@ pub type Classes = Count<1, 1000>;
 pub type Order = Count<1, 63>;
 /// How many of the best models to report.
 pub type Top = Count<1, 10_000>;
+/// The small-count threshold of what is rendered for reading: at least 3 (zero is shown, so
+/// "<2" would name the count 1), at most 1000.
+pub type Threshold = Count<3, 1000>;
+/// The threshold when neither a job nor the command line gives one.
+pub const DEFAULT_THRESHOLD: Threshold = Threshold::of(5);
 
 /// Parses a command-line value into a checked type with the same words as a job file.
 pub fn parse_arg<R, T>(s: &str) -> Result<T, String>

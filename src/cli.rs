@@ -3,7 +3,8 @@
 
 use clap::{Parser, Subcommand, ValueEnum};
 use darkfigure::checked::{
-    Chains, Classes, Count, Iterations, Level, Order, PValue, Positive, Replicates, Top, parse_arg,
+    Chains, Classes, Count, Iterations, Level, Order, PValue, Positive, Replicates, Threshold, Top,
+    parse_arg,
 };
 
 /// Worker threads: at most 1024.
@@ -151,13 +152,24 @@ pub struct DataArgs {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Lists, list sizes, pairwise overlaps, pairs that never overlap, frequencies.
+    ///
+    /// Counts below the threshold (5) are shown as "<5", and counts that would give one away
+    /// by subtraction as "≥5"; the JSON keeps every count.
     Describe {
         /// The data.
         #[command(flatten)]
         data: DataArgs,
-        /// Also write the description as JSON to FILE (`-` for standard output).
+        /// Also write the description as JSON to FILE (`-` for standard output); it keeps
+        /// every count.
         #[arg(long)]
         json: Option<String>,
+        /// Show counts below this as "<N" (3 to 1000, default 5).
+        #[arg(long, value_parser = count::<3, 1000>)]
+        suppress_below: Option<Threshold>,
+        /// Show every count, the small ones too: the researcher's own view of their own data,
+        /// not for sharing.
+        #[arg(long, conflicts_with = "suppress_below")]
+        show_small: bool,
     },
     /// Does the MLE of a log-linear model exist, and is the model identifiable? (the
     /// Fienberg–Rinaldo linear program and a rank check; SparseMSE's codes 0–3)
@@ -210,6 +222,10 @@ pub enum Command {
         /// Simulate replicates from the fitted model instead of resampling the people.
         #[arg(long)]
         parametric: bool,
+        /// Show counts of identified people below this as "<N" in the table and the report
+        /// (3 to 1000, default 5; a job's `report.suppress_below`); the JSON keeps them.
+        #[arg(long, value_parser = count::<3, 1000>)]
+        suppress_below: Option<Threshold>,
         #[command(flatten)]
         bayes: BayesArgs,
         #[command(flatten)]

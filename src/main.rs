@@ -133,13 +133,21 @@ fn emit(doc_json: &str, target: &Option<String>) -> Result<(), Error> {
 /// Runs the command; `Some(reason)` when it completed without any estimate.
 fn run(cli: Cli) -> Result<Option<String>, Error> {
     match cli.command {
-        Command::Describe { data, json: out } => {
+        Command::Describe {
+            data,
+            json: out,
+            suppress_below,
+            show_small,
+        } => {
             no_strata(&data, "describe")?;
             let (_, parsed) = load(&data)?;
             let d = describe(&parsed.data);
             let text = json::to_json(&d)?;
+            let thr = (!show_small).then(|| {
+                u64::from(suppress_below.unwrap_or(darkfigure::checked::DEFAULT_THRESHOLD))
+            });
             if out.as_deref() != Some("-") {
-                say(&terminal::render_description(&data.data, &d))?;
+                say(&terminal::render_description(&data.data, &d, thr))?;
                 for w in &parsed.warnings {
                     say(&format!("warning: {w}\n"))?;
                 }
@@ -195,6 +203,7 @@ fn run(cli: Cli) -> Result<Option<String>, Error> {
             seed,
             bootstrap,
             parametric,
+            suppress_below,
             bayes,
             output:
                 OutputArgs {
@@ -228,7 +237,10 @@ fn run(cli: Cli) -> Result<Option<String>, Error> {
                 bootstrap,
                 strata: data.stratify_by.clone(),
                 aggregate: None,
-                report: None,
+                report: suppress_below.map(|t| job::ReportSpec {
+                    file: None,
+                    suppress_below: t,
+                }),
                 bootstrap_kind: if parametric {
                     BootKind::Parametric
                 } else {

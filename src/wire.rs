@@ -5,7 +5,7 @@
 //! total, the aggregate's result) live with the code that fills them and are reached from
 //! here. Beside `job` (which runs these documents) and below `report`.
 
-use crate::checked::{Level, Replicates};
+use crate::checked::{DEFAULT_THRESHOLD, Level, Replicates, Threshold};
 use crate::data::source::DataSpec;
 use crate::loglinear::check::Check;
 use crate::methods::{Estimate, IntervalKind, Method, Status};
@@ -75,8 +75,8 @@ pub struct Job {
     pub report: Option<ReportSpec>,
 }
 
-fn default_suppress() -> u64 {
-    5
+fn default_suppress() -> Threshold {
+    DEFAULT_THRESHOLD
 }
 
 /// Report options of a job.
@@ -86,17 +86,20 @@ pub struct ReportSpec {
     /// File to write (`.html` or `.md`), relative to the working directory.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub file: Option<String>,
-    /// Counts of identified people below this are shown as "<threshold" (default 5).
+    /// Counts of identified people below this are shown as "<threshold" (default 5, from 3
+    /// to 1000); `report::disclose` decides what else is withheld with them.
     #[serde(default = "default_suppress")]
-    pub suppress_below: u64,
+    pub suppress_below: Threshold,
 }
 
 impl Job {
     /// The small-cell threshold of the job's outputs.
     pub fn suppress_below(&self) -> u64 {
-        self.report
-            .as_ref()
-            .map_or(default_suppress(), |r| r.suppress_below)
+        u64::from(
+            self.report
+                .as_ref()
+                .map_or(default_suppress(), |r| r.suppress_below),
+        )
     }
 }
 

@@ -1,15 +1,15 @@
 //! The policymaker's report as a document tree, built once from a `ResultDoc`: a title, a
 //! lead (the plain-language summary and the pictures) and headed sections of paragraphs,
-//! lists, tables and figures. Every word of the report, every choice of what to show and
-//! the small-cell suppression (a count of identified people below the threshold is shown
-//! as "<threshold", and no such count can be worked out from the others) are decided here,
-//! so the two renderings, `html` and `markdown`, only lay the tree out and cannot disagree;
-//! the terminal takes its counts from here too. Every number shown comes from the result
-//! JSON.
+//! lists, tables and figures. Every word of the report and every choice of what to show are
+//! decided here, so the two renderings, `html` and `markdown`, only lay the tree out and
+//! cannot disagree. What may be shown of the counts of identified people, and of the figures
+//! worked out from them, is `disclose`'s to decide; every count and figure passes through
+//! its `Plan`. Every number shown comes from the result JSON.
 
-use super::format::{count, people, percent};
+use super::disclose::{self, Plan, mask_numbers};
+use super::format::{people, percent};
 use super::svg::ForestRow;
-use crate::aggregate::global::AggregateResult;
+use crate::aggregate::global::{self, AggregateResult};
 use crate::job::ResultDoc;
 use crate::methods::{Estimate, MethodId, Status};
 
@@ -107,8 +107,8 @@ pub fn build(doc: &ResultDoc, thr: u64) -> Report {
         .name
         .clone()
         .unwrap_or_else(|| "darkfigure estimate".into());
-    let ids = identified(doc, thr);
-    let mut lead: Vec<Block> = summary(doc, thr, &ids)
+    let plan = disclose::plan(doc, thr);
+    let mut lead: Vec<Block> = summary(doc, &plan)
         .into_iter()
         .enumerate()
         .map(|(i, s)| match i {
@@ -116,7 +116,7 @@ pub fn build(doc: &ResultDoc, thr: u64) -> Report {
             _ => Block::Paragraph(s),
         })
         .collect();
-    lead.extend(figures(doc).into_iter().map(Block::Figure));
+    lead.extend(figures(doc, &plan).into_iter().map(Block::Figure));
     let section = |heading: &str, blocks: Vec<Block>| Section {
         heading: heading.into(),
         blocks,
@@ -129,8 +129,14 @@ pub fn build(doc: &ResultDoc, thr: u64) -> Report {
         })
     };
     let mut groups = vec![vec![
-        section("Assumptions", vec![list(assumptions(doc), false, None)]),
-        section("Warnings", vec![list(warnings(doc), true, Some("None."))]),
+        section(
+            "Assumptions",
+            vec![list(assumptions(doc, &plan), false, None)],
+        ),
+        section(
+            "Warnings",
+            vec![list(warnings(doc, &plan), true, Some("None."))],
+        ),
     ]];
     if let Some(a) = &doc.aggregate {
         groups.push(vec![
@@ -138,25 +144,35 @@ pub fn build(doc: &ResultDoc, thr: u64) -> Report {
                 "Studies behind the multiplier",
                 vec![Block::Table(studies_table(a, thr))],
             ),
-            section("Sensitivity", vec![Block::Table(sensitivity_table(a))]),
+            section(
+                "Sensitivity",
+                vec![Block::Table(sensitivity_table(a, &plan))],
+            ),
         ]);
     }
+    let mut notes = vec![Block::Table(estimate_table(doc, &plan))];
+    if plan.hides_anything() {
+        notes.push(Block::Paragraph(plan.note()));
+    }
+    let (job, withheld) = disclose::echo(&doc.job, thr);
     groups.push(vec![
-        section(
-            "Method notes",
-            vec![Block::Table(estimate_table(doc, &ids))],
-        ),
+        section("Method notes", notes),
         section(
             "Reproduce",
             vec![Block::Listing {
                 intro: format!(
-                    "darkfigure {}, seed {}.",
+                    "darkfigure {}, seed {}.{}",
                     doc.version,
-                    doc.job.seed.map_or("none".into(), |s| s.to_string())
+                    doc.job.seed.map_or("none".into(), |s| s.to_string()),
+                    if withheld {
+                        format!(" The job's counts below {thr} are withheld here; the result JSON has the complete job.")
+                    } else {
+                        String::new()
+                    }
                 ),
                 caption: "The job:".into(),
                 lang: "json".into(),
-                text: serde_json::to_string_pretty(&doc.job).unwrap_or_default(),
+                text: job,
             }],
         ),
     ]);
@@ -186,7 +202,7 @@ fn studies_table(a: &AggregateResult, thr: u64) -> Table {
                 vec![
                     s.name.clone(),
                     s.source.clone(),
-                    s.observed.map_or("—".into(), |n| count(n, thr)),
+                    s.observed.map_or("—".into(), |n| disclose::lone(n, thr)),
                     format!("{:.2}", s.multiplier),
                     format!("{:.2}", s.lower),
                     format!("{:.2}", s.upper),
@@ -198,8 +214,22 @@ fn studies_table(a: &AggregateResult, thr: u64) -> Table {
     }
 }
 
-/// The totals under each sensitivity scenario.
-fn sensitivity_table(a: &AggregateResult) -> Table {
+/// The totals under each sensitivity scenario; those drawn from a small identified count
+/// are withheld.
+fn sensitivity_table(a: &AggregateResult, plan: &Plan) -> Table {
+    let (total, children) = plan.aggregate.as_ref().map_or((true, true), |p| {
+        (
+            p.total.figures,
+            p.children.as_ref().is_none_or(|c| c.figures),
+        )
+    });
+    let three = |s: &global::Summary, shown: bool| {
+        if shown {
+            [people(s.median), people(s.lower), people(s.upper)]
+        } else {
+            ["withheld".into(), "—".into(), "—".into()]
+        }
+    };
     Table {
         head: heads(&[
             "scenario", "total", "lower", "upper", "children", "lower", "upper",
@@ -208,16 +238,13 @@ fn sensitivity_table(a: &AggregateResult) -> Table {
             .sensitivity
             .iter()
             .map(|r| {
-                let c = r.children.as_ref();
-                vec![
-                    r.scenario.clone(),
-                    people(r.total.median),
-                    people(r.total.lower),
-                    people(r.total.upper),
-                    c.map_or("—".into(), |c| people(c.median)),
-                    c.map_or("—".into(), |c| people(c.lower)),
-                    c.map_or("—".into(), |c| people(c.upper)),
-                ]
+                let mut row = vec![r.scenario.clone()];
+                row.extend(three(&r.total, total));
+                match &r.children {
+                    Some(c) => row.extend(three(c, children)),
+                    None => row.extend(["—".to_string(), "—".into(), "—".into()]),
+                }
+                row
             })
             .collect(),
         notes_last: false,
@@ -226,132 +253,6 @@ fn sensitivity_table(a: &AggregateResult) -> Table {
 
 fn heads(names: &[&str]) -> Vec<String> {
     names.iter().map(|s| s.to_string()).collect()
-}
-
-/// The counts of identified people as every rendering shows them: the whole data's (also
-/// every total over the strata) and each stratum's, in the result's order.
-pub struct Identified {
-    /// The whole data's count.
-    pub total: String,
-    /// Each stratum's count.
-    pub strata: Vec<String>,
-    thr: u64,
-    n: u64,
-    counts: Vec<u64>,
-}
-
-impl Identified {
-    /// The count `n` of an estimate of the whole data: the whole's as decided, or a count
-    /// of its own (a two-list estimate counts the people on its two lists) suppressed alone.
-    pub fn whole(&self, n: u64) -> String {
-        if n == self.n {
-            self.total.clone()
-        } else {
-            count(n, self.thr)
-        }
-    }
-
-    /// A number of people estimated (N̂ or a limit): below the threshold it is shown as
-    /// "<thr", since N̂ and its limits are never below n and a limit at n would give a
-    /// small count away.
-    pub fn people(&self, x: f64) -> String {
-        if x < self.thr as f64 {
-            format!("<{}", self.thr)
-        } else {
-            people(x)
-        }
-    }
-
-    /// Whether `x` people are below the threshold (shown as "<thr").
-    pub fn small(&self, x: f64) -> bool {
-        x < self.thr as f64
-    }
-
-    /// The same for an estimate of stratum `i`.
-    pub fn stratum(&self, i: usize, n: u64) -> String {
-        match (self.counts.get(i), self.strata.get(i)) {
-            (Some(&c), Some(shown)) if c == n => shown.clone(),
-            _ => count(n, self.thr),
-        }
-    }
-}
-
-/// How `doc`'s counts of identified people are shown with the threshold `thr`. A count
-/// below it is "<thr". The strata add up to the whole, so where the whole and the other
-/// strata would give a small stratum's count away by subtraction, the smallest counts still
-/// shown are withheld as well ("≥thr"), and, when no stratum is left to withhold, the whole.
-pub fn identified(doc: &ResultDoc, thr: u64) -> Identified {
-    let n = doc.data.observed;
-    let strata: Vec<u64> = doc.strata.iter().map(|s| s.observed).collect();
-    let (shown, whole) = withhold(n, &strata, thr);
-    let text = |n: u64, s: Shown| match s {
-        Shown::Withheld => format!("≥{thr}"),
-        Shown::Exact | Shown::Small => count(n, thr),
-    };
-    Identified {
-        total: text(n, whole),
-        strata: strata.iter().zip(shown).map(|(&c, s)| text(c, s)).collect(),
-        thr,
-        n,
-        counts: strata,
-    }
-}
-
-#[derive(Clone, Copy, PartialEq, Debug)]
-enum Shown {
-    Exact,
-    /// Below the threshold.
-    Small,
-    /// At or above the threshold, hidden so that a small count cannot be worked out.
-    Withheld,
-}
-
-/// How to show each stratum's count and their sum `total`.
-fn withhold(total: u64, strata: &[u64], thr: u64) -> (Vec<Shown>, Shown) {
-    let class = |n: u64| if n < thr { Shown::Small } else { Shown::Exact };
-    let mut shown: Vec<Shown> = strata.iter().map(|&n| class(n)).collect();
-    let mut whole = class(total);
-    while whole == Shown::Exact && given_away(total, strata, &shown, thr) {
-        let next = (0..strata.len())
-            .filter(|&i| shown[i] == Shown::Exact)
-            .min_by_key(|&i| strata[i]);
-        match next {
-            Some(i) => shown[i] = Shown::Withheld,
-            None => whole = Shown::Withheld,
-        }
-    }
-    (shown, whole)
-}
-
-/// Whether a reader who knows `total`, the counts shown and the bounds the others are shown
-/// with (a small one from 1 to thr − 1, a withheld one from thr up) can tell the value of a
-/// small one. Below a threshold of 3, "<thr" says the value by itself.
-fn given_away(total: u64, strata: &[u64], shown: &[Shown], thr: u64) -> bool {
-    if thr < 3 {
-        return false;
-    }
-    let hidden: u64 = total.saturating_sub(
-        strata
-            .iter()
-            .zip(shown)
-            .filter(|(_, s)| **s == Shown::Exact)
-            .map(|(n, _)| n)
-            .sum(),
-    );
-    let bounds = |s: Shown| match s {
-        Shown::Small => (1, Some(thr - 1)),
-        _ => (thr, None),
-    };
-    (0..strata.len())
-        .filter(|&a| shown[a] == Shown::Small)
-        .any(|a| {
-            let others = (0..strata.len()).filter(|&b| b != a && shown[b] != Shown::Exact);
-            let least: u64 = others.clone().map(|b| bounds(shown[b]).0).sum();
-            let most: Option<u64> = others.map(|b| bounds(shown[b]).1).sum();
-            let lo = most.map_or(1, |m| hidden.saturating_sub(m).max(1));
-            let hi = hidden.saturating_sub(least).min(thr - 1);
-            lo >= hi
-        })
 }
 
 fn status_words(s: Status) -> &'static str {
@@ -365,52 +266,59 @@ fn status_words(s: Status) -> &'static str {
     }
 }
 
-/// The estimate the summary speaks about: the first with a number and an interval,
-/// preferring one whose interval comes from a bootstrap (it includes the model choice).
-fn primary(doc: &ResultDoc) -> Option<&Estimate> {
-    let ok = |e: &&Estimate| {
-        e.status == Status::Ok
+/// The estimate the summary speaks about, with its index: the first with a number and an
+/// interval and whose figures may be shown, preferring one whose interval comes from a
+/// bootstrap (it includes the model choice).
+fn primary<'a>(doc: &'a ResultDoc, plan: &Plan) -> Option<(usize, &'a Estimate)> {
+    let ok = |(j, e): &(usize, &Estimate)| {
+        plan.estimate(*j).figures
+            && e.status == Status::Ok
             && e.population.is_some()
             && e.interval
                 .as_ref()
                 .is_some_and(|i| i.lower.is_some() && i.upper.is_some())
     };
-    doc.estimates
-        .iter()
-        .filter(ok)
-        .find(|e| e.bootstrap.is_some())
-        .or_else(|| doc.estimates.iter().find(ok))
+    let all = || doc.estimates.iter().enumerate().filter(ok);
+    all()
+        .find(|(_, e)| e.bootstrap.is_some())
+        .or_else(|| all().next())
 }
 
 /// Plain-language summary sentences.
-fn summary(doc: &ResultDoc, thr: u64, ids: &Identified) -> Vec<String> {
+fn summary(doc: &ResultDoc, plan: &Plan) -> Vec<String> {
+    let thr = plan.threshold();
     let mut out = Vec::new();
-    if let Some(a) = &doc.aggregate {
-        use crate::aggregate::global::Count;
-        let ident = |c: &Count| match c {
-            Count::Exact(x) => count(*x as u64, thr),
-            Count::Range { lower, upper } => format!(
-                "{} to {}",
-                count(*lower as u64, thr),
-                count(*upper as u64, thr)
-            ),
-        };
-        out.push(format!(
-            "Between {} and {} people, most likely around {} ({}% interval); {} were identified.",
-            people(a.total.lower),
-            people(a.total.upper),
-            people(a.total.median),
-            percent(a.total.level),
-            ident(&a.identified.total)
-        ));
-        if let (Some(c), Some(ci)) = (&a.children, &a.identified.children) {
+    if let (Some(a), Some(p)) = (&doc.aggregate, &plan.aggregate) {
+        if p.total.figures {
             out.push(format!(
-                "Children: between {} and {}, most likely around {}; {} were identified.",
-                people(c.lower),
-                people(c.upper),
-                people(c.median),
-                ident(ci)
+                "Between {} and {} people, most likely around {} ({}% interval); {} were identified.",
+                people(a.total.lower),
+                people(a.total.upper),
+                people(a.total.median),
+                percent(a.total.level),
+                p.total.identified
             ));
+        } else {
+            out.push(format!(
+                "{} were identified. The estimated total is not shown: it is that count times the multiplier, and would give a count below {thr} away.",
+                p.total.identified
+            ));
+        }
+        if let (Some(c), Some(ci)) = (&a.children, &p.children) {
+            if ci.figures {
+                out.push(format!(
+                    "Children: between {} and {}, most likely around {}; {} were identified.",
+                    people(c.lower),
+                    people(c.upper),
+                    people(c.median),
+                    ci.identified
+                ));
+            } else {
+                out.push(format!(
+                    "Children: {} were identified; their estimated number is not shown, as it would give a count below {thr} away.",
+                    ci.identified
+                ));
+            }
         }
         let studies = match a.studies.len() {
             1 => "one study in a place".to_string(),
@@ -420,15 +328,15 @@ fn summary(doc: &ResultDoc, thr: u64, ids: &Identified) -> Vec<String> {
             "Behind every identified victim there are about {:.1} in all ({:.1} to {:.1}), from {studies} where the lists of the organisations that find victims could be compared.",
             a.multiplier.median, a.multiplier.lower, a.multiplier.upper
         ));
-    } else if let Some(e) = primary(doc) {
+    } else if let Some((j, e)) = primary(doc, plan) {
         let iv = e.interval.as_ref();
         out.push(format!(
             "Between {} and {} people, most likely around {} ({}% interval); {} were identified.",
-            ids.people(iv.and_then(|i| i.lower).unwrap_or(f64::NAN)),
-            ids.people(iv.and_then(|i| i.upper).unwrap_or(f64::NAN)),
-            ids.people(e.population.unwrap_or(f64::NAN)),
+            people(iv.and_then(|i| i.lower).unwrap_or(f64::NAN)),
+            people(iv.and_then(|i| i.upper).unwrap_or(f64::NAN)),
+            people(e.population.unwrap_or(f64::NAN)),
             percent(iv.map_or(0.0, |i| i.level)),
-            ids.whole(e.observed)
+            plan.estimate(j).identified
         ));
         out.push(format!(
             "Estimated with {} ({}), interval: {}.",
@@ -436,18 +344,31 @@ fn summary(doc: &ResultDoc, thr: u64, ids: &Identified) -> Vec<String> {
             e.label,
             iv.map_or("none".into(), |i| i.kind.to_string())
         ));
+    } else if !plan.whole().figures {
+        out.push(format!(
+            "{} people were identified; no estimate is shown, as its figures could give a count below {thr} away.",
+            plan.whole().identified
+        ));
     } else {
         out.push("No method gave an estimate for these data; the warnings below say why.".into());
     }
+    let whole = plan.whole();
     for t in &doc.totals {
+        if !whole.figures {
+            out.push(format!(
+                "Total over the strata ({}): not shown ({} identified).",
+                t.method, whole.identified
+            ));
+            continue;
+        }
         match (t.population, &t.interval) {
             (Some(p), Some(iv)) => out.push(format!(
                 "Total over the strata ({}): between {} and {}, most likely around {}; {} were identified.{}",
                 t.method,
-                ids.people(iv.lower.unwrap_or(f64::NAN)),
-                ids.people(iv.upper.unwrap_or(f64::NAN)),
-                ids.people(p),
-                ids.whole(t.observed),
+                people(iv.lower.unwrap_or(f64::NAN)),
+                people(iv.upper.unwrap_or(f64::NAN)),
+                people(p),
+                whole.identified,
                 if t.replicates_used < t.values.len() {
                     format!(
                         " The interval comes from the {} of {} replicates in which every stratum had an estimate.",
@@ -458,18 +379,18 @@ fn summary(doc: &ResultDoc, thr: u64, ids: &Identified) -> Vec<String> {
                     String::new()
                 }
             )),
-            (Some(p), None) if t.warnings.is_empty() => out.push(format!("Total over the strata ({}): about {} (no interval).", t.method, ids.people(p))),
-            (Some(p), None) => out.push(format!("Total over the strata ({}): about {} (no interval: {}).", t.method, ids.people(p), t.warnings.join("; "))),
+            (Some(p), None) if t.warnings.is_empty() => out.push(format!("Total over the strata ({}): about {} (no interval).", t.method, people(p))),
+            (Some(p), None) => out.push(format!("Total over the strata ({}): about {} (no interval: {}).", t.method, people(p), t.warnings.join("; "))),
             _ => out.push(format!("Total over the strata ({}): not given — {}.", t.method, t.warnings.join("; "))),
         }
     }
     out
 }
 
-fn warnings(doc: &ResultDoc) -> Vec<String> {
+fn warnings(doc: &ResultDoc, plan: &Plan) -> Vec<String> {
     let mut w: Vec<String> = doc.warnings.iter().map(|x| format!("Input: {x}")).collect();
     // in words: every number in the report is a number of the JSON
-    if let Some(e) = primary(doc)
+    if let Some((_, e)) = primary(doc, plan)
         && let Some((lo, hi)) = e.interval.as_ref().and_then(|i| Some((i.lower?, i.upper?)))
         && lo > 0.0
         && hi / lo > 3.0
@@ -479,8 +400,9 @@ fn warnings(doc: &ResultDoc) -> Vec<String> {
     let points: Vec<f64> = doc
         .estimates
         .iter()
-        .filter(|e| e.status == Status::Ok)
-        .filter_map(|e| e.population)
+        .enumerate()
+        .filter(|(j, e)| e.status == Status::Ok && plan.estimate(*j).figures)
+        .filter_map(|(_, e)| e.population)
         .collect();
     if points.len() > 1 {
         let (lo, hi) = points
@@ -496,13 +418,13 @@ fn warnings(doc: &ResultDoc) -> Vec<String> {
             format!("{prefix}{} {}: {status}.", e.method, e.label)
         })
     };
-    for e in &doc.estimates {
+    for (j, e) in doc.estimates.iter().enumerate() {
         w.extend(failed(String::new(), e));
-        w.extend(
-            e.warnings
-                .iter()
-                .map(|x| format!("{} {}: {x}", e.method, e.label)),
-        );
+        let shown = plan.estimate(j).figures;
+        w.extend(e.warnings.iter().map(|x| {
+            let x = if shown { x.clone() } else { mask_numbers(x) };
+            format!("{} {}: {x}", e.method, e.label)
+        }));
     }
     for s in &doc.strata {
         for e in &s.estimates {
@@ -517,19 +439,27 @@ fn warnings(doc: &ResultDoc) -> Vec<String> {
         );
     }
     if let Some(a) = &doc.aggregate {
-        w.extend(a.caveats.iter().cloned());
+        w.extend(
+            a.caveats
+                .iter()
+                .map(|c| disclose::aggregate_words(doc, plan, c)),
+        );
     }
     w
 }
 
-fn assumptions(doc: &ResultDoc) -> Vec<String> {
+fn assumptions(doc: &ResultDoc, plan: &Plan) -> Vec<String> {
     let mut a = vec![
         "The population is closed over the period the lists cover: nobody enters or leaves it in a way that changes who could be listed.".to_string(),
         "Each model states how being on one list relates to being on another; the estimate is only as good as that statement. Models that disagree are shown side by side.".to_string(),
     ];
     a.extend(method_assumptions(doc).map(String::from));
     if let Some(g) = &doc.aggregate {
-        a.extend(g.assumptions.iter().cloned());
+        a.extend(
+            g.assumptions
+                .iter()
+                .map(|x| disclose::aggregate_words(doc, plan, x)),
+        );
     }
     a
 }
@@ -556,19 +486,26 @@ fn method_assumptions(doc: &ResultDoc) -> impl Iterator<Item = &'static str> + '
         .map(|(_, note)| note)
 }
 
-/// Every estimate, the strata's prefixed with their stratum.
-fn estimate_table(doc: &ResultDoc, ids: &Identified) -> Table {
-    let row = |prefix: &str, identified: String, e: &Estimate| {
+/// Every estimate, the strata's prefixed with their stratum; an estimate whose count is not
+/// shown has its figures withheld.
+fn estimate_table(doc: &ResultDoc, plan: &Plan) -> Table {
+    let row = |prefix: &str, cell: disclose::Cell, e: &Estimate| {
         let iv = e.interval.as_ref();
+        let figure = |x: Option<f64>| match x {
+            Some(v) if cell.figures => people(v),
+            _ => "—".into(),
+        };
         vec![
             format!("{prefix}{}", e.method),
             e.label.clone(),
-            identified,
-            e.population.map_or("—".into(), |x| ids.people(x)),
-            iv.and_then(|i| i.lower)
-                .map_or("—".into(), |x| ids.people(x)),
-            iv.and_then(|i| i.upper)
-                .map_or("—".into(), |x| ids.people(x)),
+            cell.identified.clone(),
+            if cell.figures || e.population.is_none() {
+                figure(e.population)
+            } else {
+                "withheld".into()
+            },
+            figure(iv.and_then(|i| i.lower)),
+            figure(iv.and_then(|i| i.upper)),
             iv.map_or("—".into(), |i| format!("{}%", percent(i.level))),
             iv.map_or("—".into(), |i| i.kind.to_string()),
             status_words(e.status)
@@ -581,14 +518,16 @@ fn estimate_table(doc: &ResultDoc, ids: &Identified) -> Table {
     let mut rows: Vec<Vec<String>> = doc
         .estimates
         .iter()
-        .map(|e| row("", ids.whole(e.observed), e))
+        .enumerate()
+        .map(|(j, e)| row("", plan.estimate(j), e))
         .collect();
     for (i, s) in doc.strata.iter().enumerate() {
         let prefix = format!("[{}] ", s.stratum);
         rows.extend(
             s.estimates
                 .iter()
-                .map(|e| row(&prefix, ids.stratum(i, e.observed), e)),
+                .enumerate()
+                .map(|(j, e)| row(&prefix, plan.stratum_estimate(i, j), e)),
         );
     }
     Table {
@@ -610,16 +549,22 @@ fn estimate_table(doc: &ResultDoc, ids: &Identified) -> Table {
 
 /// The pictures: the studies' multipliers, the estimates, the strata, and the draws or
 /// posterior of the number the summary speaks about.
-fn figures(doc: &ResultDoc) -> Vec<Figure> {
+fn figures(doc: &ResultDoc, plan: &Plan) -> Vec<Figure> {
     let mut out = Vec::new();
-    let forest_row =
-        |label: String, point, iv: Option<&crate::methods::Interval>, diamond| ForestRow {
-            label,
-            point,
-            lower: iv.and_then(|i| i.lower),
-            upper: iv.and_then(|i| i.upper),
-            diamond,
-        };
+    // a row whose count is not shown keeps its label and nothing else
+    let forest_row = |label: String,
+                      point: Option<f64>,
+                      iv: Option<&crate::methods::Interval>,
+                      diamond,
+                      shown: bool| ForestRow {
+        label,
+        point: point.filter(|_| shown),
+        lower: iv.and_then(|i| i.lower).filter(|_| shown),
+        upper: iv.and_then(|i| i.upper).filter(|_| shown),
+        diamond,
+        withheld: !shown,
+    };
+    let any_shown = |rows: &[ForestRow]| rows.iter().any(|r| !r.withheld);
     if let Some(a) = &doc.aggregate {
         let mut rows: Vec<ForestRow> = a
             .studies
@@ -630,6 +575,7 @@ fn figures(doc: &ResultDoc) -> Vec<Figure> {
                 lower: Some(s.lower),
                 upper: Some(s.upper),
                 diamond: false,
+                withheld: false,
             })
             .collect();
         rows.push(ForestRow {
@@ -638,6 +584,7 @@ fn figures(doc: &ResultDoc) -> Vec<Figure> {
             lower: Some(a.multiplier.lower),
             upper: Some(a.multiplier.upper),
             diamond: true,
+            withheld: false,
         });
         out.push(Figure::Forest {
             title: "Dark-figure multiplier (total / identified) by study, and pooled".into(),
@@ -647,7 +594,8 @@ fn figures(doc: &ResultDoc) -> Vec<Figure> {
     let erows: Vec<ForestRow> = doc
         .estimates
         .iter()
-        .map(|e| {
+        .enumerate()
+        .map(|(j, e)| {
             forest_row(
                 format!("{} {}", e.method, e.label)
                     .chars()
@@ -656,10 +604,11 @@ fn figures(doc: &ResultDoc) -> Vec<Figure> {
                 e.population,
                 e.interval.as_ref(),
                 false,
+                plan.estimate(j).figures,
             )
         })
         .collect();
-    if !erows.is_empty() {
+    if any_shown(&erows) {
         out.push(Figure::Forest {
             title: "Estimated total by method, with intervals".into(),
             rows: erows,
@@ -669,13 +618,15 @@ fn figures(doc: &ResultDoc) -> Vec<Figure> {
         let mut rows: Vec<ForestRow> = doc
             .strata
             .iter()
-            .filter_map(|s| s.estimates.first().map(|e| (s, e)))
-            .map(|(s, e)| {
+            .enumerate()
+            .filter_map(|(i, s)| s.estimates.first().map(|e| (i, s, e)))
+            .map(|(i, s, e)| {
                 forest_row(
                     format!("{} ({})", s.stratum, e.method),
                     e.population,
                     e.interval.as_ref(),
                     false,
+                    plan.stratum_estimate(i, 0).figures,
                 )
             })
             .collect();
@@ -685,28 +636,31 @@ fn figures(doc: &ResultDoc) -> Vec<Figure> {
                 t.population,
                 t.interval.as_ref(),
                 true,
+                plan.whole().figures,
             ));
         }
-        out.push(Figure::Forest {
-            title: "Strata and their total".into(),
-            rows,
-        });
+        if any_shown(&rows) {
+            out.push(Figure::Forest {
+                title: "Strata and their total".into(),
+                rows,
+            });
+        }
     }
-    out.extend(draws(doc));
+    out.extend(draws(doc, plan));
     out
 }
 
 /// The histogram: the strata total's draws, else the primary estimate's bootstrap, else
 /// its posterior draws, else an exact posterior (of the total, else of the estimate).
-fn draws(doc: &ResultDoc) -> Option<Figure> {
+fn draws(doc: &ResultDoc, plan: &Plan) -> Option<Figure> {
+    let totals = || doc.totals.iter().filter(|_| plan.whole().figures);
     let histogram = |points, iv: Option<&crate::methods::Interval>, title| Figure::Histogram {
         title,
         points,
         lower: iv.and_then(|i| i.lower),
         upper: iv.and_then(|i| i.upper),
     };
-    doc.totals
-        .iter()
+    totals()
         .find(|t| !t.values.is_empty())
         .map(|t| {
             let iv = t.interval.as_ref();
@@ -722,7 +676,7 @@ fn draws(doc: &ResultDoc) -> Option<Figure> {
             )
         })
         .or_else(|| {
-            primary(doc).and_then(|e| {
+            primary(doc, plan).and_then(|(_, e)| {
                 e.bootstrap.as_ref().map(|b| {
                     histogram(
                         b.values.iter().flatten().map(|&x| (x, 1.0)).collect(),
@@ -733,7 +687,7 @@ fn draws(doc: &ResultDoc) -> Option<Figure> {
             })
         })
         .or_else(|| {
-            primary(doc).and_then(|e| {
+            primary(doc, plan).and_then(|(_, e)| {
                 e.draws.as_ref().filter(|d| !d.values.is_empty()).map(|d| {
                     histogram(
                         d.values.iter().map(|&x| (x, 1.0)).collect(),
@@ -745,7 +699,7 @@ fn draws(doc: &ResultDoc) -> Option<Figure> {
         })
         .or_else(|| {
             // an exact posterior (dga): of the strata's total, else of the estimate
-            let total = doc.totals.iter().find_map(|t| {
+            let total = totals().find_map(|t| {
                 let pmf = t.draws.as_ref()?.exact.as_ref()?;
                 Some((
                     pmf,
@@ -754,7 +708,7 @@ fn draws(doc: &ResultDoc) -> Option<Figure> {
                 ))
             });
             let single = || {
-                primary(doc).and_then(|e| {
+                primary(doc, plan).and_then(|(_, e)| {
                     let pmf = e.draws.as_ref()?.exact.as_ref()?;
                     Some((
                         pmf,
@@ -779,30 +733,4 @@ fn draws(doc: &ResultDoc) -> Option<Figure> {
                 )
             })
         })
-}
-
-#[cfg(test)]
-mod tests {
-    use super::{Shown, withhold};
-    use Shown::{Exact, Small, Withheld};
-
-    #[test]
-    fn a_small_stratum_is_not_given_away_by_the_total() {
-        assert_eq!(
-            withhold(113, &[3, 10, 100], 5),
-            (vec![Small, Withheld, Exact], Exact)
-        );
-        // with 1 + 5 = 6 shown, the small one could only be 1: the total goes too
-        assert_eq!(withhold(6, &[1, 5], 5), (vec![Small, Withheld], Withheld));
-        // two small strata of 4 add up to 8: both are 4
-        assert_eq!(withhold(8, &[4, 4], 5), (vec![Small, Small], Withheld));
-        assert_eq!(withhold(5, &[2, 3], 5), (vec![Small, Small], Exact));
-        assert_eq!(
-            withhold(102, &[1, 1, 100], 5),
-            (vec![Small, Small, Withheld], Exact)
-        );
-        assert_eq!(withhold(4, &[1, 3], 5), (vec![Small, Small], Small));
-        assert_eq!(withhold(30, &[10, 20], 5), (vec![Exact, Exact], Exact));
-        assert_eq!(withhold(7, &[], 5), (vec![], Exact));
-    }
 }

@@ -15,6 +15,8 @@ pub struct ForestRow {
     pub upper: Option<f64>,
     /// Draw as a diamond (a pooled or total row).
     pub diamond: bool,
+    /// The row's figures are withheld (disclosure control): said instead of drawn.
+    pub withheld: bool,
 }
 
 fn esc(s: &str) -> String {
@@ -164,8 +166,13 @@ pub fn forest(title: &str, rows: &[ForestRow], log: bool) -> String {
         } else {
             let _ = write!(
                 s,
-                r##"<text x="{left}" y="{:.1}" fill="#b03a2e">no estimate</text>"##,
-                y + 4.0
+                r##"<text x="{left}" y="{:.1}" fill="#b03a2e">{}</text>"##,
+                y + 4.0,
+                if r.withheld {
+                    "withheld"
+                } else {
+                    "no estimate"
+                }
             );
         }
     }

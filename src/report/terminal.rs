@@ -1,9 +1,11 @@
 //! Terminal tables in the manner of R's print methods: one row per estimate with N̂, its
 //! standard error, interval, deviance, df, AIC, BIC and status; then the warnings. Also
-//! the text of `describe`. Counts of identified people are shown as `model::identified`
-//! decides, the same as in the report.
+//! the text of `describe`. What may be shown of the counts of identified people and of the
+//! figures worked out from them is `disclose`'s to decide, the same as in the report, at
+//! the job's threshold.
 
-use super::format::{count, people, percent};
+use super::disclose::{self, Plan, mask_numbers};
+use super::format::{people, percent};
 use crate::data::describe::Description;
 use crate::job::ResultDoc;
 use crate::methods::{Estimate, Status};
@@ -55,34 +57,54 @@ fn pad_table(rows: &[Vec<String>], left_cols: usize) -> String {
     out
 }
 
-/// The global extrapolation: headline, studies, pooling, sensitivity, assumptions, caveats.
-pub fn render_aggregate(a: &crate::aggregate::global::AggregateResult) -> String {
-    use crate::aggregate::global::Count;
+/// The global extrapolation: headline, studies, pooling, sensitivity, assumptions, caveats;
+/// the figures drawn from a small identified count withheld.
+pub fn render_aggregate(doc: &ResultDoc, plan: &Plan) -> String {
+    let Some(a) = &doc.aggregate else {
+        return String::new();
+    };
+    let thr = plan.threshold();
+    let (total, children) = match &plan.aggregate {
+        Some(p) => (
+            (p.total.identified.clone(), p.total.figures),
+            p.children
+                .as_ref()
+                .map(|c| (c.identified.clone(), c.figures)),
+        ),
+        None => (("-".into(), false), None),
+    };
     let mut out = String::new();
     let pct = percent(a.total.level);
-    let ident = match a.identified.total {
-        Count::Exact(x) => people(x),
-        Count::Range { lower, upper } => format!("{} to {}", people(lower), people(upper)),
-    };
-    let _ = writeln!(
-        out,
-        "\nBetween {} and {} people ({pct}% interval), most likely around {}; {ident} were identified.",
-        people(a.total.lower),
-        people(a.total.upper),
-        people(a.total.median)
-    );
-    if let (Some(c), Some(ci)) = (&a.children, &a.identified.children) {
-        let cid = match ci {
-            Count::Exact(x) => people(*x),
-            Count::Range { lower, upper } => format!("{} to {}", people(*lower), people(*upper)),
-        };
+    let (ident, shown) = &total;
+    if *shown {
         let _ = writeln!(
             out,
-            "Children: between {} and {}, most likely around {}; {cid} were identified.",
-            people(c.lower),
-            people(c.upper),
-            people(c.median)
+            "\nBetween {} and {} people ({pct}% interval), most likely around {}; {ident} were identified.",
+            people(a.total.lower),
+            people(a.total.upper),
+            people(a.total.median)
         );
+    } else {
+        let _ = writeln!(
+            out,
+            "\n{ident} were identified. The estimated total is not shown: it is that count times the multiplier, and would give a count below {thr} away."
+        );
+    }
+    if let (Some(c), Some((cid, cshown))) = (&a.children, &children) {
+        if *cshown {
+            let _ = writeln!(
+                out,
+                "Children: between {} and {}, most likely around {}; {cid} were identified.",
+                people(c.lower),
+                people(c.upper),
+                people(c.median)
+            );
+        } else {
+            let _ = writeln!(
+                out,
+                "Children: {cid} were identified; their estimated number is not shown, as it would give a count below {thr} away."
+            );
+        }
     }
     let _ = writeln!(
         out,
@@ -102,7 +124,7 @@ pub fn render_aggregate(a: &crate::aggregate::global::AggregateResult) -> String
         rows.push(vec![
             s.name.clone(),
             s.source.clone(),
-            s.observed.map_or("-".into(), |n| count(n, 5)),
+            s.observed.map_or("-".into(), |n| disclose::lone(n, thr)),
             format!("{:.2}", s.multiplier),
             format!("{:.2}", s.lower),
             format!("{:.2}", s.upper),
@@ -112,8 +134,8 @@ pub fn render_aggregate(a: &crate::aggregate::global::AggregateResult) -> String
     let p = &a.pooled;
     let _ = writeln!(
         out,
-        "\nPooled ({:?}): log M = {:.3} (se {:.3}), tau^2 = {:.3}, Q = {:.2} on {} df, I^2 = {:.0}%",
-        p.method,
+        "\nPooled ({}): log M = {:.3} (se {:.3}), tau^2 = {:.3}, Q = {:.2} on {} df, I^2 = {:.0}%",
+        crate::aggregate::global::pooling_name(p.method),
         p.mu,
         p.se,
         p.tau2,
@@ -131,44 +153,44 @@ pub fn render_aggregate(a: &crate::aggregate::global::AggregateResult) -> String
         "lower".into(),
         "upper".into(),
     ]];
+    let three = |s: &crate::aggregate::global::Summary, shown: bool| {
+        if shown {
+            [people(s.median), people(s.lower), people(s.upper)]
+        } else {
+            ["withheld".to_string(), "-".into(), "-".into()]
+        }
+    };
     for r in &a.sensitivity {
-        let (c, cl, cu) = r
-            .children
-            .as_ref()
-            .map_or(("-".to_string(), "-".to_string(), "-".to_string()), |c| {
-                (people(c.median), people(c.lower), people(c.upper))
-            });
-        rows.push(vec![
-            r.scenario.clone(),
-            people(r.total.median),
-            people(r.total.lower),
-            people(r.total.upper),
-            c,
-            cl,
-            cu,
-        ]);
+        let mut row = vec![r.scenario.clone()];
+        row.extend(three(&r.total, total.1));
+        match &r.children {
+            Some(c) => row.extend(three(c, children.as_ref().is_none_or(|c| c.1))),
+            None => row.extend(["-".to_string(), "-".into(), "-".into()]),
+        }
+        rows.push(row);
     }
     out.push_str(&pad_table(&rows, 1));
     let _ = writeln!(out, "\nAssumptions:");
     for x in &a.assumptions {
-        let _ = writeln!(out, "  - {x}");
+        let _ = writeln!(out, "  - {}", disclose::aggregate_words(doc, plan, x));
     }
     let _ = writeln!(out, "\nCaveats:");
     for x in &a.caveats {
-        let _ = writeln!(out, "  - {x}");
+        let _ = writeln!(out, "  - {}", disclose::aggregate_words(doc, plan, x));
     }
     out
 }
 
-/// The estimates table and warnings of a result.
+/// The estimates table and warnings of a result, at the job's threshold.
 pub fn render_result(doc: &ResultDoc) -> String {
+    let plan = disclose::plan(doc, doc.job.suppress_below());
     let mut out = String::new();
-    if let Some(a) = &doc.aggregate {
-        out.push_str(&render_aggregate(a));
+    if doc.aggregate.is_some() {
+        out.push_str(&render_aggregate(doc, &plan));
         let _ = writeln!(out, "\nThe table estimated with the job's methods:");
     }
-    let ids = super::model::identified(doc, doc.job.suppress_below());
-    let _ = writeln!(out, "\nNumber of captured units: {}", ids.total);
+    let whole = plan.whole();
+    let _ = writeln!(out, "\nNumber of captured units: {}", whole.identified);
     if !doc.data.lists.is_empty() {
         let _ = writeln!(
             out,
@@ -192,8 +214,8 @@ pub fn render_result(doc: &ResultDoc) -> String {
         "status".into(),
     ]];
     let mut kinds: Vec<String> = Vec::new();
-    for e in &doc.estimates {
-        rows.push(row(e, &ids));
+    for (j, e) in doc.estimates.iter().enumerate() {
+        rows.push(row(e, plan.estimate(j).figures));
         if let Some(iv) = &e.interval {
             let k = format!("{}% {}", percent(iv.level), iv.kind);
             if !kinds.contains(&k) {
@@ -202,10 +224,20 @@ pub fn render_result(doc: &ResultDoc) -> String {
         }
     }
     out.push_str(&pad_table(&rows, 1));
-    for (st, shown) in doc.strata.iter().zip(&ids.strata) {
-        let _ = writeln!(out, "\nStratum {} ({} identified):", st.stratum, shown);
+    for (i, st) in doc.strata.iter().enumerate() {
+        let _ = writeln!(
+            out,
+            "\nStratum {} ({} identified):",
+            st.stratum,
+            plan.stratum(i).identified
+        );
         let mut r = vec![rows[0].clone()];
-        r.extend(st.estimates.iter().map(|e| row(e, &ids)));
+        r.extend(
+            st.estimates
+                .iter()
+                .enumerate()
+                .map(|(j, e)| row(e, plan.stratum_estimate(i, j).figures)),
+        );
         out.push_str(&pad_table(&r, 1));
     }
     if !doc.totals.is_empty() {
@@ -223,7 +255,7 @@ pub fn render_result(doc: &ResultDoc) -> String {
             "status".into(),
             "interval from".into(),
         ]];
-        let people = |x| estimated(x, &ids);
+        let people = |x| num(x, 1);
         for t in &doc.totals {
             let (lo, hi) = t
                 .interval
@@ -231,19 +263,36 @@ pub fn render_result(doc: &ResultDoc) -> String {
                 .map_or(("NA".to_string(), "NA".to_string()), |iv| {
                     (people(iv.lower), people(iv.upper))
                 });
-            r.push(vec![
-                t.method.clone(),
-                ids.total.clone(),
-                people(t.population),
-                lo,
-                hi,
-                t.status.clone(),
-                total_source(t.interval.as_ref()).into(),
-            ]);
+            r.push(if whole.figures {
+                vec![
+                    t.method.clone(),
+                    whole.identified.clone(),
+                    num(t.population, 1),
+                    lo,
+                    hi,
+                    t.status.clone(),
+                    total_source(t.interval.as_ref()).into(),
+                ]
+            } else {
+                vec![
+                    t.method.clone(),
+                    whole.identified.clone(),
+                    "withheld".into(),
+                    "-".into(),
+                    "-".into(),
+                    t.status.clone(),
+                    total_source(t.interval.as_ref()).into(),
+                ]
+            });
         }
         out.push_str(&pad_table(&r, 1));
         for t in &doc.totals {
             for w in &t.warnings {
+                let w = if whole.figures {
+                    w.clone()
+                } else {
+                    mask_numbers(w)
+                };
                 let _ = writeln!(out, "  total {}: {w}", t.method);
             }
         }
@@ -263,30 +312,25 @@ pub fn render_result(doc: &ResultDoc) -> String {
         }
         let _ = writeln!(out, "  input: {w}");
     }
-    for e in &doc.estimates {
+    for (j, e) in doc.estimates.iter().enumerate() {
+        let shown = plan.estimate(j).figures;
         for w in &e.warnings {
             if !any {
                 let _ = writeln!(out, "\nWarnings:");
                 any = true;
             }
+            let w = if shown { w.clone() } else { mask_numbers(w) };
             let _ = writeln!(out, "  {} {}: {w}", e.method, e.label);
         }
+    }
+    if plan.hides_anything() {
+        let _ = writeln!(out, "\n{}", plan.note());
     }
     out
 }
 
-/// N̂ or a limit to one decimal; below the suppression threshold "<thr", as in the report
-/// (a limit at n would give a small count away).
-fn estimated(x: Option<f64>, ids: &super::model::Identified) -> String {
-    match x {
-        Some(v) if ids.small(v) => ids.people(v),
-        _ => num(x, 1),
-    }
-}
-
-/// One estimate's row.
-fn row(e: &Estimate, ids: &super::model::Identified) -> Vec<String> {
-    let people = |x| estimated(x, ids);
+/// One estimate's row; with `figures` false only its name, interval kind and status.
+fn row(e: &Estimate, figures: bool) -> Vec<String> {
     // Rcapture's models are known by their labels alone (`Mh Chao (LB)`).
     let label = if let Ok(crate::methods::MethodId::Closed(_)) =
         crate::methods::MethodId::parse(&e.method)
@@ -297,15 +341,31 @@ fn row(e: &Estimate, ids: &super::model::Identified) -> Vec<String> {
     };
     let (lo, hi) = match &e.interval {
         Some(iv) => (
-            people(iv.lower),
-            iv.upper.map_or("none".to_string(), |u| people(Some(u))),
+            num(iv.lower, 1),
+            iv.upper.map_or("none".to_string(), |u| format!("{u:.1}")),
         ),
         None => ("NA".into(), "NA".into()),
     };
     let f = e.fit.as_ref();
+    if !figures {
+        let n = if e.population.is_some() {
+            "withheld"
+        } else {
+            "NA"
+        };
+        let mut r = vec![label, n.into()];
+        r.extend(std::iter::repeat_n("-".to_string(), 7));
+        r.push(
+            e.interval
+                .as_ref()
+                .map_or("-".to_string(), |iv| iv.kind.to_string()),
+        );
+        r.push(status_word(e.status).into());
+        return r;
+    }
     vec![
         label,
-        people(e.population),
+        num(e.population, 1),
         num(e.std_error, 1),
         lo,
         hi,
@@ -320,18 +380,20 @@ fn row(e: &Estimate, ids: &super::model::Identified) -> Vec<String> {
     ]
 }
 
-/// The text of `describe`.
-pub fn render_description(name: &str, d: &Description) -> String {
+/// The text of `describe`, counts below `thr` hidden as `disclose::describe` decides;
+/// `None` shows every count (`--show-small`, the researcher's view of their own data).
+pub fn render_description(name: &str, d: &Description, thr: Option<u64>) -> String {
+    let shown = disclose::describe(d, thr);
     let mut out = String::new();
     let _ = writeln!(out, "{name}");
     if d.list_names.is_empty() {
-        let _ = writeln!(out, "Frequency data: {} observed", d.observed);
+        let _ = writeln!(out, "Frequency data: {} observed", shown.observed);
         if d.lists > 0 {
             let _ = writeln!(out, "Occasions: {}", d.lists);
         }
     } else {
         let _ = writeln!(out, "Lists: {} ({})", d.lists, d.list_names.join(", "));
-        let _ = writeln!(out, "Observed: {}", d.observed);
+        let _ = writeln!(out, "Observed: {}", shown.observed);
         match d.possible_cells {
             Some(p) => {
                 let _ = writeln!(
@@ -348,8 +410,8 @@ pub fn render_description(name: &str, d: &Description) -> String {
         let rows: Vec<Vec<String>> = d
             .list_names
             .iter()
-            .zip(&d.list_sizes)
-            .map(|(n, s)| vec![format!("  {n}"), s.to_string()])
+            .zip(&shown.list_sizes)
+            .map(|(n, s)| vec![format!("  {n}"), s.clone()])
             .collect();
         out.push_str(&pad_table(&rows, 1));
         if d.lists <= 12 {
@@ -365,7 +427,7 @@ pub fn render_description(name: &str, d: &Description) -> String {
             let mut idx = 0;
             for i in 0..k {
                 for j in i + 1..k {
-                    let b = d.pairs[idx].both.to_string();
+                    let b = shown.pairs.get(idx).cloned().unwrap_or_default();
                     idx += 1;
                     m[i + 1][j + 1] = b.clone();
                     m[j + 1][i + 1] = b;
@@ -376,22 +438,28 @@ pub fn render_description(name: &str, d: &Description) -> String {
         let _ = writeln!(
             out,
             "\nPairs that never overlap: {} of {}{}",
-            d.empty_pairs.len(),
+            shown.empty_pairs.len(),
             d.pairs.len(),
-            if d.empty_pairs.is_empty() {
+            if shown.empty_pairs.is_empty() {
                 String::new()
             } else {
-                format!(": {}", d.empty_pairs.join(", "))
+                format!(": {}", shown.empty_pairs.join(", "))
             }
         );
     }
-    let f: Vec<String> = d
+    let f: Vec<String> = shown
         .frequencies
         .iter()
         .enumerate()
         .map(|(i, c)| format!("f{}={c}", i + 1))
         .collect();
     let _ = writeln!(out, "\nFrequencies of capture: {}", f.join(" "));
+    if let (Some(t), true) = (thr, shown.hides_anything) {
+        let _ = writeln!(
+            out,
+            "\nCounts below {t} are shown as <{t}, and ≥{t} marks a count withheld because it would give a small one away; --show-small shows them all (the JSON has them all)."
+        );
+    }
     out
 }
 

@@ -5,6 +5,7 @@ mod badinput;
 mod bayes_threshold;
 mod cli;
 mod common;
+mod disclosure;
 mod global;
 mod golden;
 mod hostile;

@@ -56,7 +56,7 @@ fn stratified_doc() -> ResultDoc {
         aggregate: None,
         report: Some(ReportSpec {
             file: None,
-            suppress_below: 5,
+            suppress_below: darkfigure::checked::Threshold::of(5),
         }),
     };
     run_with_data(job, parsed).unwrap()
@@ -105,6 +105,24 @@ fn small_counts_are_suppressed_everywhere() {
             );
         }
     }
+    // nor as a figure of its estimates (an interval end can be n): they are withheld
+    let row = md
+        .lines()
+        .find(|l| l.starts_with("| [tiny] main |"))
+        .expect("the tiny stratum's row");
+    assert!(row.contains("| <5 | withheld | — | — |"), "{row}");
+    let table = term
+        .split("Stratum tiny (<5 identified):")
+        .nth(1)
+        .and_then(|t| t.split("\n\n").next())
+        .expect("the tiny stratum's table");
+    assert!(
+        table
+            .lines()
+            .skip(2)
+            .all(|l| !l.split_whitespace().any(|w| w.parse::<f64>().is_ok())),
+        "the terminal shows a figure of the tiny stratum:\n{table}"
+    );
 }
 
 /// The strata add up to the whole, which every rendering shows: with the tiny stratum
@@ -138,6 +156,13 @@ fn a_small_count_cannot_be_worked_out_by_subtraction() {
             );
         }
     }
+    // the withheld stratum's estimates go with its count: a lower limit at n, or AIC and
+    // BIC (their difference gives log n), would give it back
+    let row = md
+        .lines()
+        .find(|l| l.starts_with("| [child] main |"))
+        .expect("the child stratum's row");
+    assert!(row.contains("| ≥5 | withheld |"), "{row}");
 }
 
 /// Every number in the Markdown text (the reproduce block with the job excluded) matches a
@@ -203,7 +228,7 @@ fn collect(v: &serde_json::Value, out: &mut Vec<f64>) {
 }
 
 /// Numbers in text: digits with optional thousands commas and decimals; (value, decimals).
-fn numbers(s: &str) -> Vec<(f64, usize)> {
+pub(crate) fn numbers(s: &str) -> Vec<(f64, usize)> {
     let mut out = Vec::new();
     let b: Vec<char> = s.chars().collect();
     let mut i = 0;

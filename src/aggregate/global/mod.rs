@@ -24,6 +24,7 @@ mod spec;
 mod studies;
 
 pub use draws::Summary;
+pub use narrative::{count_words, identified_assumption, pooling_name};
 pub use sensitivity::SensitivityRow;
 pub use spec::{AggregateSpec, Count, Identified, Published, Study, Unit};
 pub use studies::StudyResult;

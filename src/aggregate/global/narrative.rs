@@ -15,16 +15,27 @@ pub fn pooling_name(m: Tau2Method) -> &'static str {
 }
 
 fn fmt_count(c: &Count) -> String {
-    match c {
-        Count::Exact(x) => format!("{x:.0}"),
-        Count::Range { lower, upper } => format!("{lower:.0} to {upper:.0}"),
+    count_words(c, &|x| format!("{x:.0}"))
+}
+
+/// A count in words, each number written by `number` (the reports pass one that hides a
+/// small count).
+pub fn count_words(c: &Count, number: &dyn Fn(f64) -> String) -> String {
+    match *c {
+        Count::Exact(x) => number(x),
+        Count::Range { lower, upper } => format!("{} to {}", number(lower), number(upper)),
     }
+}
+
+/// The assumption that names the identified count (given in words), the first of them.
+pub fn identified_assumption(count: &str, source: &str) -> String {
+    format!("The identified count ({count}) is the starting point: {source}")
 }
 
 /// Every assumption the numbers rest on, naming the inputs that carry it.
 pub fn assumptions(spec: &AggregateSpec) -> Vec<String> {
     vec![
-        format!("The identified count ({}) is the starting point: {}", fmt_count(&spec.identified.total), spec.identified.source),
+        identified_assumption(&fmt_count(&spec.identified.total), &spec.identified.source),
         if spec.studies.len() == 1 {
             "The dark-figure multiplier M = total / identified of a place without its own study is drawn from the one study listed (log M normal with that study's uncertainty; one study shows no spread between places).".into()
         } else {
