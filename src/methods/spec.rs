@@ -791,6 +791,9 @@ impl Method {
                 self.bootstrap(table, est, ctx, b)?;
             }
         }
+        for est in &mut out {
+            est.bound_population();
+        }
         Ok(out)
     }
 

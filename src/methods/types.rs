@@ -52,6 +52,10 @@ impl std::fmt::Display for Status {
     }
 }
 
+/// No estimate with status `ok` is larger than this (10¹⁰ people, more than the world's
+/// population): a larger N̂ means the data leave N unbounded (`Estimate::bound_population`).
+pub const MAX_ESTIMATE: f64 = 1e10;
+
 /// One estimated coefficient.
 #[derive(Debug, Clone, Serialize)]
 pub struct Coefficient {
@@ -146,6 +150,35 @@ impl Estimate {
             warnings: Vec::new(),
         }
     }
+
+    /// An `ok` estimate above `MAX_ESTIMATE` (or not finite) is not an answer: the data do
+    /// not bound N (a fit run off towards infinity, as with lists that never overlap). It
+    /// becomes status `infinite`, its figures null, with a warning that says so.
+    pub fn bound_population(&mut self) {
+        let Some(p) = self.population.filter(|_| self.status == Status::Ok) else {
+            return;
+        };
+        if p.is_finite() && p <= MAX_ESTIMATE {
+            if let Some(iv) = &mut self.interval
+                && iv.upper.is_some_and(|u| !(u <= MAX_ESTIMATE))
+            {
+                iv.upper = None;
+                self.warnings.push(format!(
+                    "the interval's upper limit is above {MAX_ESTIMATE:.0e} people, more than live on Earth: the data do not bound it, so it is not given"
+                ));
+            }
+            return;
+        }
+        self.status = Status::Infinite;
+        self.population = None;
+        self.missing = None;
+        self.std_error = None;
+        self.interval = None;
+        self.draws = None;
+        self.warnings.push(format!(
+            "the fit put N above {MAX_ESTIMATE:.0e} people, more than live on Earth: the data do not bound N, so no number is given"
+        ));
+    }
 }
 
 /// A progress callback (replicates finished).
@@ -181,5 +214,35 @@ impl Default for Settings {
             max_iter: 25,
             glm_compat: false,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_ok_estimate_above_the_bound_has_no_number() {
+        let mut e = Estimate::blank();
+        e.status = Status::Ok;
+        e.population = Some(2e10);
+        e.bound_population();
+        assert_eq!(e.status, Status::Infinite);
+        assert!(e.population.is_none() && !e.warnings.is_empty());
+
+        let mut e = Estimate::blank();
+        e.status = Status::Ok;
+        e.population = Some(1e4);
+        e.interval = Some(Interval {
+            lower: Some(9e3),
+            upper: Some(3e12),
+            level: 0.95,
+            kind: crate::inference::Construction::Profile,
+            center: None,
+        });
+        e.bound_population();
+        assert_eq!(e.status, Status::Ok);
+        assert_eq!(e.population, Some(1e4));
+        assert!(e.interval.as_ref().is_some_and(|i| i.upper.is_none()));
     }
 }

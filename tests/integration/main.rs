@@ -4,6 +4,7 @@
 mod badinput;
 mod bayes_threshold;
 mod cli;
+mod cli_props;
 mod common;
 mod disclosure;
 mod global;
