@@ -164,7 +164,7 @@ pub enum Command {
         #[arg(long)]
         json: Option<String>,
         /// Show counts below this as "<N" (3 to 1000, default 5).
-        #[arg(long, value_parser = count::<3, 1000>)]
+        #[arg(long, value_parser = count::<3, 1000>, allow_negative_numbers = true)]
         suppress_below: Option<Threshold>,
         /// Show every count, the small ones too: the researcher's own view of their own data,
         /// not for sharing.
@@ -224,7 +224,7 @@ pub enum Command {
         parametric: bool,
         /// Show counts of identified people below this as "<N" in the table and the report
         /// (3 to 1000, default 5; a job's `report.suppress_below`); the JSON keeps them.
-        #[arg(long, value_parser = count::<3, 1000>)]
+        #[arg(long, value_parser = count::<3, 1000>, allow_negative_numbers = true)]
         suppress_below: Option<Threshold>,
         #[command(flatten)]
         bayes: BayesArgs,
