@@ -238,4 +238,48 @@ pub enum Command {
         #[command(flatten)]
         output: OutputArgs,
     },
+    /// Run a simulation study (`darkfigure.study/1`): datasets drawn from a population of
+    /// known size, every procedure run on each; bias, RMSE and coverage of the 80, 90 and
+    /// 95% intervals.
+    Simulate {
+        /// The study JSON.
+        study: String,
+        /// Datasets to draw instead of the study's `replicates` (1 to 1000000).
+        #[arg(long, value_parser = count::<1, 1_000_000>, allow_negative_numbers = true)]
+        replicates: Option<darkfigure::study::StudyReplicates>,
+        /// Master seed instead of the study's.
+        #[arg(long)]
+        seed: Option<u64>,
+        /// Run only shard i of n (from 0): replicates i, i + n, … (`merge` joins the parts).
+        #[arg(long, allow_hyphen_values = true)]
+        shard: Option<darkfigure::study::Shard>,
+        /// Also write every replicate's estimate and intervals as CSV to FILE.
+        #[arg(long)]
+        csv: Option<String>,
+        /// Worker threads (default: all cores); results do not depend on it.
+        #[arg(long, value_parser = count::<1, 1024>, allow_negative_numbers = true)]
+        threads: Option<Threads>,
+        /// Write the result JSON to FILE (`-` for standard output).
+        #[arg(long)]
+        json: Option<String>,
+        /// Print no table and no progress.
+        #[arg(long, short = 'q')]
+        quiet: bool,
+    },
+    /// Join the shards of a study (`simulate --shard i/n`) into the result one process
+    /// would have written.
+    Merge {
+        /// The parts' JSON files.
+        #[arg(required = true)]
+        parts: Vec<String>,
+        /// Write the merged result JSON to FILE (`-` for standard output).
+        #[arg(long, required = true)]
+        json: String,
+        /// Also write every replicate's estimate and intervals as CSV to FILE.
+        #[arg(long)]
+        csv: Option<String>,
+        /// Print no table.
+        #[arg(long, short = 'q')]
+        quiet: bool,
+    },
 }

@@ -83,6 +83,19 @@ pub fn load_job(path: &str) -> Result<(Job, Parsed)> {
 
 /// Parses and validates job JSON; errors name the file, line, column and JSON path.
 pub fn parse_job(name: &str, text: &str) -> Result<Job> {
+    let job: Job = parse_document(name, text, "job", JOB_SCHEMA)?;
+    check_job(&job).map_err(|e| located(name, without_bom(text), e))?;
+    Ok(job)
+}
+
+/// Reads one JSON document of a kind (`job`, `study`) whose schema tag is `schema`:
+/// errors name the file, line, column and JSON path, in JSON's words.
+pub fn parse_document<T: serde::de::DeserializeOwned>(
+    name: &str,
+    text: &str,
+    kind: &str,
+    schema: &str,
+) -> Result<T> {
     let text = without_bom(text);
     let start = text.len() - text.trim_start().len();
     match text[start..].chars().next() {
@@ -91,7 +104,9 @@ pub fn parse_job(name: &str, text: &str) -> Result<Job> {
                 name,
                 1,
                 0,
-                "expected a job object ({\"schema\": \"darkfigure.job/1\", ...}), found an empty file",
+                format!(
+                    "expected a {kind} object ({{\"schema\": \"{schema}\", ...}}), found an empty file"
+                ),
             ));
         }
         Some('{') => {}
@@ -101,12 +116,14 @@ pub fn parse_job(name: &str, text: &str) -> Result<Job> {
                 name,
                 line,
                 column,
-                "expected a job object ({\"schema\": \"darkfigure.job/1\", ...}), found another JSON value",
+                format!(
+                    "expected a {kind} object ({{\"schema\": \"{schema}\", ...}}), found another JSON value"
+                ),
             ));
         }
     }
     let de = &mut serde_json::Deserializer::from_str(text);
-    let job: Job = serde_path_to_error::deserialize(&mut *de).map_err(|e| {
+    let doc: T = serde_path_to_error::deserialize(&mut *de).map_err(|e| {
         let path = e.path().to_string();
         // An unread map key shows as "?": drop it.
         let path = if path == "?" {
@@ -133,7 +150,7 @@ pub fn parse_job(name: &str, text: &str) -> Result<Job> {
             name,
             line,
             column,
-            format!("invalid job{at}: {}", json_words(msg)),
+            format!("invalid {kind}{at}: {}", json_words(msg)),
         )
     })?;
     // A second document (or any text) after the job would otherwise be ignored.
@@ -142,11 +159,10 @@ pub fn parse_job(name: &str, text: &str) -> Result<Job> {
             name,
             e.line(),
             e.column(),
-            "expected the end of the job after its closing brace, found more text (a job file holds one JSON object)",
+            format!("expected the end of the {kind} after its closing brace, found more text (a {kind} file holds one JSON object)"),
         )
     })?;
-    check_job(&job).map_err(|e| located(name, text, e))?;
-    Ok(job)
+    Ok(doc)
 }
 
 /// The 1-based line and column (in characters) of byte `p` of `text`.
@@ -410,6 +426,11 @@ fn locate_nearest(text: &str, path: &str) -> (usize, usize) {
 /// Gives an `Error::At` from a check of file `name` (text `text`) the line and column of
 /// the value at its JSON path; other errors pass through.
 pub fn located(name: &str, text: &str, e: Error) -> Error {
+    located_in(name, text, e, "job")
+}
+
+/// [`located`] for a document of another kind (`study`).
+pub fn located_in(name: &str, text: &str, e: Error, kind: &str) -> Error {
     match e {
         Error::At { path, message } => {
             let (line, column) = locate_nearest(text, &path);
@@ -417,7 +438,7 @@ pub fn located(name: &str, text: &str, e: Error) -> Error {
                 name,
                 line,
                 column,
-                format!("invalid job at {path}: {message}"),
+                format!("invalid {kind} at {path}: {message}"),
             )
         }
         other => other,

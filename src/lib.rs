@@ -17,6 +17,7 @@ pub mod loglinear;
 pub mod methods;
 pub mod montecarlo;
 pub mod report;
+pub mod study;
 pub mod wire;
 
 pub use data::{CaptureTable, Dataset, FrequencyTable, Occasions};

@@ -20,6 +20,7 @@ use darkfigure::methods::lcmcr::Start;
 use darkfigure::methods::spec::{PriorKind, RawOptions};
 use darkfigure::methods::{IntervalKind, Method, MethodId, ProgressFn};
 use darkfigure::report::{json, terminal};
+use darkfigure::study;
 use darkfigure::wire::{CHECK_SCHEMA, CheckDoc, CheckResult, ReportFormat};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use std::io::Write;
@@ -281,7 +282,103 @@ fn run(cli: Cli) -> Result<Option<String>, Error> {
             );
             deliver(doc, progress, &out, &report, quiet)
         }
+        Command::Simulate {
+            study: path,
+            replicates,
+            seed,
+            shard,
+            csv,
+            threads,
+            json: out,
+            quiet,
+        } => {
+            set_threads(threads)?;
+            check_outputs(&out, &None)?;
+            check_outputs(&csv, &None)?;
+            if let (Some(a), Some(b)) = (&out, &csv)
+                && a == b
+                && a != "-"
+            {
+                return Err(Error::Usage(format!(
+                    "--json and --csv both name {a}: the CSV would overwrite the JSON"
+                )));
+            }
+            let (st, models) = study::load(&path)?;
+            let r_all = replicates.map_or(st.replicates.get(), |r| r.get()) as u64;
+            let mine = match shard {
+                Some(s) => (r_all + s.count - 1 - s.index) / s.count,
+                None => r_all,
+            };
+            let bar = study_bar(mine, quiet);
+            let opts = study::RunOptions {
+                replicates,
+                seed,
+                shard,
+                progress: bar.as_ref().map(|b| {
+                    let b = b.clone();
+                    ProgressFn(std::sync::Arc::new(move |k| b.inc(k)))
+                }),
+            };
+            let doc = study::run(&st, &models, &opts);
+            if let Some(b) = bar {
+                b.finish_and_clear();
+            }
+            let doc = doc?;
+            deliver_study(&doc, &out, &csv, quiet)?;
+            Ok(None)
+        }
+        Command::Merge {
+            parts,
+            json: out,
+            csv,
+            quiet,
+        } => {
+            let out = Some(out);
+            check_outputs(&out, &None)?;
+            check_outputs(&csv, &None)?;
+            let mut docs = Vec::new();
+            for p in &parts {
+                docs.push((p.clone(), study::merge::read_part(p)?));
+            }
+            let doc = study::merge::merge(docs)?;
+            deliver_study(&doc, &out, &csv, quiet)?;
+            Ok(None)
+        }
     }
+}
+
+/// Shows a study's table (on stderr when stdout carries the JSON) and writes its files.
+fn deliver_study(
+    doc: &study::SimulationDoc,
+    out: &Option<String>,
+    csv: &Option<String>,
+    quiet: bool,
+) -> Result<(), Error> {
+    let text = json::to_json(doc)?;
+    show(&darkfigure::report::study::render(doc), out, quiet)?;
+    if let Some(c) = csv {
+        let rows = study::to_csv(doc)?;
+        if c == "-" {
+            say(&rows)?;
+        } else {
+            json::write_atomic(c, rows.as_bytes())?;
+        }
+    }
+    emit(&text, out)
+}
+
+/// A progress bar over a study's datasets on a terminal.
+fn study_bar(n: u64, quiet: bool) -> Option<ProgressBar> {
+    use std::io::IsTerminal;
+    if quiet || !std::io::stderr().is_terminal() {
+        return None;
+    }
+    let bar = ProgressBar::with_draw_target(Some(n), ProgressDrawTarget::stderr());
+    bar.set_style(
+        ProgressStyle::with_template("datasets {bar:40} {pos}/{len}, {eta} left")
+            .unwrap_or_else(|_| ProgressStyle::default_bar()),
+    );
+    Some(bar)
 }
 
 /// Clears the progress bar, then shows the result (the job's name above its table), writes

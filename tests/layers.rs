@@ -39,6 +39,7 @@ const LAYERS: &[(&str, u32)] = &[
     ("aggregate", 6),
     ("job", 7),
     ("wire", 7),
+    ("study", 7),
     ("report", 8),
     ("main", 9),
 ];

@@ -10,5 +10,6 @@ pub mod html;
 pub mod json;
 pub mod markdown;
 pub mod model;
+pub mod study;
 pub mod svg;
 pub mod terminal;

@@ -278,6 +278,7 @@ fn the_hostile_corpus_covers_every_class() {
         "silent",
         "partial",
         "messages",
+        "study",
     ] {
         let n = std::fs::read_dir(root.join(class))
             .map(|d| d.count())
