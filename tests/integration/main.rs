@@ -1,5 +1,5 @@
 //! Integration tests (one binary): reference values from the R packages, the CLI, bad
-//! input, properties.
+//! input, properties, a study sharded on Slurm.
 
 mod badinput;
 mod bayes_threshold;
@@ -16,4 +16,5 @@ mod output;
 mod props;
 mod reference;
 mod report;
+mod slurm;
 mod strata;
