@@ -19,13 +19,13 @@ here=$(cd "$(dirname "$0")" && pwd)
 if compgen -G "$out/part_*.json" >/dev/null || [ -e "$out/study.json" ]; then
   die "$out already holds results of a run: choose a new folder"
 fi
+bin=${DARKFIGURE_BIN:-$(command -v darkfigure || true)}
+[ -x "$bin" ] || die "darkfigure not found: set DARKFIGURE_BIN or put it on PATH"
 mkdir -p "$out"
 # The jobs start in another directory, maybe on another node: they get absolute paths, and
 # the binary found here (sbatch hands them this environment), not whatever a node's PATH has.
 study=$(realpath "$study")
 out=$(realpath "$out")
-bin=${DARKFIGURE_BIN:-$(command -v darkfigure || true)}
-[ -n "$bin" ] && [ -x "$bin" ] || die "darkfigure not found: set DARKFIGURE_BIN or put it on PATH"
 DARKFIGURE_BIN=$(realpath "$bin")
 export DARKFIGURE_BIN
 
@@ -33,8 +33,9 @@ array=$(sbatch --parsable --array="0-$((shards - 1))" \
   --cpus-per-task="${DARKFIGURE_CPUS_PER_SHARD:-1}" --output="$out/shard_%a.log" \
   "$here/simulate.sbatch" "$study" "$out" "$shards" "$@")
 array=${array%%;*} # "id;cluster" on a federation
+# Shards whose merge could not be submitted would only use the cluster for nothing.
 merge=$(sbatch --parsable --dependency="afterok:$array" --output="$out/merge.log" \
-  "$here/merge.sbatch" "$out" "$shards")
+  "$here/merge.sbatch" "$out" "$shards") || { scancel "$array"; die "merge job refused"; }
 merge=${merge%%;*}
 echo "shards: job $array (logs $out/shard_<i>.log); merge: job $merge -> $out/study.json" >&2
 echo "$merge"
