@@ -1,5 +1,5 @@
 //! Integration tests (one binary): reference values from the R packages, the CLI, bad
-//! input, properties.
+//! input, properties, a study sharded on Slurm.
 
 mod badinput;
 mod bayes_threshold;
@@ -16,5 +16,6 @@ mod output;
 mod props;
 mod reference;
 mod report;
+mod slurm;
 mod strata;
 mod study;
