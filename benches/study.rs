@@ -10,7 +10,10 @@ use darkfigure::study;
 use std::hint::black_box;
 
 fn chan2021(c: &mut Criterion) {
-    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/models/scenarios/chan2021.json");
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/models/scenarios/chan2021.json"
+    );
     let (s, models) = study::load(path).expect("models/scenarios/chan2021.json");
     let threads = std::env::var("DARKFIGURE_STUDY_THREADS")
         .ok()

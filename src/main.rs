@@ -304,6 +304,11 @@ fn run(cli: Cli) -> Result<Option<String>, Error> {
                 )));
             }
             let (st, models) = study::load(&path)?;
+            if !quiet {
+                for (name, n) in study::advance_notices(&st, &models) {
+                    tell(&format!("note: {name}: {n}\n"));
+                }
+            }
             let r_all = replicates.map_or(st.replicates.get(), |r| r.get()) as u64;
             let mine = match shard {
                 Some(s) => (r_all + s.count - 1 - s.index) / s.count,

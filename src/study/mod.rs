@@ -29,6 +29,9 @@ use serde::{Deserialize, Serialize};
 pub use spec::{Procedure, STUDY_SCHEMA, Study, StudyReplicates};
 pub use summary::Summary;
 
+/// Most answers (datasets × procedures × targets) one run keeps in memory, about 2 GB.
+pub const MAX_OUTCOMES: u64 = 10_000_000;
+
 /// Schema tag of a study's result.
 pub const SIMULATION_SCHEMA: &str = "darkfigure.simulation/1";
 
@@ -118,6 +121,28 @@ pub fn prepare(study: &Study, path: &str) -> Result<Vec<(Option<String>, CellMod
     Ok(models)
 }
 
+/// Notices of work that grows with 2^k, one per procedure that faces it (see
+/// `Method::advance_notice`), worded to follow `NAME: `.
+pub fn advance_notices(
+    study: &Study,
+    models: &[(Option<String>, CellModel)],
+) -> Vec<(String, String)> {
+    let lists = &models[0].1.lists;
+    let Ok(probe) = CaptureTable::new(lists.clone(), (0..lists.len()).map(|j| (1u64 << j, 1u64)))
+    else {
+        return Vec::new();
+    };
+    study
+        .procedures
+        .iter()
+        .filter_map(|p| {
+            p.method
+                .advance_notice(&Dataset::Table(probe.clone()))
+                .map(|n| (p.display_name(), format!("{n}, on every dataset")))
+        })
+        .collect()
+}
+
 /// The truth of each target: the strata (or the one population) and their total.
 fn truths(models: &[(Option<String>, CellModel)]) -> Vec<Truth> {
     let mut out: Vec<Truth> = models
@@ -160,6 +185,15 @@ pub fn run(
     let r_all = study.replicates.get() as u64;
     let shard = opts.shard.unwrap_or(Shard { index: 0, count: 1 });
     let indices: Vec<u64> = (shard.index..r_all).step_by(shard.count as usize).collect();
+    let targets = models.len() + usize::from(models.len() > 1);
+    let outcomes = indices.len() as u128 * study.procedures.len() as u128 * targets as u128;
+    if outcomes > MAX_OUTCOMES as u128 {
+        return Err(Error::Usage(format!(
+            "{} datasets × {} procedures × {targets} targets would keep {outcomes} answers in memory, more than {MAX_OUTCOMES}: run the study in shards (--shard i/n, then merge) or with fewer replicates",
+            indices.len(),
+            study.procedures.len()
+        )));
+    }
     let names: Vec<String> = study
         .procedures
         .iter()
