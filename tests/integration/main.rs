@@ -17,3 +17,4 @@ mod props;
 mod reference;
 mod report;
 mod strata;
+mod studies;
