@@ -22,7 +22,9 @@
 //!   its warnings) are shown only when its count is shown exactly: N̂ ≥ n, a lower limit can
 //!   equal n, and BIC − AIC gives log n.
 //! - The world extrapolation's total is identified × multiplier: with a small identified
-//!   count (or children's) the figures drawn from it are not shown.
+//!   count (or children's) the figures drawn from it are not shown. A live study's N̂ and
+//!   its interval are shown only with its identified count; its multiplier, a ratio to the
+//!   count, is shown either way (without N̂ it gives no count back).
 //! - The job echo of a report never carries a small count: inline tables with a small cell
 //!   are withheld as a whole, and small identified counts of the aggregate are shown as
 //!   "<threshold" (units, which add up, are withheld together).
@@ -427,6 +429,9 @@ pub struct AggregatePlan {
     pub total: Cell,
     /// Identified children, when known.
     pub children: Option<Cell>,
+    /// Each study's identified count, in the result's order (`None`: a published study,
+    /// which has none).
+    pub studies: Vec<Option<Cell>>,
 }
 
 /// What `doc`'s renderings may show at threshold `thr`.
@@ -521,6 +526,19 @@ fn aggregate(a: &AggregateResult, thr: u64) -> AggregatePlan {
             .children
             .as_ref()
             .map(|c| aggregate_count(c, thr)),
+        studies: a
+            .studies
+            .iter()
+            .map(|s| {
+                s.observed.map(|n| {
+                    let shown = first(n, thr);
+                    Cell {
+                        identified: text(n, shown, thr),
+                        figures: shown == Shown::Exact,
+                    }
+                })
+            })
+            .collect(),
     }
 }
 
@@ -600,6 +618,38 @@ impl Plan {
         }
     }
 
+    /// Study `i` (`s`) of the world extrapolation as shown: its count, N̂ and N̂'s limits,
+    /// with `none` where there is nothing to show. A published study has none of them; a
+    /// live study whose count is not shown has its N̂ and interval withheld.
+    pub fn study(&self, i: usize, s: &global::StudyResult, none: &str) -> [String; 4] {
+        let Some(p) = s.population else {
+            return [none.into(), none.into(), none.into(), none.into()];
+        };
+        let c = self
+            .aggregate
+            .as_ref()
+            .and_then(|a| a.studies.get(i))
+            .and_then(Option::as_ref)
+            .map_or_else(
+                || self.withheld(),
+                |c| Cell {
+                    identified: c.identified.clone(),
+                    figures: c.figures,
+                },
+            );
+        if !c.figures {
+            return [c.identified, "withheld".into(), none.into(), none.into()];
+        }
+        let limit = |x: Option<f64>| x.map_or(none.to_string(), people);
+        let iv = s.interval.as_ref();
+        [
+            c.identified,
+            people(p),
+            limit(iv.and_then(|i| i.lower)),
+            limit(iv.and_then(|i| i.upper)),
+        ]
+    }
+
     /// Whether anything is hidden, for a note beside the tables.
     pub fn hides_anything(&self) -> bool {
         let hidden = |c: &(u64, Shown)| c.1 != Shown::Exact;
@@ -608,7 +658,9 @@ impl Plan {
             || self.estimates.iter().any(hidden)
             || self.strata_estimates.iter().flatten().any(hidden)
             || self.aggregate.as_ref().is_some_and(|a| {
-                !a.total.figures || a.children.as_ref().is_some_and(|c| !c.figures)
+                !a.total.figures
+                    || a.children.as_ref().is_some_and(|c| !c.figures)
+                    || a.studies.iter().flatten().any(|c| !c.figures)
             })
     }
 

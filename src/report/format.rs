@@ -35,3 +35,8 @@ pub fn percent(level: f64) -> String {
     let s = format!("{:.6}", level * 100.0);
     s.trim_end_matches('0').trim_end_matches('.').to_string()
 }
+
+/// A multiplier (total / identified) or one of its limits, to two decimals.
+pub fn multiplier(x: f64) -> String {
+    format!("{x:.2}")
+}

@@ -7,7 +7,7 @@
 //! its `Plan`. Every number shown comes from the result JSON.
 
 use super::disclose::{self, Plan, mask_numbers};
-use super::format::{people, percent};
+use super::format::{multiplier, people, percent};
 use super::svg::ForestRow;
 use crate::aggregate::global::{self, AggregateResult};
 use crate::job::ResultDoc;
@@ -142,7 +142,13 @@ pub fn build(doc: &ResultDoc, thr: u64) -> Report {
         groups.push(vec![
             section(
                 "Studies behind the multiplier",
-                vec![Block::Table(studies_table(a, thr))],
+                vec![
+                    Block::Paragraph(format!(
+                        "{}% intervals. A multiplier is its study's estimate divided by the number identified in it, and its limits are the estimate's limits divided the same way; the method notes say how the pooling uses them.",
+                        percent(doc.job.level.get())
+                    )),
+                    Block::Table(studies_table(a, &plan)),
+                ],
             ),
             section(
                 "Sensitivity",
@@ -154,6 +160,7 @@ pub fn build(doc: &ResultDoc, thr: u64) -> Report {
     if plan.hides_anything() {
         notes.push(Block::Paragraph(plan.note()));
     }
+    notes.extend(study_notes(doc).map(Block::Paragraph));
     let (job, withheld) = disclose::echo(&doc.job, thr);
     groups.push(vec![
         section("Method notes", notes),
@@ -183,35 +190,67 @@ pub fn build(doc: &ResultDoc, thr: u64) -> Report {
     }
 }
 
-/// The studies behind a multiplier, their references last.
-fn studies_table(a: &AggregateResult, thr: u64) -> Table {
+/// The studies behind a multiplier, their references last: each live study's count, its
+/// estimate N̂ with N̂'s interval, and the multiplier with its interval — N̂'s ÷ the count,
+/// the one the pooling reads; a published study has only the multiplier. N̂ and its
+/// interval go with the count (`disclose::Plan::study`).
+fn studies_table(a: &AggregateResult, plan: &Plan) -> Table {
     Table {
         head: heads(&[
             "study",
             "source",
             "identified",
+            "estimate",
+            "lower",
+            "upper",
             "multiplier",
             "lower",
             "upper",
+            "interval",
             "reference",
         ]),
         rows: a
             .studies
             .iter()
-            .map(|s| {
-                vec![
-                    s.name.clone(),
-                    s.source.clone(),
-                    s.observed.map_or("—".into(), |n| disclose::lone(n, thr)),
-                    format!("{:.2}", s.multiplier),
-                    format!("{:.2}", s.lower),
-                    format!("{:.2}", s.upper),
+            .enumerate()
+            .map(|(i, s)| {
+                let mut row = vec![s.name.clone(), s.source.clone()];
+                row.extend(plan.study(i, s, "—"));
+                row.extend([
+                    multiplier(s.multiplier),
+                    multiplier(s.lower),
+                    multiplier(s.upper),
+                    s.kind.to_string(),
                     s.citation.clone(),
-                ]
+                ]);
+                row
             })
             .collect(),
         notes_last: true,
     }
+}
+
+/// How the studies' intervals are made and pooled, in words, for the method notes: the
+/// row of a study in its table is the study the pooling uses.
+fn study_notes(doc: &ResultDoc) -> Option<String> {
+    let (a, spec) = (doc.aggregate.as_ref()?, doc.job.aggregate.as_ref()?);
+    let pct = percent(doc.job.level.get());
+    let mut words = vec![format!(
+        "The studies' intervals: a study's multiplier is its estimate of the total divided by the number identified in it, and the multiplier's limits are the estimate's {pct}% limits divided the same way, so the studies table shows one interval twice, in people and as a multiplier."
+    )];
+    if a.studies.iter().any(|s| s.population.is_some()) {
+        words.push(format!(
+            "A study estimated here runs its method on its own table with {} bootstrap replicates, which repeat the model choice, drawn on the job's seed; a study of this job's own table by one of the methods above, with as many replicates, is therefore the same estimate as in the table above, with the same interval.",
+            people(spec.study_bootstrap.get() as f64)
+        ));
+    }
+    if a.studies.iter().any(|s| s.population.is_none()) {
+        words.push(format!(
+            "A published study's stated interval is read as log-normal and restated at {pct}%."
+        ));
+    }
+    words.push("The pooling takes each study's uncertainty from the interval in the studies table, read as log-normal: the standard error of log M is the width of that interval on the log scale (log upper − log lower) over twice the normal quantile of the level. An interval lopsided about its multiplier passes on only its width.".into());
+    Some(words.join(" "))
 }
 
 /// The totals under each sensitivity scenario; those drawn from a small identified count

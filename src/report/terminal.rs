@@ -5,7 +5,7 @@
 //! the job's threshold.
 
 use super::disclose::{self, Plan, mask_numbers};
-use super::format::{people, percent};
+use super::format::{multiplier, people, percent};
 use crate::data::describe::Description;
 use crate::job::ResultDoc;
 use crate::methods::{Estimate, Status};
@@ -111,24 +111,36 @@ pub fn render_aggregate(doc: &ResultDoc, plan: &Plan) -> String {
         "Multiplier for a place without its own study: {:.2} ({:.2} to {:.2}).",
         a.multiplier.median, a.multiplier.lower, a.multiplier.upper
     );
-    let _ = writeln!(out, "\nStudies (multiplier = total / identified):");
-    let mut rows = vec![vec![
-        "study".to_string(),
-        "source".into(),
-        "identified".into(),
-        "multiplier".into(),
-        "lower".into(),
-        "upper".into(),
-    ]];
-    for s in &a.studies {
-        rows.push(vec![
-            s.name.clone(),
-            s.source.clone(),
-            s.observed.map_or("-".into(), |n| disclose::lone(n, thr)),
-            format!("{:.2}", s.multiplier),
-            format!("{:.2}", s.lower),
-            format!("{:.2}", s.upper),
+    let _ = writeln!(
+        out,
+        "\nStudies ({pct}% intervals; multiplier = estimate / identified, its limits the estimate's / identified):"
+    );
+    let mut rows = vec![
+        [
+            "study",
+            "source",
+            "identified",
+            "estimate",
+            "lower",
+            "upper",
+            "multiplier",
+            "lower",
+            "upper",
+            "interval",
+        ]
+        .map(String::from)
+        .to_vec(),
+    ];
+    for (i, s) in a.studies.iter().enumerate() {
+        let mut row = vec![s.name.clone(), s.source.clone()];
+        row.extend(plan.study(i, s, "-"));
+        row.extend([
+            multiplier(s.multiplier),
+            multiplier(s.lower),
+            multiplier(s.upper),
+            s.kind.to_string(),
         ]);
+        rows.push(row);
     }
     out.push_str(&pad_table(&rows, 2));
     let p = &a.pooled;

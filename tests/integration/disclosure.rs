@@ -349,6 +349,44 @@ fn a_small_identified_count_of_the_aggregate_hides_what_it_multiplies() {
     );
 }
 
+/// A live study of the world extrapolation with 43 identified: its count is shown as "<50"
+/// and its N̂ and N̂'s interval, from which the count is N̂ ÷ M, are withheld with it in every
+/// rendering; its multiplier stays.
+#[test]
+fn a_live_study_with_a_small_count_hides_its_estimate() {
+    let doc = inline_job(&format!(
+        r#"{{"schema": "darkfigure.job/1",
+            "data": {{"lists": ["A", "B"], "rows": [[1,0,611],[0,1,587],[1,1,233]]}},
+            "methods": [{{"id": "chapman"}}],
+            "report": {{"suppress_below": {THR}}},
+            "aggregate": {{
+              "identified": {{"total": 125000, "source": "a count"}},
+              "draws": 2000, "study_bootstrap": 1000,
+              "studies": [
+                {{"name": "Small", "citation": "c", "method": "main",
+                  "data": {{"lists": ["A", "B"], "rows": [[1,0,17],[0,1,14],[1,1,12]]}}}},
+                {{"name": "T", "citation": "d", "published": {{"multiplier": 5.0, "lower": 4.06, "upper": 5.94, "level": 0.9}}}}
+              ]}}}}"#
+    ));
+    let s = &doc.aggregate.as_ref().expect("aggregate").studies[0];
+    assert_eq!(s.observed, Some(43));
+    let iv = s.interval.as_ref().expect("N̂'s interval");
+    let figures = [s.population, iv.lower, iv.upper].map(|x| x.expect("a figure").round() as u64);
+    let mut hidden = vec![43];
+    hidden.extend(figures);
+    assert_no_leak(&doc, &hidden);
+    for (what, text) in renderings(&doc) {
+        assert!(
+            text.contains("withheld"),
+            "{what}: the study's N̂ is not withheld"
+        );
+        assert!(
+            text.contains(&format!("{:.2}", s.multiplier)),
+            "{what}: the multiplier is shown"
+        );
+    }
+}
+
 /// `describe` hides small overlaps, sizes and frequencies, and what would give them away;
 /// `--show-small` (no threshold) shows every count.
 #[test]

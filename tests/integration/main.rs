@@ -18,4 +18,5 @@ mod reference;
 mod report;
 mod slurm;
 mod strata;
+mod studies;
 mod study;

@@ -1,8 +1,8 @@
 //! Global extrapolation: from the people identified (e.g. IOM's cumulative count) to an
 //! interval for the total, through the dark-figure multipliers M = N̂/n of the multiple
-//! systems estimation studies that exist. Each study gives log M with a variance — live
-//! studies from their bootstrap draws (the estimate is run here), published ones from their
-//! stated interval read as log-normal. A random-effects meta-analysis (`meta`) gives the
+//! systems estimation studies that exist. Each study gives M with one interval — a live
+//! study's estimate (run here, bootstrapped) ÷ n, a published one's stated interval — and
+//! log M with the variance that interval gives read as log-normal. A random-effects meta-analysis (`meta`) gives the
 //! predictive distribution of log M for units without a study; Monte Carlo draws of
 //! (identified count, multiplier) give the total. Children use the same multiplier divided
 //! by an assumed ratio ρ of their detection probability to adults'; ρ is a named input and a
@@ -27,7 +27,7 @@ pub use draws::Summary;
 pub use narrative::{count_words, identified_assumption, pooling_name};
 pub use sensitivity::SensitivityRow;
 pub use spec::{AggregateSpec, Count, Identified, Published, Study, Unit};
-pub use studies::StudyResult;
+pub use studies::{StudyResult, log_sd};
 
 use crate::aggregate::meta::Pooled;
 use crate::checked::Level;
@@ -70,8 +70,8 @@ pub fn run(
     seed: u64,
 ) -> Result<AggregateResult> {
     spec.check(level)?;
-    let level = level.get();
     let studies = studies::measure(spec, base, job_name, level, seed)?;
+    let level = level.get();
     let setting = draws::Setting {
         spec,
         studies: &studies,

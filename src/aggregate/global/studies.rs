@@ -1,18 +1,21 @@
-//! Each study as a log multiplier log M (M = N̂/n) with a variance, and the pooling of a
-//! selection of them. A published study's interval is read as log-normal; a live study is
-//! estimated here, its model choice bootstrapped, and the variance taken from the draws.
+//! Each study as a multiplier M = N̂/n with its interval, and log M with the variance the
+//! pooling takes — both from the one interval shown. A live study is estimated here (its
+//! model choice bootstrapped on the job's seed) and M's interval is its estimate's interval
+//! ÷ n; a published study's stated interval is read as log-normal and restated at the
+//! job's level. The variance of log M is always the log-normal reading of the interval
+//! shown (`log_sd`), so the row a reader sees is the study the pooling uses.
 //! First step of `run` after the section's checks; the draws of every scenario pool what
 //! it returns (`pool_selected`).
 
 use super::spec::{AggregateSpec, Published, Source, Study};
 use crate::aggregate::meta::{Pooled, Tau2Method, pool};
+use crate::checked::Level;
 use crate::data::Dataset;
 use crate::data::source::{DataSpec, load_data};
 use crate::error::{Error, Result};
-use crate::inference::bootstrap::{BootKind, BootOptions, quantile8};
-use crate::inference::qnorm;
-use crate::methods::{Context, IntervalKind, Method, MethodId, Status};
-use crate::montecarlo::derive_seed;
+use crate::inference::bootstrap::{BootKind, BootOptions};
+use crate::inference::{Construction, Interval, qnorm};
+use crate::methods::{Context, Estimate, IntervalKind, Method, MethodId, Status};
 use serde::Serialize;
 
 /// A study's contribution.
@@ -28,127 +31,175 @@ pub struct StudyResult {
     pub trafficking: bool,
     /// Identified in the study (live studies).
     pub observed: Option<u64>,
-    /// M.
+    /// N̂ of a live study: its method's estimate on its table.
+    pub population: Option<f64>,
+    /// N̂'s interval as that estimate reports it (live studies); M's is this ÷ n.
+    pub interval: Option<Interval>,
+    /// M = N̂ / n, or as published.
     pub multiplier: f64,
-    /// Interval of M at the job's level.
+    /// Lower end of M's interval at `level`.
     pub lower: f64,
-    /// Upper end.
+    /// Upper end of M's interval at `level`.
     pub upper: f64,
-    /// log M and its variance, as pooled.
+    /// Level of M's interval (and of N̂'s): the job's.
+    pub level: f64,
+    /// How M's interval was made: N̂'s interval kind (live), `log-normal` (published).
+    pub kind: Construction,
+    /// log M, as pooled.
     pub log_m: f64,
-    /// Variance of log M.
+    /// Variance of log M, as pooled: `log_sd` of M's interval, squared.
     pub var_log_m: f64,
 }
 
-/// Measures every study in order, live ones on their own streams derived from `seed`; the
-/// first study that fails stops the run.
+/// Measures every study in order at the job's `level`, live ones with bootstraps on the
+/// job's master `seed`; the first study that fails stops the run.
 pub fn measure(
     spec: &AggregateSpec,
     base: Option<&std::path::Path>,
     job_name: &str,
-    level: f64,
+    level: Level,
     seed: u64,
 ) -> Result<Vec<StudyResult>> {
-    let z = qnorm(0.5 + level / 2.0);
     let boot = spec.study_bootstrap.get();
     spec.studies
         .iter()
-        .enumerate()
-        .map(|(i, st)| match st.source()? {
-            Source::Published(p) => Ok(published(st, p, z)),
+        .map(|st| match st.source()? {
+            Source::Published(p) => Ok(published(st, p, level.get())),
             Source::Live(data) => {
-                let (n, pop, draws) =
-                    live(st, data, base, job_name, derive_seed(seed, 1000 + i), boot)?;
-                from_draws(st, n, pop, &draws, level)
+                let (n, est) = live(st, data, base, job_name, level, seed, boot)?;
+                from_estimate(st, n, &est, level.get())
             }
         })
         .collect()
 }
 
-/// A published study: the stated interval at its own level gives the sd of log M
-/// (log-normal), which is re-expressed as an interval at the job's level (`z` its normal
-/// quantile).
-fn published(st: &Study, p: &Published, z: f64) -> StudyResult {
-    let zp = qnorm(0.5 + p.level.get() / 2.0);
-    let sd = (p.upper.ln() - p.lower.ln()) / (2.0 * zp);
-    let y = p.multiplier.ln();
-    study_result(
-        st,
-        "published",
-        None,
-        p.multiplier,
-        [(y - z * sd).exp(), (y + z * sd).exp()],
-        y,
-        sd * sd,
-    )
+/// The sd of log M that a central interval (`lower`, `upper`) at `level` gives when read
+/// as log-normal: its width on the log scale over 2·z. The pooling reads every study's
+/// interval this way, so the variance it uses is the interval a reader sees; an interval
+/// that is not symmetric about M on the log scale keeps only its width.
+pub fn log_sd(lower: f64, upper: f64, level: f64) -> f64 {
+    (upper.ln() - lower.ln()) / (2.0 * qnorm(0.5 + level / 2.0))
 }
 
-/// A live study from its n identified, its N̂ and the bootstrap draws of N̂: M = N̂/n, the
-/// interval the percentiles of the draws / n, the variance that of log(draw / n).
-fn from_draws(st: &Study, n: u64, pop: f64, draws: &[f64], level: f64) -> Result<StudyResult> {
+/// A published study: the stated interval at its own level gives the sd of log M
+/// (`log_sd`), which is restated as an interval at the job's `level`; that interval read
+/// by `log_sd` gives the same sd back.
+fn published(st: &Study, p: &Published, level: f64) -> StudyResult {
+    let sd = log_sd(p.lower, p.upper, p.level.get());
+    let y = p.multiplier.ln();
+    let z = qnorm(0.5 + level / 2.0);
+    StudyResult {
+        multiplier: p.multiplier,
+        lower: (y - z * sd).exp(),
+        upper: (y + z * sd).exp(),
+        level,
+        kind: Construction::LogNormal,
+        log_m: y,
+        var_log_m: sd * sd,
+        ..named(st, "published")
+    }
+}
+
+/// A live study from its n identified and its estimate: M = N̂/n, M's interval the
+/// estimate's bootstrap interval ÷ n, and the variance of log M the reading of that
+/// interval. An estimate without a whole bootstrap interval at `level`, or with one of no
+/// width, gives no study: a model's own interval would leave the model choice out of the
+/// variance, and the pooling needs a spread.
+fn from_estimate(st: &Study, n: u64, est: &Estimate, level: f64) -> Result<StudyResult> {
+    let refuse = |why: String| Error::Usage(format!("study {}: {why}", st.name));
+    let pop = est
+        .population
+        .ok_or_else(|| refuse(format!("the {} estimate has no number", est.method)))?;
+    let iv = est
+        .interval
+        .as_ref()
+        .filter(|i| {
+            matches!(
+                i.kind,
+                Construction::BootstrapBca | Construction::BootstrapPercentile
+            ) && (i.level - level).abs() < 1e-12
+        })
+        .and_then(|i| Some((i, i.lower?, i.upper?)));
+    let pct = crate::inference::interval::level_percent(level);
+    let Some((iv, lo, hi)) = iv else {
+        // the estimate's own advice names the job's "bootstrap", which a study does not use
+        let why = match &est.bootstrap {
+            Some(b) if b.usable < b.needed => format!(
+                "{} of {} bootstrap replicates gave an estimate, and a {pct}% interval needs {}",
+                b.usable, b.replicates, b.needed
+            ),
+            _ => est
+                .warnings
+                .iter()
+                .filter(|w| !w.starts_with("no bootstrap interval"))
+                .cloned()
+                .collect::<Vec<_>>()
+                .join("; "),
+        };
+        return Err(refuse(format!(
+            "the {} estimate has no {pct}% bootstrap interval, which the study's variance comes from ({why}); raise aggregate.study_bootstrap",
+            est.method
+        )));
+    };
     let nf = n as f64;
-    let logs: Vec<f64> = draws.iter().map(|d| (d / nf).ln()).collect();
-    if logs.len() < 2 {
-        return Err(Error::Usage(format!(
-            "study {}: the bootstrap gave no usable draws",
-            st.name
+    let (lower, upper) = (lo / nf, hi / nf);
+    let sd = log_sd(lower, upper, level);
+    if !(sd > 0.0 && sd.is_finite()) {
+        return Err(refuse(format!(
+            "the {} estimate's {pct}% interval ({lo} to {hi}) has no width, and the pooling needs a spread",
+            est.method
         )));
     }
-    let m = logs.iter().sum::<f64>() / logs.len() as f64;
-    let var = logs.iter().map(|x| (x - m).powi(2)).sum::<f64>() / (logs.len() - 1) as f64;
-    let mut sorted: Vec<f64> = draws.iter().map(|d| d / nf).collect();
-    sorted.sort_by(f64::total_cmp);
-    let interval = [
-        quantile8(&sorted, (1.0 - level) / 2.0),
-        quantile8(&sorted, (1.0 + level) / 2.0),
-    ];
-    Ok(study_result(
-        st,
-        "live",
-        Some(n),
-        pop / nf,
-        interval,
-        (pop / nf).ln(),
-        var,
-    ))
+    Ok(StudyResult {
+        observed: Some(n),
+        population: Some(pop),
+        interval: Some(iv.clone()),
+        multiplier: pop / nf,
+        lower,
+        upper,
+        level,
+        kind: iv.kind,
+        log_m: (pop / nf).ln(),
+        var_log_m: sd * sd,
+        ..named(st, "live")
+    })
 }
 
-/// The result for `st` with the numbers its source gave; what is copied from the study
-/// is copied here only.
-fn study_result(
-    st: &Study,
-    source: &str,
-    observed: Option<u64>,
-    multiplier: f64,
-    [lower, upper]: [f64; 2],
-    log_m: f64,
-    var_log_m: f64,
-) -> StudyResult {
+/// What a result copies from its study, with no numbers yet; every other field is set by
+/// the source's own function.
+fn named(st: &Study, source: &str) -> StudyResult {
     StudyResult {
         name: st.name.clone(),
         citation: st.citation.clone(),
         source: source.into(),
         trafficking: st.trafficking,
-        observed,
-        multiplier,
-        lower,
-        upper,
-        log_m,
-        var_log_m,
+        observed: None,
+        population: None,
+        interval: None,
+        multiplier: f64::NAN,
+        lower: f64::NAN,
+        upper: f64::NAN,
+        level: f64::NAN,
+        kind: Construction::LogNormal,
+        log_m: f64::NAN,
+        var_log_m: f64::NAN,
     }
 }
 
-/// Runs a live study and returns (n, N̂, draws of N̂). The non-parametric bootstrap runs
-/// whatever the job says: the variance of log M is taken from its draws, which repeat the
-/// model choice.
+/// Runs a live study's method on its table with the non-parametric bootstrap, whatever
+/// the job says, and returns (n, the estimate). The bootstrap repeats the model choice,
+/// which the study's variance must include. It draws on the job's master seed, as the
+/// job's own methods do: a study of the job's table by one of its methods, with as many
+/// replicates, is then the very estimate the job reports, with the same interval.
 fn live(
     study: &Study,
     data: &DataSpec,
     base: Option<&std::path::Path>,
     job_name: &str,
+    level: Level,
     seed: u64,
     boot: usize,
-) -> Result<(u64, f64, Vec<f64>)> {
+) -> Result<(u64, Estimate)> {
     let parsed = load_data(data, base, job_name, &None)?;
     let Dataset::Table(table) = &parsed.data else {
         return Err(Error::Usage(format!(
@@ -158,7 +209,9 @@ fn live(
     };
     let id = study.method.unwrap_or(MethodId::Stepwise);
     let ctx = Context {
+        level,
         interval: IntervalKind::WaldLog,
+        seed,
         bootstrap: Some(BootOptions {
             replicates: boot,
             seed,
@@ -171,20 +224,15 @@ fn live(
         .into_iter()
         .next()
         .ok_or_else(|| Error::Usage(format!("study {}: no estimate", study.name)))?;
-    let (Some(pop), Status::Ok) = (est.population, est.status) else {
+    if est.status != Status::Ok {
         return Err(Error::Usage(format!(
             "study {}: the {id} estimate has status {}: {}",
             study.name,
             est.status,
             est.warnings.join("; ")
         )));
-    };
-    // A failed replicate is left out, not counted as a value.
-    let draws: Vec<f64> = est
-        .bootstrap
-        .map(|b| b.values.into_iter().flatten().collect())
-        .unwrap_or_default();
-    Ok((table.observed(), pop, draws))
+    }
+    Ok((table.observed(), est))
 }
 
 /// Pools log M of the studies `keep` selects, by `model`.
@@ -212,7 +260,15 @@ pub(super) fn measured(name: &str, log_m: f64, var_log_m: f64, trafficking: bool
         published: None,
     };
     let m = log_m.exp();
-    study_result(&st, "published", None, m, [m, m], log_m, var_log_m)
+    StudyResult {
+        multiplier: m,
+        lower: m,
+        upper: m,
+        level: 0.95,
+        log_m,
+        var_log_m,
+        ..named(&st, "published")
+    }
 }
 
 #[cfg(test)]
@@ -227,14 +283,15 @@ mod tests {
     }
 
     /// A published 90% interval of M = 4 built from sd(log M) = 0.3 gives that sd back, and
-    /// is restated at the job's 95% as 4·exp(∓1.96·0.3); rounding only (1e-12).
+    /// is restated at the job's 95% as 4·exp(∓1.96·0.3), which read again by `log_sd` gives
+    /// the pooled variance; rounding only (1e-12).
     #[test]
     fn a_published_interval_gives_back_its_log_normal_sd() {
         let z90 = qnorm(0.95);
         let (lo, hi) = (4.0 * (-z90 * 0.3f64).exp(), 4.0 * (z90 * 0.3f64).exp());
         let s = with_studies(serde_json::json!([{"name": "p", "citation": "c",
             "published": {"multiplier": 4.0, "lower": lo, "upper": hi, "level": 0.9}}]));
-        let r = measure(&s, None, "t", 0.95, 1).unwrap().remove(0);
+        let r = measure(&s, None, "t", Level::DEFAULT, 1).unwrap().remove(0);
         let z95 = qnorm(0.975);
         assert!((r.var_log_m - 0.09).abs() < 1e-12, "{r:?}");
         assert!((r.log_m - 4f64.ln()).abs() < 1e-15 && r.multiplier == 4.0);
@@ -246,54 +303,153 @@ mod tests {
             (r.upper / (4.0 * (z95 * 0.3f64).exp()) - 1.0).abs() < 1e-12,
             "{r:?}"
         );
+        assert!((log_sd(r.lower, r.upper, r.level).powi(2) - r.var_log_m).abs() < 1e-12);
         assert_eq!((r.source.as_str(), r.observed), ("published", None));
+        assert_eq!(
+            (r.kind, r.level, r.population),
+            (Construction::LogNormal, 0.95, None)
+        );
     }
 
-    /// A live study's numbers come from its draws divided by its n: draws n·e^{−1, 0, 1}
-    /// have log-variance 1 (divisor k − 1), and draws n·(1, …, 99) have the type-8 90%
-    /// interval (5.3, 94.7) of 1, …, 99; M itself is N̂/n, not a summary of the draws.
+    fn estimate(pop: f64, iv: Option<(Option<f64>, Option<f64>, f64, Construction)>) -> Estimate {
+        Estimate {
+            method: "main".into(),
+            status: Status::Ok,
+            observed: 10,
+            population: Some(pop),
+            interval: iv.map(|(lower, upper, level, kind)| Interval {
+                lower,
+                upper,
+                level,
+                kind,
+                center: None,
+            }),
+            warnings: vec!["why".into()],
+            ..Estimate::blank()
+        }
+    }
+
+    /// A live study's M is N̂/n and M's interval the estimate's interval ÷ n: N̂ = 50 with
+    /// the 90% interval (20, 200) and n = 10 give M = 5 in (2, 20), and the variance of
+    /// log M is that interval's log width over 2·z₀.₉₅, squared: (ln 10 / (2·1.645))².
+    /// The estimate's interval is kept as it is, kind and all.
     #[test]
-    fn a_live_study_is_summarised_from_its_draws_over_n() {
+    fn a_live_study_is_its_estimate_over_n() {
         let st = &with_studies(serde_json::json!([{"name": "l", "citation": "c"}])).studies[0];
-        let n = 10;
-        let three: Vec<f64> = [-1.0f64, 0.0, 1.0].iter().map(|x| 10.0 * x.exp()).collect();
-        let r = from_draws(st, n, 50.0, &three, 0.9).unwrap();
-        assert!((r.var_log_m - 1.0).abs() < 1e-12, "{r:?}");
-        assert_eq!((r.multiplier, r.log_m), (5.0, 5f64.ln()));
-        assert_eq!((r.source.as_str(), r.observed), ("live", Some(10)));
-        let many: Vec<f64> = (1..=99).map(|k| 10.0 * f64::from(k)).collect();
-        let r = from_draws(st, n, 50.0, &many, 0.9).unwrap();
-        assert!(
-            (r.lower - 5.3).abs() < 1e-9 && (r.upper - 94.7).abs() < 1e-9,
-            "{r:?}"
-        );
-        let err = from_draws(st, n, 50.0, &three[..1], 0.9).unwrap_err();
-        assert!(
-            err.to_string()
-                .contains("study l: the bootstrap gave no usable draws")
-        );
+        for kind in [
+            Construction::BootstrapBca,
+            Construction::BootstrapPercentile,
+        ] {
+            let e = estimate(50.0, Some((Some(20.0), Some(200.0), 0.9, kind)));
+            let r = from_estimate(st, 10, &e, 0.9).unwrap();
+            assert_eq!((r.multiplier, r.log_m), (5.0, 5f64.ln()));
+            assert_eq!([r.lower, r.upper], [2.0, 20.0]);
+            let sd = 10f64.ln() / (2.0 * qnorm(0.95));
+            assert!((r.var_log_m - sd * sd).abs() < 1e-12, "{r:?}");
+            assert_eq!((r.source.as_str(), r.observed), ("live", Some(10)));
+            assert_eq!((r.kind, r.level, r.population), (kind, 0.9, Some(50.0)));
+            let iv = r.interval.as_ref().unwrap();
+            assert_eq!(
+                (iv.lower, iv.upper, iv.kind),
+                (Some(20.0), Some(200.0), kind)
+            );
+        }
+    }
+
+    /// No study without a whole bootstrap interval at the job's level (a model's own
+    /// interval leaves the model choice out), or with one of no width; the error names the
+    /// study and carries the estimate's warnings.
+    #[test]
+    fn a_live_study_needs_a_whole_bootstrap_interval_with_a_width() {
+        let st = &with_studies(serde_json::json!([{"name": "l", "citation": "c"}])).studies[0];
+        let boot = Construction::BootstrapPercentile;
+        for (iv, says) in [
+            (None, "no 90% bootstrap interval"),
+            (
+                Some((Some(20.0), Some(200.0), 0.9, Construction::WaldLog)),
+                "no 90% bootstrap interval",
+            ),
+            (
+                Some((Some(20.0), None, 0.9, boot)),
+                "no 90% bootstrap interval",
+            ),
+            (
+                Some((None, Some(200.0), 0.9, boot)),
+                "no 90% bootstrap interval",
+            ),
+            (
+                Some((Some(20.0), Some(200.0), 0.95, boot)),
+                "no 90% bootstrap interval",
+            ),
+            (Some((Some(50.0), Some(50.0), 0.9, boot)), "has no width"),
+        ] {
+            let err = from_estimate(st, 10, &estimate(50.0, iv), 0.9)
+                .unwrap_err()
+                .to_string();
+            assert!(
+                err.contains("study l: the main estimate") && err.contains(says),
+                "{err}"
+            );
+            assert!(
+                says == "has no width" || err.contains("(why); raise aggregate.study_bootstrap"),
+                "{err}"
+            );
+        }
     }
 
     /// A two-list table estimated live with the main-effects model: n = 120 identified,
-    /// N̂ = 80·60/20 = 240 (Lincoln–Petersen), so M = 2 (to the fit's tolerance, 1e-6), with a
-    /// bootstrap variance and an interval around 2; the published study after it keeps
-    /// its place.
+    /// N̂ = 80·60/20 = 240 (Lincoln–Petersen), so M = 2 (to the fit's tolerance, 1e-6); M's
+    /// interval is the same run's N̂ interval ÷ 120, and that run is the one the job's own
+    /// methods make (the job's level and seed: the same bits); the published study after
+    /// it keeps its place.
     #[test]
     fn a_live_study_runs_its_method_and_bootstrap() {
+        let table =
+            serde_json::json!({"lists": ["A", "B"], "rows": [[1, 0, 60], [0, 1, 40], [1, 1, 20]]});
         let s = with_studies(serde_json::json!([
-            {"name": "l", "citation": "c", "method": "main",
-             "data": {"lists": ["A", "B"], "rows": [[1, 0, 60], [0, 1, 40], [1, 1, 20]]}},
+            {"name": "l", "citation": "c", "method": "main", "data": table},
             {"name": "p", "citation": "c",
              "published": {"multiplier": 3.0, "lower": 2.0, "upper": 4.0, "level": 0.95}}
         ]));
-        let r = measure(&s, None, "t", 0.95, 3).unwrap();
+        let level = Level::try_from(0.9).unwrap();
+        let r = measure(&s, None, "t", level, 3).unwrap();
         let live = &r[0];
         assert_eq!((live.source.as_str(), live.observed), ("live", Some(120)));
         assert!((live.multiplier - 2.0).abs() < 1e-6, "{live:?}");
-        assert!(
-            live.var_log_m > 0.0 && live.lower < 2.0 && 2.0 < live.upper,
-            "{live:?}"
+        let iv = live.interval.as_ref().unwrap();
+        assert_eq!((iv.level, live.level, iv.kind), (0.9, 0.9, live.kind));
+        assert_eq!(
+            [live.lower, live.upper],
+            [iv.lower.unwrap() / 120.0, iv.upper.unwrap() / 120.0]
         );
+        assert!(live.lower < 2.0 && 2.0 < live.upper, "{live:?}");
+        let sd = log_sd(live.lower, live.upper, 0.9);
+        assert_eq!(live.var_log_m, sd * sd);
+        let Source::Live(data) = s.studies[0].source().unwrap() else {
+            panic!("a live study")
+        };
+        let parsed = load_data(data, None, "t", &None).unwrap();
+        let ctx = Context {
+            level,
+            interval: IntervalKind::Profile,
+            seed: 3,
+            bootstrap: Some(BootOptions {
+                replicates: 200,
+                seed: 3,
+                kind: BootKind::Nonparametric,
+            }),
+            ..Context::default()
+        };
+        let job_run = Method::plain(MethodId::Main)
+            .unwrap()
+            .run(&parsed.data, &ctx)
+            .unwrap();
+        let own = job_run[0].interval.as_ref().unwrap();
+        assert_eq!(
+            (own.lower, own.upper, own.kind),
+            (iv.lower, iv.upper, iv.kind)
+        );
+        assert_eq!(job_run[0].population, live.population);
         assert_eq!((r[1].name.as_str(), r[1].multiplier), ("p", 3.0));
     }
 
