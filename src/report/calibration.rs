@@ -68,6 +68,13 @@ fn pct_se(x: f64) -> String {
     }
 }
 
+/// "a 78%" or "an 80%": the article a percentage takes when read aloud.
+fn a_pct(x: f64) -> String {
+    let p = pct(x);
+    let an = p.starts_with('8') || p.starts_with("11%") || p.starts_with("18%");
+    format!("{} {p}", if an { "an" } else { "a" })
+}
+
 /// "78% (± 3%)".
 fn rate_se(rate: f64, se: f64) -> String {
     format!("{} (± {})", pct(rate), pct_se(se))
@@ -123,9 +130,9 @@ pub fn sentences(c: &Calibration, procedure: &str, level: f64) -> Vec<String> {
             )
         } else {
             format!(
-                "{lead} contained the true number in {} of cases; treat it as roughly a {} interval.",
+                "{lead} contained the true number in {} of cases; treat it as roughly {} interval.",
                 rate_se(r, s),
-                pct(r)
+                a_pct(r)
             )
         });
         if rows.len() > 1 {
@@ -144,10 +151,10 @@ pub fn sentences(c: &Calibration, procedure: &str, level: f64) -> Vec<String> {
             )
         } else {
             format!(
-                "{lead} contained the true number in {} to {} of cases, depending on which model made the data; treat it as roughly a {} interval at worst.",
+                "{lead} contained the true number in {} to {} of cases, depending on which model made the data; treat it as roughly {} interval at worst.",
                 rate_se(r, s),
                 rate_se(rate(hi.1), se(hi.1)),
-                pct(r)
+                a_pct(r)
             )
         });
         let each: Vec<String> = rows
@@ -260,4 +267,125 @@ pub fn method_note(c: &Calibration, strata: bool) -> Vec<String> {
         out.push("The calibration is of the whole data, not of each stratum.".into());
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::study::Procedure;
+    use crate::study::calibrate::{CalibratedProcedure, GeneratorInfo};
+    use crate::study::summary::Summary;
+
+    /// A calibration of one procedure whose 95% interval covered `covered[g]` of 200
+    /// datasets from generator g.
+    fn calibration(covered: &[u64]) -> Calibration {
+        let names: Vec<String> = (0..covered.len()).map(|g| format!("model {g}")).collect();
+        let row = |g: usize, c: u64| {
+            let rate = c as f64 / 200.0;
+            CalibrationRow {
+                generator: names[g].clone(),
+                summary: Summary {
+                    procedure: "stepwise+BCa".into(),
+                    target: "population".into(),
+                    true_population: 1000,
+                    replicates: 200,
+                    with_estimate: 200,
+                    without_estimate: Default::default(),
+                    mean_estimate: None,
+                    bias: None,
+                    relative_bias: None,
+                    rmse: None,
+                    relative_rmse: None,
+                    rmse_log: None,
+                    coverage: vec![Coverage {
+                        level: 0.95,
+                        with_interval: 200,
+                        covered: c,
+                        rate: Some(rate),
+                        std_error: Some((rate * (1.0 - rate) / 200.0).sqrt()),
+                        rate_of_all: rate,
+                        median_relative_width: None,
+                        unbounded: 0,
+                    }],
+                },
+            }
+        };
+        Calibration {
+            replicates: 200,
+            levels: vec![0.95],
+            procedures: vec![CalibratedProcedure {
+                procedure: Procedure {
+                    name: Some("stepwise+BCa".into()),
+                    method: "stepwise".parse().unwrap(),
+                    bootstrap: None,
+                    bootstrap_kind: Default::default(),
+                },
+                estimate: Some(0),
+            }],
+            generators: names
+                .iter()
+                .map(|n| GeneratorInfo {
+                    name: n.clone(),
+                    kind: "fitted".into(),
+                    from: Vec::new(),
+                    model: Some("[]".into()),
+                    population: 1000,
+                    seen_share: 0.5,
+                    latent: None,
+                })
+                .collect(),
+            skipped: Vec::new(),
+            table: covered.iter().enumerate().map(|(g, &c)| row(g, c)).collect(),
+        }
+    }
+
+    fn said(covered: &[u64]) -> Vec<String> {
+        sentences(&calibration(covered), "stepwise+BCa", 0.95)
+    }
+
+    #[test]
+    fn an_interval_that_covers_as_it_claims_is_called_so() {
+        let s = said(&[188, 190]);
+        assert_eq!(
+            s[0],
+            "On data simulated to look like yours, the 95% interval of stepwise+BCa contained the true number in 94% (± 1%) of cases: about as often as it claims."
+        );
+        assert_eq!(s[1], "The 2 models the data were simulated from agree on this.");
+    }
+
+    #[test]
+    fn an_interval_that_covers_less_is_named_by_what_it_covers() {
+        let s = said(&[156]);
+        assert_eq!(
+            s,
+            ["On data simulated to look like yours, the 95% interval of stepwise+BCa contained the true number in 78% (± 3%) of cases; treat it as roughly a 78% interval."]
+        );
+        assert!(said(&[160])[0].ends_with("roughly an 80% interval."));
+        assert!(said(&[22])[0].ends_with("roughly an 11% interval."));
+    }
+
+    #[test]
+    fn generators_that_disagree_are_said_to() {
+        let s = said(&[196, 98]);
+        assert!(
+            s[0].contains("in 49% (± 4%) to 98% (± 1%) of cases, depending on which model made the data; treat it as roughly a 49% interval at worst."),
+            "{}",
+            s[0]
+        );
+        assert!(
+            s[1].starts_with("The models disagree (98% when the data came from the model 0, 49% when the data came from the model 1)"),
+            "{}",
+            s[1]
+        );
+        // Within two standard errors of their difference they agree.
+        assert_eq!(said(&[180, 170]).len(), 2);
+        assert!(said(&[180, 170])[1].contains("agree"));
+    }
+
+    #[test]
+    fn the_table_has_a_row_per_procedure_and_a_column_per_generator() {
+        let (head, rows) = matrix(&calibration(&[190, 98]), 0.95);
+        assert_eq!(head, ["95% interval of", "from the model 0", "from the model 1"]);
+        assert_eq!(rows, [["stepwise+BCa", "95% ± 2%", "49% ± 4%"]]);
+    }
 }

@@ -456,3 +456,141 @@ pub fn run(
         table: rows,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::methods::testing::independent_cells;
+
+    fn table(k: usize, cells: Vec<(u64, u64)>) -> CaptureTable {
+        let lists = ["A", "B", "C", "D", "E"][..k].iter().map(|s| s.to_string()).collect();
+        CaptureTable::new(lists, cells).unwrap()
+    }
+
+    fn methods(ids: &[&str]) -> Vec<Method> {
+        ids.iter().map(|m| m.parse().unwrap()).collect()
+    }
+
+    #[test]
+    fn procedures_carry_the_job_settings_and_one_name_each() {
+        let ms = methods(&[
+            r#"{"id": "loglinear", "model": "[12]", "level": 0.9}"#,
+            r#"{"id": "loglinear", "model": "[12]"}"#,
+            "stepwise",
+            "mt",
+            r#"{"id": "mh-chao", "interval": "profile"}"#,
+            "dga",
+        ]);
+        let b = Replicates::try_from(500).unwrap();
+        let p = procedures(&ms, IntervalKind::WaldLog, Some(b), BootKind::Parametric);
+        let names: Vec<String> = p.iter().map(Procedure::display_name).collect();
+        assert_eq!(
+            names,
+            [
+                "loglinear [12]+parametric BCa",
+                "loglinear [12]+parametric BCa (2)",
+                "stepwise+parametric BCa",
+                "mt",
+                "mh-chao",
+                "dga"
+            ]
+        );
+        // No level: every procedure is measured at 80, 90 and 95%.
+        assert!(p.iter().all(|x| x.method.to_raw().level.is_none()));
+        // The job's interval where the method does not choose its own.
+        assert_eq!(p[3].method.to_raw().interval, Some(IntervalKind::WaldLog));
+        assert_eq!(p[4].method.to_raw().interval, Some(IntervalKind::Profile));
+        assert_eq!(p[5].method.to_raw().interval, None);
+        assert!(p[3].bootstrap.is_none() && p[5].bootstrap.is_none());
+        assert_eq!(p[3].bootstrap_kind, BootKind::Nonparametric);
+        let mut study = Study {
+            schema: STUDY_SCHEMA.into(),
+            name: None,
+            description: None,
+            seed: None,
+            replicates: StudyReplicates::try_from(1).unwrap(),
+            population: Generator::Fitted(FittedSpec {
+                data: inline(&table(3, vec![(1, 3), (2, 4), (3, 1), (4, 2)])),
+                method: "main".parse().unwrap(),
+            }),
+            procedures: p,
+        };
+        // What a study file could not hold would not run as a study.
+        study.check().unwrap();
+        study.procedures[1].name = study.procedures[0].name.clone();
+        assert!(study.check().is_err());
+    }
+
+    #[test]
+    fn data_a_calibration_cannot_simulate_are_refused_at_their_place() {
+        let freq = Dataset::Frequency(crate::data::FrequencyTable {
+            occasions: None,
+            counts: vec![5, 2],
+        });
+        match check(&methods(&["m0"]), &freq) {
+            Err(Error::At { path, .. }) => assert_eq!(path, "calibrate"),
+            other => panic!("{other:?}"),
+        }
+        let three = Dataset::Table(table(3, vec![(1, 3), (2, 4), (3, 1), (4, 2)]));
+        match check(&methods(&["m0", "chapman"]), &three) {
+            Err(Error::At { path, message }) => {
+                assert_eq!(path, "methods[1].id");
+                assert!(message.contains("one estimate per pair"), "{message}");
+            }
+            other => panic!("{other:?}"),
+        }
+        let two = Dataset::Table(table(2, vec![(1, 3), (2, 4), (3, 1)]));
+        assert!(check(&methods(&["chapman"]), &two).is_ok());
+    }
+
+    /// Methods that choose the same model make one generator naming them all; without a
+    /// log-linear method the main-effects fit stands in; three lists leave the latent
+    /// classes unidentified, which is said.
+    #[test]
+    fn generators_are_distinct_fits_and_say_what_they_skip() {
+        let t = table(3, independent_cells(8000, &[(1, 5), (1, 4), (1, 3)]));
+        let p = procedures(
+            &methods(&["stepwise", "stepwise-aic", "main", "mt"]),
+            IntervalKind::Profile,
+            None,
+            BootKind::Nonparametric,
+        );
+        let (built, skipped) = generators(&t, &p, 1);
+        assert_eq!(built.len(), 1, "{:?}", skipped);
+        assert_eq!(built[0].info.name, "stepwise fit");
+        assert_eq!(built[0].info.from, ["stepwise", "stepwise-aic", "main"]);
+        assert_eq!(built[0].info.model.as_deref(), Some("[]"));
+        assert_eq!(skipped.len(), 1);
+        assert_eq!(skipped[0].name, "two latent classes");
+        assert!(skipped[0].reason.contains("not identifiable"), "{}", skipped[0].reason);
+        let p = procedures(&methods(&["mt"]), IntervalKind::Profile, None, BootKind::Nonparametric);
+        let (built, _) = generators(&t, &p, 1);
+        assert_eq!(built[0].info.name, "main-effects fit");
+        assert!(built[0].info.from.is_empty());
+    }
+
+    /// Data from independent lists, main effects' profile interval: the calibration must
+    /// find it honest where its model holds (at least the 0.1% binomial quantile of 95% of
+    /// 200 datasets) and the generators of the calibration must include that model.
+    #[test]
+    fn where_the_model_holds_the_interval_covers_as_it_says() {
+        let t = table(4, independent_cells(20_000, &[(1, 5), (1, 4), (1, 3), (1, 6)]));
+        let p = procedures(&methods(&["main"]), IntervalKind::Profile, None, BootKind::Nonparametric);
+        let c = run(&t, &p, CalibrationReplicates::try_from(200).unwrap(), 3, None).unwrap();
+        let row = c
+            .table
+            .iter()
+            .find(|r| r.generator == "main fit")
+            .expect("the main fit generates");
+        let cov = &row.summary.coverage[2];
+        assert_eq!(cov.level, 0.95);
+        assert_eq!(cov.with_interval, 200);
+        assert!(cov.covered >= 181, "{cov:?}");
+        assert!((row.summary.relative_bias.unwrap()).abs() < 0.01, "{:?}", row.summary);
+        // Four lists: the latent classes are fitted too, and on independent lists they
+        // find about the same N.
+        let g = c.generators.iter().find(|g| g.kind == "latent_classes").expect("latent");
+        assert!((g.population as f64 / 20_000.0 - 1.0).abs() < 0.1, "{g:?}");
+        assert_eq!(c.table.len(), 2);
+    }
+}
