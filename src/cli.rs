@@ -185,51 +185,20 @@ pub enum Command {
         json: Option<String>,
     },
     /// Estimate the population size with one or more methods.
-    Estimate {
-        /// The data.
+    Estimate(EstimateArgs),
+    /// On data like yours, how often does each interval cover the true number? Simulates
+    /// datasets from fits to the data (every log-linear method's model, and two latent
+    /// classes), runs every method (with --bootstrap B for the ones it repeats) on each, and
+    /// gives the coverage of the 80, 90 and 95% intervals with its standard error.
+    ///
+    /// Takes the options of estimate; the result JSON and the report have the estimates
+    /// and the calibration.
+    Calibrate {
         #[command(flatten)]
-        data: DataArgs,
-        /// Method id (repeatable): m0 mt mh-chao mh-poisson2 mh-darroch mh-gamma3.5
-        /// mth-chao mth-poisson2 mth-darroch mth-gamma3.5 mb mbh loglinear main stepwise
-        /// stepwise-aic bic dga lcmcr bayes-threshold petersen chapman. Default: Rcapture's closed family.
-        #[arg(long = "method", short = 'm')]
-        methods: Vec<String>,
-        /// Log-linear model SPEC (repeatable), e.g. "[12,23]" or "[LA:NG,PF]"; implies
-        /// --method loglinear.
-        #[arg(long = "model")]
-        models: Vec<String>,
-        /// Interval level, strictly between 0 and 1.
-        #[arg(long, default_value = "0.95", value_parser = level, allow_negative_numbers = true)]
-        level: Level,
-        /// Interval kind (stepwise always reports the Wald interval on log(N − n)).
-        #[arg(long, value_enum, default_value = "profile")]
-        interval: IntervalArg,
-        /// Stepwise: p-value threshold for adding a two-list effect, in (0, 1].
-        #[arg(long, value_parser = pvalue, allow_negative_numbers = true)]
-        pthresh: Option<PValue>,
-        /// BIC: highest interaction order searched (default: 2 lists 1, 3 lists 2, 4-5 lists 3, else 2).
-        #[arg(long, value_parser = count::<1, 63>, allow_negative_numbers = true)]
-        maxorder: Option<Order>,
-        /// BIC: number of best models reported (default 5).
-        #[arg(long, value_parser = count::<1, 10_000>, allow_negative_numbers = true)]
-        ntop: Option<Top>,
-        /// Master seed for Monte Carlo methods (default: a fixed seed, recorded in the JSON).
-        #[arg(long)]
-        seed: Option<u64>,
-        /// Bootstrap replicates for stepwise/main/loglinear, repeating the model choice in each.
-        #[arg(long, value_parser = count::<1, 10_000_000>, allow_negative_numbers = true)]
-        bootstrap: Option<Replicates>,
-        /// Simulate replicates from the fitted model instead of resampling the people.
-        #[arg(long)]
-        parametric: bool,
-        /// Show counts of identified people below this as "<N" in the table and the report
-        /// (3 to 1000, default 5; a job's `report.suppress_below`); the JSON keeps them.
-        #[arg(long, value_parser = count::<3, 1000>, allow_negative_numbers = true)]
-        suppress_below: Option<Threshold>,
-        #[command(flatten)]
-        bayes: BayesArgs,
-        #[command(flatten)]
-        output: OutputArgs,
+        estimate: EstimateArgs,
+        /// Datasets simulated from each fitted model (1 to 10000).
+        #[arg(long, default_value = "200", value_parser = count::<1, 10_000>, allow_negative_numbers = true)]
+        replicates: darkfigure::study::calibrate::CalibrationReplicates,
     },
     /// Run a job file (`darkfigure.job/1`).
     Run {
@@ -282,4 +251,53 @@ pub enum Command {
         #[arg(long, short = 'q')]
         quiet: bool,
     },
+}
+
+/// What `estimate` takes (and `calibrate`, which estimates first).
+#[derive(Debug, clap::Args)]
+pub struct EstimateArgs {
+    /// The data.
+    #[command(flatten)]
+    pub data: DataArgs,
+    /// Method id (repeatable): m0 mt mh-chao mh-poisson2 mh-darroch mh-gamma3.5
+    /// mth-chao mth-poisson2 mth-darroch mth-gamma3.5 mb mbh loglinear main stepwise
+    /// stepwise-aic bic dga lcmcr bayes-threshold petersen chapman. Default: Rcapture's closed family.
+    #[arg(long = "method", short = 'm')]
+    pub methods: Vec<String>,
+    /// Log-linear model SPEC (repeatable), e.g. "[12,23]" or "[LA:NG,PF]"; implies
+    /// --method loglinear.
+    #[arg(long = "model")]
+    pub models: Vec<String>,
+    /// Interval level, strictly between 0 and 1.
+    #[arg(long, default_value = "0.95", value_parser = level, allow_negative_numbers = true)]
+    pub level: Level,
+    /// Interval kind (stepwise always reports the Wald interval on log(N − n)).
+    #[arg(long, value_enum, default_value = "profile")]
+    pub interval: IntervalArg,
+    /// Stepwise: p-value threshold for adding a two-list effect, in (0, 1].
+    #[arg(long, value_parser = pvalue, allow_negative_numbers = true)]
+    pub pthresh: Option<PValue>,
+    /// BIC: highest interaction order searched (default: 2 lists 1, 3 lists 2, 4-5 lists 3, else 2).
+    #[arg(long, value_parser = count::<1, 63>, allow_negative_numbers = true)]
+    pub maxorder: Option<Order>,
+    /// BIC: number of best models reported (default 5).
+    #[arg(long, value_parser = count::<1, 10_000>, allow_negative_numbers = true)]
+    pub ntop: Option<Top>,
+    /// Master seed for Monte Carlo methods (default: a fixed seed, recorded in the JSON).
+    #[arg(long)]
+    pub seed: Option<u64>,
+    /// Bootstrap replicates for stepwise/main/loglinear, repeating the model choice in each.
+    #[arg(long, value_parser = count::<1, 10_000_000>, allow_negative_numbers = true)]
+    pub bootstrap: Option<Replicates>,
+    /// Simulate replicates from the fitted model instead of resampling the people.
+    #[arg(long)]
+    pub parametric: bool,
+    /// Show counts of identified people below this as "<N" in the table and the report
+    /// (3 to 1000, default 5; a job's `report.suppress_below`); the JSON keeps them.
+    #[arg(long, value_parser = count::<3, 1000>, allow_negative_numbers = true)]
+    pub suppress_below: Option<Threshold>,
+    #[command(flatten)]
+    pub bayes: BayesArgs,
+    #[command(flatten)]
+    pub output: OutputArgs,
 }

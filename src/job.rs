@@ -376,6 +376,9 @@ pub fn check_data(job: &Job, data: &Dataset) -> Result<()> {
             }
         })?;
     }
+    if job.calibrate.is_some() {
+        crate::study::calibrate::check(&methods, data)?;
+    }
     Ok(())
 }
 
@@ -629,12 +632,39 @@ pub fn run_with_progress(
 /// `failed` and a warning naming the method and the reason, and the others still run: one
 /// method's failure never loses another's result.
 pub fn run_full(
-    mut job: Job,
+    job: Job,
     parsed: Parsed,
     progress: Option<crate::methods::ProgressFn>,
     base: Option<&std::path::Path>,
     name: &str,
 ) -> Result<ResultDoc> {
+    let hooks = Hooks {
+        bootstrap: progress,
+        calibration: None,
+    };
+    run_hooked(job, parsed, &hooks, base, name)
+}
+
+/// What a run reports as it goes: bootstrap replicates of the estimates, then the datasets
+/// of a calibration.
+#[derive(Clone, Debug, Default)]
+pub struct Hooks {
+    /// Called with bootstrap replicates finished.
+    pub bootstrap: Option<crate::methods::ProgressFn>,
+    /// The calibration's datasets planned and finished.
+    pub calibration: Option<crate::study::calibrate::CalibrationProgress>,
+}
+
+/// [`run_full`] with every progress callback; a job's `calibrate` section runs last, on
+/// the whole data, with its seed derived from the job's.
+pub fn run_hooked(
+    mut job: Job,
+    parsed: Parsed,
+    hooks: &Hooks,
+    base: Option<&std::path::Path>,
+    name: &str,
+) -> Result<ResultDoc> {
+    let progress = hooks.bootstrap.clone();
     let data = parsed.data;
     check_settings(&job)?;
     check_data(&job, &data)?;
@@ -647,13 +677,18 @@ pub fn run_full(
     if job.methods.is_empty() {
         job.methods = default_methods(&data);
     }
-    if job.seed.is_none() && (job.bootstrap.is_some() || job.methods.iter().any(Method::needs_seed))
+    if job.seed.is_none()
+        && (job.bootstrap.is_some()
+            || job.calibrate.is_some()
+            || job.methods.iter().any(Method::needs_seed))
     {
         job.seed = Some(crate::montecarlo::DEFAULT_SEED);
     }
     let mut estimates = Vec::new();
     let mut strata: Vec<crate::aggregate::StratumResult> = Vec::new();
     let seed = job.seed.unwrap_or(crate::montecarlo::DEFAULT_SEED);
+    // Where each method's first estimate lands: the one a calibrated procedure reproduces.
+    let mut first_estimate: Vec<Option<usize>> = Vec::new();
     for m in &job.methods {
         let ctx = Context {
             level: job.level,
@@ -670,7 +705,9 @@ pub fn run_full(
             progress: progress.clone(),
             glm_compat: false,
         };
+        let before = estimates.len();
         estimates.extend(run_or_status(m, &data, &ctx, None));
+        first_estimate.push((estimates.len() > before).then_some(before));
         for (si, (name, table)) in parsed.strata.iter().enumerate() {
             let mut sc = ctx.clone();
             sc.seed = crate::montecarlo::derive_seed(seed, si);
@@ -698,6 +735,28 @@ pub fn run_full(
         }
         None => None,
     };
+    let calibration = match (&job.calibrate, &data) {
+        (Some(spec), Dataset::Table(table)) => {
+            let procedures = crate::study::calibrate::procedures(
+                &job.methods,
+                job.interval,
+                job.bootstrap,
+                job.bootstrap_kind,
+            );
+            let mut c = crate::study::calibrate::run(
+                table,
+                &procedures,
+                spec.replicates,
+                seed,
+                hooks.calibration.as_ref(),
+            )?;
+            for (p, e) in c.procedures.iter_mut().zip(&first_estimate) {
+                p.estimate = *e;
+            }
+            Some(c)
+        }
+        _ => None,
+    };
     let summary = match &data {
         Dataset::Table(t) => DataSummary {
             kind: "table".into(),
@@ -719,6 +778,7 @@ pub fn run_full(
         strata,
         totals,
         aggregate,
+        calibration,
         warnings: parsed.warnings,
     })
 }

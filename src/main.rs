@@ -21,6 +21,7 @@ use darkfigure::methods::spec::{PriorKind, RawOptions};
 use darkfigure::methods::{IntervalKind, Method, MethodId, ProgressFn};
 use darkfigure::report::{json, terminal};
 use darkfigure::study;
+use darkfigure::study::calibrate::CalibrateSpec;
 use darkfigure::wire::{CHECK_SCHEMA, CheckDoc, CheckResult, ReportFormat};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use std::io::Write;
@@ -86,6 +87,8 @@ fn flag_of(path: &str, job: Option<&Job>, data: &str) -> String {
         "data" if path == "data.format" => "--format".into(),
         "data" => data.to_string(),
         "strata" => "--stratify-by".into(),
+        "calibrate" if path.starts_with("calibrate.replicates") => "--replicates".into(),
+        "calibrate" => data.to_string(),
         "bootstrap_kind" => "--parametric".into(),
         head => dashed(head),
     }
@@ -192,72 +195,11 @@ fn run(cli: Cli) -> Result<Option<String>, Error> {
             };
             emit(&json::to_json(&doc)?, &out).map(|_| None)
         }
-        Command::Estimate {
-            data,
-            methods,
-            models,
-            level,
-            interval,
-            pthresh,
-            maxorder,
-            ntop,
-            seed,
-            bootstrap,
-            parametric,
-            suppress_below,
-            bayes,
-            output:
-                OutputArgs {
-                    threads,
-                    json: out,
-                    report,
-                    quiet,
-                },
-        } => {
-            set_threads(threads)?;
-            if let Some(r) = &report {
-                report_format(r)?;
-            }
-            let (spec, parsed) = load(&data)?;
-            let job = Job {
-                schema: job::JOB_SCHEMA.into(),
-                name: None,
-                description: None,
-                data: spec,
-                seed,
-                level,
-                interval: match interval {
-                    IntervalArg::Profile => IntervalKind::Profile,
-                    IntervalArg::WaldLog => IntervalKind::WaldLog,
-                },
-                methods: methods_of(
-                    &methods,
-                    &models,
-                    &method_flags(pthresh, maxorder, ntop, &bayes),
-                )?,
-                bootstrap,
-                strata: data.stratify_by.clone(),
-                aggregate: None,
-                report: suppress_below.map(|t| job::ReportSpec {
-                    file: None,
-                    suppress_below: t,
-                }),
-                bootstrap_kind: if parametric {
-                    BootKind::Parametric
-                } else {
-                    BootKind::Nonparametric
-                },
-            };
-            // Every error about the job stops here, before anything runs, named by its flag.
-            job::check_job(&job)
-                .and_then(|_| job::check_data(&job, &parsed.data))
-                .map_err(|e| as_flags(e, Some(&job), &data.data))?;
-            check_outputs(&out, &report_path(&report, &job))?;
-            let long = announce(&job, &parsed.data, quiet);
-            let progress = progress_bar(&job, quiet, long);
-            let doc = job::run_with_progress(job, parsed, progress.as_ref().map(|p| p.0.clone()));
-            deliver(doc, progress, &out, &report, quiet)
-        }
+        Command::Estimate(args) => estimate(args, None),
+        Command::Calibrate {
+            estimate: args,
+            replicates,
+        } => estimate(args, Some(CalibrateSpec { replicates })),
         Command::Run {
             job: path,
             output:
@@ -273,13 +215,17 @@ fn run(cli: Cli) -> Result<Option<String>, Error> {
             check_outputs(&out, &report_path(&report, &jobv))?;
             let long = announce(&jobv, &parsed.data, quiet);
             let progress = progress_bar(&jobv, quiet, long);
-            let doc = job::run_full(
+            let (hooks, bar) = hooks(&jobv, &progress, quiet);
+            let doc = job::run_hooked(
                 jobv,
                 parsed,
-                progress.as_ref().map(|p| p.0.clone()),
+                &hooks,
                 std::path::Path::new(&path).parent(),
                 &path,
             );
+            if let Some(b) = bar {
+                b.finish_and_clear();
+            }
             deliver(doc, progress, &out, &report, quiet)
         }
         Command::Simulate {
@@ -303,7 +249,7 @@ fn run(cli: Cli) -> Result<Option<String>, Error> {
                     "--json and --csv both name {a}: the CSV would overwrite the JSON"
                 )));
             }
-            let (st, models) = study::load(&path)?;
+            let (st, models) = study::file::load(&path)?;
             if !quiet {
                 for (name, n) in study::advance_notices(&st, &models) {
                     tell(&format!("note: {name}: {n}\n"));
@@ -350,6 +296,118 @@ fn run(cli: Cli) -> Result<Option<String>, Error> {
             Ok(None)
         }
     }
+}
+
+/// `estimate`, and `calibrate` (an estimate with a calibration): the flags made into the
+/// typed job a file gives, checked before anything runs, with errors named by flag.
+fn estimate(args: cli::EstimateArgs, calibrate: Option<CalibrateSpec>) -> Result<Option<String>, Error> {
+    let cli::EstimateArgs {
+        data,
+        methods,
+        models,
+        level,
+        interval,
+        pthresh,
+        maxorder,
+        ntop,
+        seed,
+        bootstrap,
+        parametric,
+        suppress_below,
+        bayes,
+        output:
+            OutputArgs {
+                threads,
+                json: out,
+                report,
+                quiet,
+            },
+    } = args;
+    set_threads(threads)?;
+    if let Some(r) = &report {
+        report_format(r)?;
+    }
+    let (spec, parsed) = load(&data)?;
+    let job = Job {
+        schema: job::JOB_SCHEMA.into(),
+        name: None,
+        description: None,
+        data: spec,
+        seed,
+        level,
+        interval: match interval {
+            IntervalArg::Profile => IntervalKind::Profile,
+            IntervalArg::WaldLog => IntervalKind::WaldLog,
+        },
+        methods: methods_of(
+            &methods,
+            &models,
+            &method_flags(pthresh, maxorder, ntop, &bayes),
+        )?,
+        bootstrap,
+        strata: data.stratify_by.clone(),
+        aggregate: None,
+        calibrate,
+        report: suppress_below.map(|t| job::ReportSpec {
+            file: None,
+            suppress_below: t,
+        }),
+        bootstrap_kind: if parametric {
+            BootKind::Parametric
+        } else {
+            BootKind::Nonparametric
+        },
+    };
+    // Every error about the job stops here, before anything runs, named by its flag.
+    job::check_job(&job)
+        .and_then(|_| job::check_data(&job, &parsed.data))
+        .map_err(|e| as_flags(e, Some(&job), &data.data))?;
+    check_outputs(&out, &report_path(&report, &job))?;
+    let long = announce(&job, &parsed.data, quiet);
+    let progress = progress_bar(&job, quiet, long);
+    let (hooks, bar) = hooks(&job, &progress, quiet);
+    let doc = job::run_hooked(job, parsed, &hooks, None, "<job>");
+    if let Some(b) = bar {
+        b.finish_and_clear();
+    }
+    deliver(doc, progress, &out, &report, quiet)
+}
+
+/// The run's progress callbacks: the bootstrap's bar, and for a calibration a bar over its
+/// datasets that appears when the estimates are done (it takes the estimates' bar away).
+fn hooks(
+    job: &Job,
+    progress: &Option<(ProgressFn, ProgressBar)>,
+    quiet: bool,
+) -> (job::Hooks, Option<ProgressBar>) {
+    use std::io::IsTerminal;
+    let mut hooks = job::Hooks {
+        bootstrap: progress.as_ref().map(|p| p.0.clone()),
+        calibration: None,
+    };
+    if job.calibrate.is_none() || quiet || !std::io::stderr().is_terminal() {
+        return (hooks, None);
+    }
+    let bar = ProgressBar::with_draw_target(Some(0), ProgressDrawTarget::hidden());
+    bar.set_style(
+        ProgressStyle::with_template("calibrating {bar:40} {pos}/{len} simulated datasets, {eta} left")
+            .unwrap_or_else(|_| ProgressStyle::default_bar()),
+    );
+    let before = progress.as_ref().map(|p| p.1.clone());
+    let (planned, done) = (bar.clone(), bar.clone());
+    hooks.calibration = Some(study::calibrate::CalibrationProgress {
+        planned: ProgressFn(std::sync::Arc::new(move |k| {
+            if let Some(b) = &before {
+                b.finish_and_clear();
+            }
+            if planned.is_hidden() {
+                planned.set_draw_target(ProgressDrawTarget::stderr());
+            }
+            planned.inc_length(k);
+        })),
+        done: ProgressFn(std::sync::Arc::new(move |k| done.inc(k))),
+    });
+    (hooks, Some(bar))
 }
 
 /// Shows a study's table (on stderr when stdout carries the JSON) and writes its files.
@@ -584,6 +642,24 @@ fn announce(job: &Job, data: &darkfigure::Dataset, quiet: bool) -> bool {
     }
     for (ids, n) in &notices {
         tell(&format!("note: {}: {n}\n", ids.join(", ")));
+    }
+    if let Some(c) = &job.calibrate {
+        // The fitted models: one per log-linear method (fewer when two choose the same
+        // model), the main effects' when there is none, and the latent classes'.
+        let loglinear = methods.iter().filter(|m| study::calibrate::is_loglinear(m)).count();
+        let models = loglinear.max(1) + 1;
+        let r = c.replicates.get();
+        let boot = match job.bootstrap {
+            Some(b) if methods.iter().any(Method::bootstrappable) => {
+                format!(", the bootstrapped ones with {} replicates each", b.get())
+            }
+            _ => String::new(),
+        };
+        tell(&format!(
+            "note: calibrating: {r} datasets from each of up to {models} models fitted to the data, the {} methods run on each ({} runs{boot})\n",
+            methods.len(),
+            r * models * methods.len()
+        ));
     }
     !notices.is_empty()
 }

@@ -70,6 +70,9 @@ pub struct Job {
     /// Global extrapolation from identified counts through the studies' multipliers.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub aggregate: Option<crate::aggregate::global::AggregateSpec>,
+    /// How often each interval would cover the truth on data simulated to look like these.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub calibrate: Option<crate::study::calibrate::CalibrateSpec>,
     /// The report: where to write it and the small-cell threshold.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub report: Option<ReportSpec>,
@@ -158,6 +161,10 @@ pub struct ResultDoc {
     /// The global extrapolation, when the job asks for one.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub aggregate: Option<crate::aggregate::global::AggregateResult>,
+    /// The coverage of each interval procedure on data simulated from fits to these data,
+    /// when the job asks for it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub calibration: Option<crate::study::calibrate::Calibration>,
     /// Warnings about the input.
     pub warnings: Vec<String>,
 }

@@ -16,7 +16,7 @@ pub mod loglinear;
 pub mod spec;
 pub mod stepwise;
 #[cfg(test)]
-mod testing;
+pub(crate) mod testing;
 pub mod twolist;
 pub mod types;
 

@@ -33,6 +33,7 @@ use super::format::people;
 use crate::aggregate::global::{self, AggregateResult, Count};
 use crate::data::describe::Description;
 use crate::job::{Job, ResultDoc};
+use crate::methods::{Estimate, Status};
 use serde::{Deserialize, Serialize};
 
 /// How one count is shown.
@@ -648,6 +649,24 @@ impl Plan {
             limit(iv.and_then(|i| i.lower)),
             limit(iv.and_then(|i| i.upper)),
         ]
+    }
+
+    /// The estimate the summary speaks about, with its index: the first with a number and
+    /// an interval and whose figures may be shown, preferring one whose interval comes from
+    /// a bootstrap (it includes the model choice).
+    pub fn primary<'a>(&self, doc: &'a ResultDoc) -> Option<(usize, &'a Estimate)> {
+        let ok = |(j, e): &(usize, &Estimate)| {
+            self.estimate(*j).figures
+                && e.status == Status::Ok
+                && e.population.is_some()
+                && e.interval
+                    .as_ref()
+                    .is_some_and(|i| i.lower.is_some() && i.upper.is_some())
+        };
+        let all = || doc.estimates.iter().enumerate().filter(ok);
+        all()
+            .find(|(_, e)| e.bootstrap.is_some())
+            .or_else(|| all().next())
     }
 
     /// Whether anything is hidden, for a note beside the tables.

@@ -4,6 +4,7 @@
 //! they share. This is the end of the flow; together with `main.rs` it is the only place
 //! that turns results into text.
 
+pub mod calibration;
 pub mod disclose;
 pub mod format;
 pub mod html;

@@ -6,12 +6,14 @@
 //! worked out from them, is `disclose`'s to decide; every count and figure passes through
 //! its `Plan`. Every number shown comes from the result JSON.
 
+use super::calibration;
 use super::disclose::{self, Plan, mask_numbers};
 use super::format::{multiplier, people, percent};
 use super::svg::ForestRow;
 use crate::aggregate::global::{self, AggregateResult};
 use crate::job::ResultDoc;
 use crate::methods::{Estimate, MethodId, Status};
+use crate::study::calibrate::Calibration;
 
 /// The whole report.
 pub struct Report {
@@ -138,6 +140,9 @@ pub fn build(doc: &ResultDoc, thr: u64) -> Report {
             vec![list(warnings(doc, &plan), true, Some("None."))],
         ),
     ]];
+    if let Some(c) = &doc.calibration {
+        groups.insert(0, vec![trust(doc, &plan, c)]);
+    }
     if let Some(a) = &doc.aggregate {
         groups.push(vec![
             section(
@@ -187,6 +192,47 @@ pub fn build(doc: &ResultDoc, thr: u64) -> Report {
         title,
         lead,
         groups,
+    }
+}
+
+/// "How far to trust this interval": the calibration's sentence, the coverage of every
+/// procedure under every generating model, what the generators are, and how it was done.
+fn trust(doc: &ResultDoc, plan: &Plan, c: &Calibration) -> Section {
+    let level = calibration::level(doc, plan);
+    let mut blocks: Vec<Block> = match calibration::procedure(doc, plan, c) {
+        Some(p) => calibration::sentences(c, &p, level)
+            .into_iter()
+            .map(Block::Paragraph)
+            .collect(),
+        None if c.generators.is_empty() => vec![Block::Paragraph(
+            "No model could be fitted to these data to simulate from, so the intervals could not be checked; the reasons are below.".into(),
+        )],
+        None => vec![Block::Paragraph(
+            "None of the methods gave an interval on the data simulated to look like yours, so there is nothing to judge them by.".into(),
+        )],
+    };
+    if !c.generators.is_empty() {
+        let (head, rows) = calibration::matrix(c, level);
+        blocks.push(Block::Table(Table {
+            head,
+            rows,
+            notes_last: false,
+        }));
+        let (head, rows) = calibration::generators(c, plan);
+        blocks.push(Block::Table(Table {
+            head,
+            rows,
+            notes_last: false,
+        }));
+    }
+    blocks.extend(
+        calibration::method_note(c, !doc.strata.is_empty())
+            .into_iter()
+            .map(Block::Paragraph),
+    );
+    Section {
+        heading: "How far to trust this interval".into(),
+        blocks,
     }
 }
 
@@ -305,24 +351,6 @@ fn status_words(s: Status) -> &'static str {
     }
 }
 
-/// The estimate the summary speaks about, with its index: the first with a number and an
-/// interval and whose figures may be shown, preferring one whose interval comes from a
-/// bootstrap (it includes the model choice).
-fn primary<'a>(doc: &'a ResultDoc, plan: &Plan) -> Option<(usize, &'a Estimate)> {
-    let ok = |(j, e): &(usize, &Estimate)| {
-        plan.estimate(*j).figures
-            && e.status == Status::Ok
-            && e.population.is_some()
-            && e.interval
-                .as_ref()
-                .is_some_and(|i| i.lower.is_some() && i.upper.is_some())
-    };
-    let all = || doc.estimates.iter().enumerate().filter(ok);
-    all()
-        .find(|(_, e)| e.bootstrap.is_some())
-        .or_else(|| all().next())
-}
-
 /// Plain-language summary sentences.
 fn summary(doc: &ResultDoc, plan: &Plan) -> Vec<String> {
     let thr = plan.threshold();
@@ -367,7 +395,7 @@ fn summary(doc: &ResultDoc, plan: &Plan) -> Vec<String> {
             "Behind every identified victim there are about {:.1} in all ({:.1} to {:.1}), from {studies} where the lists of the organisations that find victims could be compared.",
             a.multiplier.median, a.multiplier.lower, a.multiplier.upper
         ));
-    } else if let Some((j, e)) = primary(doc, plan) {
+    } else if let Some((j, e)) = plan.primary(doc) {
         let iv = e.interval.as_ref();
         out.push(format!(
             "Between {} and {} people, most likely around {} ({}% interval); {} were identified.",
@@ -429,7 +457,7 @@ fn summary(doc: &ResultDoc, plan: &Plan) -> Vec<String> {
 fn warnings(doc: &ResultDoc, plan: &Plan) -> Vec<String> {
     let mut w: Vec<String> = doc.warnings.iter().map(|x| format!("Input: {x}")).collect();
     // in words: every number in the report is a number of the JSON
-    if let Some((_, e)) = primary(doc, plan)
+    if let Some((_, e)) = plan.primary(doc)
         && let Some((lo, hi)) = e.interval.as_ref().and_then(|i| Some((i.lower?, i.upper?)))
         && lo > 0.0
         && hi / lo > 3.0
@@ -715,7 +743,7 @@ fn draws(doc: &ResultDoc, plan: &Plan) -> Option<Figure> {
             )
         })
         .or_else(|| {
-            primary(doc, plan).and_then(|(_, e)| {
+            plan.primary(doc).and_then(|(_, e)| {
                 e.bootstrap.as_ref().map(|b| {
                     histogram(
                         b.values.iter().flatten().map(|&x| (x, 1.0)).collect(),
@@ -726,7 +754,7 @@ fn draws(doc: &ResultDoc, plan: &Plan) -> Option<Figure> {
             })
         })
         .or_else(|| {
-            primary(doc, plan).and_then(|(_, e)| {
+            plan.primary(doc).and_then(|(_, e)| {
                 e.draws.as_ref().filter(|d| !d.values.is_empty()).map(|d| {
                     histogram(
                         d.values.iter().map(|&x| (x, 1.0)).collect(),
@@ -747,7 +775,7 @@ fn draws(doc: &ResultDoc, plan: &Plan) -> Option<Figure> {
                 ))
             });
             let single = || {
-                primary(doc, plan).and_then(|(_, e)| {
+                plan.primary(doc).and_then(|(_, e)| {
                     let pmf = e.draws.as_ref()?.exact.as_ref()?;
                     Some((
                         pmf,

@@ -4,11 +4,13 @@
 //! figures worked out from them is `disclose`'s to decide, the same as in the report, at
 //! the job's threshold.
 
+use super::calibration;
 use super::disclose::{self, Plan, mask_numbers};
 use super::format::{multiplier, people, percent};
 use crate::data::describe::Description;
 use crate::job::ResultDoc;
 use crate::methods::{Estimate, Status};
+use crate::study::calibrate::Calibration;
 use std::fmt::Write;
 
 fn num(x: Option<f64>, digits: usize) -> String {
@@ -337,6 +339,83 @@ pub fn render_result(doc: &ResultDoc) -> String {
     }
     if plan.hides_anything() {
         let _ = writeln!(out, "\n{}", plan.note());
+    }
+    if let Some(c) = &doc.calibration {
+        out.push_str(&render_calibration(doc, &plan, c));
+    }
+    out
+}
+
+/// The calibration: every procedure on the datasets of every generator (coverage of the
+/// 80, 90 and 95% intervals with its standard error, the median width and the bias), the
+/// generators that could not be built, and the sentence the report opens its section with.
+fn render_calibration(doc: &ResultDoc, plan: &Plan, c: &Calibration) -> String {
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "\nCalibration: {} datasets simulated from each model fitted to these data, every method run on each:",
+        c.replicates
+    );
+    let mut rows = vec![vec![
+        "data simulated from".to_string(),
+        "procedure".into(),
+        "true N".into(),
+        "estimated %".into(),
+        "bias %".into(),
+    ]];
+    for l in &c.levels {
+        rows[0].push(format!("cover {}% ± se", percent(*l)));
+    }
+    rows[0].push("width 95% (×N)".into());
+    let one = |x: Option<f64>| x.map_or("-".into(), |v| format!("{:.1}", 100.0 * v));
+    for r in &c.table {
+        let s = &r.summary;
+        let truth = c
+            .generators
+            .iter()
+            .find(|g| g.name == r.generator)
+            .map_or("-".into(), |g| calibration::true_number(g.population, plan));
+        let mut row = vec![
+            r.generator.clone(),
+            s.procedure.clone(),
+            truth,
+            one(Some(s.with_estimate as f64 / s.replicates.max(1) as f64)),
+            one(s.relative_bias),
+        ];
+        for v in &s.coverage {
+            row.push(match (v.rate, v.std_error) {
+                (Some(r), Some(se)) => format!("{:.1} ± {:.1}", 100.0 * r, 100.0 * se),
+                _ => "-".into(),
+            });
+        }
+        row.push(
+            s.coverage
+                .last()
+                .and_then(|v| v.median_relative_width)
+                .map_or("-".into(), |w| format!("{w:.3}")),
+        );
+        rows.push(row);
+    }
+    if c.table.is_empty() {
+        let _ = writeln!(out, "  (no model to simulate from)");
+    } else {
+        out.push_str(&pad_table(&rows, 2));
+    }
+    for s in &c.skipped {
+        let _ = writeln!(out, "Not simulated from the {}: {}.", s.name, s.reason);
+    }
+    for g in &c.generators {
+        if let Some(f) = &g.latent {
+            for n in &f.notes {
+                let _ = writeln!(out, "The {}: {n}.", g.name);
+            }
+        }
+    }
+    if let Some(p) = calibration::procedure(doc, plan, c) {
+        let _ = writeln!(out);
+        for s in calibration::sentences(c, &p, calibration::level(doc, plan)) {
+            let _ = writeln!(out, "{s}");
+        }
     }
     out
 }

@@ -210,28 +210,38 @@ fn fitted(
     f.method
         .check_data(&Dataset::Table(table.clone()))
         .map_err(|e| at_path(e, "population.fitted.method"))?;
-    let est = f
-        .method
+    fitted_to(&table, &f.method)
+        .map(|(model, _)| model)
+        .map_err(|e| match e {
+            Error::Usage(message) => Error::at("population.fitted.method", message),
+            other => other,
+        })
+}
+
+/// The population a log-linear method's fit to `table` describes, with the chosen model's
+/// SPEC: N = round(N̂), the model's fitted cells / N̂ for the seen histories and the rest
+/// unseen. A fit
+/// without an estimate, or whose model has no fitted cells, is an `Error::Usage` saying
+/// why (a study puts it at its method, a calibration skips the generator with it).
+pub fn fitted_to(
+    table: &CaptureTable,
+    method: &crate::methods::Method,
+) -> Result<(CellModel, String)> {
+    let est = method
         .run(&Dataset::Table(table.clone()), &Context::default())?
         .into_iter()
         .next()
-        .ok_or_else(|| Error::at("population.fitted.method", "the method gave no estimate"))?;
+        .ok_or_else(|| Error::Usage("the method gave no estimate".into()))?;
     let (Some(pop), Status::Ok, Some(model)) = (est.population, est.status, est.model.as_ref())
     else {
-        return Err(Error::at(
-            "population.fitted.method",
-            format!(
-                "the method's fit to these data has no estimate (status {}): it cannot generate data",
-                est.status
-            ),
-        ));
+        return Err(Error::Usage(format!(
+            "the method's fit to these data has no estimate (status {}): it cannot generate data",
+            est.status
+        )));
     };
     let ms = ModelSpec::parse(model, table.lists())?;
-    let cells = crate::methods::loglinear::fitted_cells(&table, &ms, 25)?.ok_or_else(|| {
-        Error::at(
-            "population.fitted.method",
-            "the chosen model's fitted cells could not be computed",
-        )
+    let cells = crate::methods::loglinear::fitted_cells(table, &ms, 25)?.ok_or_else(|| {
+        Error::Usage("the chosen model's fitted cells could not be computed".into())
     })?;
     let k = table.k();
     let mut probs = vec![0.0; 1 << k];
@@ -241,11 +251,14 @@ fn fitted(
     let seen: f64 = probs.iter().sum();
     probs[0] = (1.0 - seen).max(0.0);
     let population = pop.round() as u64;
-    Ok(CellModel {
-        lists: table.lists().to_vec(),
-        population,
-        probs,
-    })
+    Ok((
+        CellModel {
+            lists: table.lists().to_vec(),
+            population,
+            probs,
+        },
+        model.clone(),
+    ))
 }
 
 /// An error of a part of the study file, put at that part's path.

@@ -8,7 +8,10 @@
 //! shards (`--shard i/n` runs r = i, i + n, …); [`merge`] puts shards back together into
 //! the bytes one process writes. Above the methods and the strata totals, beside `job`.
 
+pub mod calibrate;
+pub mod file;
 pub mod generate;
+pub mod latent;
 pub mod merge;
 pub mod record;
 pub mod spec;
@@ -72,26 +75,6 @@ pub struct RunOptions {
     pub shard: Option<Shard>,
     /// Called with 1 for every dataset finished.
     pub progress: Option<ProgressFn>,
-}
-
-/// Reads and checks a study file and builds its populations (a fitted model is fitted
-/// here): errors name the file, line, column and JSON path.
-pub fn load(path: &str) -> Result<(Study, Vec<(Option<String>, CellModel)>)> {
-    let bytes = crate::data::parse::read_input(path)?;
-    let text = String::from_utf8(bytes).map_err(|_| {
-        Error::input(
-            path,
-            1,
-            1,
-            "expected UTF-8 JSON text, found bytes that are not UTF-8",
-        )
-    })?;
-    let study: Study = crate::job::parse_document(path, &text, "study", STUDY_SCHEMA)?;
-    let text = text.trim_start_matches('\u{feff}');
-    let located = |e| crate::job::located_in(path, text, e, "study");
-    study.check().map_err(located)?;
-    let models = prepare(&study, path).map_err(located)?;
-    Ok((study, models))
 }
 
 /// Builds the study's populations (a fitted model is fitted here) and checks every

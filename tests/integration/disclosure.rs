@@ -416,3 +416,28 @@ fn describe_hides_small_counts_unless_asked() {
         "--show-small shows the small counts:\n{raw}"
     );
 }
+
+/// A calibration of a table whose count is small: the true number of every generator is
+/// N̂ of a fit to these data, a figure worked out from the small count, and is withheld
+/// with it in every rendering; the coverage, a share of simulated datasets, is shown.
+#[test]
+fn a_calibration_shows_no_figure_of_a_small_table() {
+    let doc = inline_job(&format!(
+        r#"{{"schema": "darkfigure.job/1",
+            "data": {{"lists": ["A", "B", "C", "D"], "rows": [
+              [1,0,0,0,9],[0,1,0,0,8],[0,0,1,0,7],[0,0,0,1,6],[1,1,0,0,4],[1,0,1,0,3],
+              [0,1,1,0,2],[1,0,0,1,3],[0,0,1,1,2],[1,1,1,1,1]]}},
+            "methods": [{{"id": "main"}}], "seed": 2,
+            "calibrate": {{"replicates": 8}},
+            "report": {{"suppress_below": {THR}}}}}"#
+    ));
+    let c = doc.calibration.as_ref().expect("calibrated");
+    assert!(!c.generators.is_empty());
+    let mut hidden: Vec<u64> = vec![45];
+    hidden.extend(c.generators.iter().map(|g| g.population));
+    assert_no_leak(&doc, &hidden);
+    for (what, text) in renderings(&doc) {
+        assert!(text.contains("withheld"), "{what}:\n{text}");
+        assert!(text.contains("datasets"), "{what} has no calibration:\n{text}");
+    }
+}

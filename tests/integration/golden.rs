@@ -271,6 +271,15 @@ const REPORTS: &[(&str, &str)] = &[
     ("report_strata.md", "tests/golden/inputs/strata_job.json"),
 ];
 
+/// Jobs whose result JSON and Markdown report come from one run (`--json` and
+/// `--report` together): their calibration simulates hundreds of datasets, and one run
+/// instead of two keeps the tests short.
+const JOINT: &[(&str, &str, &str)] = &[(
+    "run_kosovo.json",
+    "report_kosovo.md",
+    "models/kosovo.json",
+)];
+
 fn root() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))
 }
@@ -356,11 +365,28 @@ fn every_report_is_byte_identical_to_its_golden_file() {
 }
 
 #[test]
+fn every_joint_json_and_report_is_byte_identical_to_its_golden_files() {
+    let mut failures = Vec::new();
+    for (json, report, job) in JOINT {
+        let out = scratch(json);
+        let md = scratch(&format!("{report}.md"));
+        let mut args = vec!["run", job, "--report"];
+        let md_path = md.to_string_lossy().to_string();
+        args.push(&md_path);
+        run(&args, "--json", &out);
+        failures.extend(compare(json, &out));
+        failures.extend(compare(report, &md));
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+#[test]
 fn every_golden_file_has_its_case() {
     let known: Vec<&str> = CASES
         .iter()
         .map(|c| c.0)
         .chain(REPORTS.iter().map(|r| r.0))
+        .chain(JOINT.iter().flat_map(|j| [j.0, j.1]))
         .collect();
     for e in std::fs::read_dir(root().join("tests/golden")).expect("golden dir") {
         let p = e.expect("entry").path();

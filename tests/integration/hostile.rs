@@ -279,6 +279,7 @@ fn the_hostile_corpus_covers_every_class() {
         "partial",
         "messages",
         "study",
+        "calibrate",
     ] {
         let n = std::fs::read_dir(root.join(class))
             .map(|d| d.count())

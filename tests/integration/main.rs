@@ -3,6 +3,7 @@
 
 mod badinput;
 mod bayes_threshold;
+mod calibrate;
 mod cli;
 mod cli_props;
 mod common;

@@ -54,6 +54,7 @@ fn stratified_doc() -> ResultDoc {
         bootstrap_kind: Default::default(),
         strata: Some("stratum".into()),
         aggregate: None,
+        calibrate: None,
         report: Some(ReportSpec {
             file: None,
             suppress_below: darkfigure::checked::Threshold::of(5),
@@ -382,6 +383,7 @@ fn bayesian_estimates_bring_their_assumptions_and_posterior_picture() {
         bootstrap_kind: Default::default(),
         strata: None,
         aggregate: None,
+        calibrate: None,
         report: None,
     };
     let doc = run_with_data(job, parsed).expect("job runs");

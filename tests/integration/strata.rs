@@ -30,6 +30,7 @@ fn job(bootstrap: Option<usize>, seed: u64) -> Job {
         bootstrap_kind: Default::default(),
         strata: Some("stratum".into()),
         aggregate: None,
+        calibrate: None,
         report: None,
     }
 }
