@@ -14,7 +14,7 @@ fn chan2021(c: &mut Criterion) {
         env!("CARGO_MANIFEST_DIR"),
         "/models/scenarios/chan2021.json"
     );
-    let (s, models) = study::load(path).expect("models/scenarios/chan2021.json");
+    let (s, models) = study::file::load(path).expect("models/scenarios/chan2021.json");
     let threads = std::env::var("DARKFIGURE_STUDY_THREADS")
         .ok()
         .and_then(|t| t.parse::<usize>().ok())
