@@ -295,7 +295,10 @@ fn run(cli: Cli) -> Result<Option<String>, Error> {
 
 /// `estimate`, and `calibrate` (an estimate with a calibration): the flags made into the
 /// typed job a file gives, checked before anything runs, with errors named by flag.
-fn estimate(args: cli::EstimateArgs, calibrate: Option<CalibrateSpec>) -> Result<Option<String>, Error> {
+fn estimate(
+    args: cli::EstimateArgs,
+    calibrate: Option<CalibrateSpec>,
+) -> Result<Option<String>, Error> {
     let cli::EstimateArgs {
         data,
         methods,
@@ -385,8 +388,10 @@ fn hooks(
     }
     let bar = ProgressBar::with_draw_target(Some(0), ProgressDrawTarget::hidden());
     bar.set_style(
-        ProgressStyle::with_template("calibrating {bar:40} {pos}/{len} simulated datasets, {eta} left")
-            .unwrap_or_else(|_| ProgressStyle::default_bar()),
+        ProgressStyle::with_template(
+            "calibrating {bar:40} {pos}/{len} simulated datasets, {eta} left",
+        )
+        .unwrap_or_else(|_| ProgressStyle::default_bar()),
     );
     let before = progress.as_ref().map(|p| p.1.clone());
     let (planned, done) = (bar.clone(), bar.clone());
@@ -641,7 +646,10 @@ fn announce(job: &Job, data: &darkfigure::Dataset, quiet: bool) -> bool {
     if let Some(c) = &job.calibrate {
         // The fitted models: one per log-linear method (fewer when two choose the same
         // model), the main effects' when there is none, and the latent classes'.
-        let loglinear = methods.iter().filter(|m| study::calibrate::is_loglinear(m)).count();
+        let loglinear = methods
+            .iter()
+            .filter(|m| study::calibrate::is_loglinear(m))
+            .count();
         let models = loglinear.max(1) + 1;
         let r = c.replicates.get();
         let boot = match job.bootstrap {

@@ -32,7 +32,11 @@ pub fn level(doc: &ResultDoc, plan: &Plan) -> f64 {
 /// the first that gave an interval on some simulated dataset.
 pub fn procedure(doc: &ResultDoc, plan: &Plan, c: &Calibration) -> Option<String> {
     let primary = plan.primary(doc).map(|(j, _)| j);
-    let names = || c.procedures.iter().map(|p| (p.estimate, p.procedure.display_name()));
+    let names = || {
+        c.procedures
+            .iter()
+            .map(|p| (p.estimate, p.procedure.display_name()))
+    };
     names()
         .find(|(e, _)| primary.is_some() && *e == primary)
         .map(|(_, n)| n)
@@ -97,9 +101,7 @@ pub fn sentences(c: &Calibration, procedure: &str, level: f64) -> Vec<String> {
         .rows_of(procedure)
         .filter_map(|r| at(r, level).filter(|v| v.rate.is_some()).map(|v| (r, v)))
         .collect();
-    let lead = format!(
-        "On data simulated to look like yours, the {l}% interval of {procedure}"
-    );
+    let lead = format!("On data simulated to look like yours, the {l}% interval of {procedure}");
     if rows.is_empty() {
         return vec![format!(
             "{lead} was never given on the simulated datasets, so there is nothing to judge it by."
@@ -159,7 +161,13 @@ pub fn sentences(c: &Calibration, procedure: &str, level: f64) -> Vec<String> {
         });
         let each: Vec<String> = rows
             .iter()
-            .map(|(row, v)| format!("{} when the data came from the {}", pct(rate(v)), row.generator))
+            .map(|(row, v)| {
+                format!(
+                    "{} when the data came from the {}",
+                    pct(rate(v)),
+                    row.generator
+                )
+            })
             .collect();
         out.push(format!(
             "The models disagree ({}): how far to trust the interval depends on which of them describes how people come to be on the lists, and these data cannot settle that.",
@@ -220,9 +228,14 @@ pub fn true_number(population: u64, plan: &Plan) -> String {
 /// What each generator is: its name, its model in words, its true number and the share of
 /// it seen on some list.
 pub fn generators(c: &Calibration, plan: &Plan) -> (Vec<String>, Vec<Vec<String>>) {
-    let head = ["data simulated from", "model", "true number", "seen on some list"]
-        .map(String::from)
-        .to_vec();
+    let head = [
+        "data simulated from",
+        "model",
+        "true number",
+        "seen on some list",
+    ]
+    .map(String::from)
+    .to_vec();
     let rows = c
         .generators
         .iter()
@@ -335,7 +348,11 @@ mod tests {
                 })
                 .collect(),
             skipped: Vec::new(),
-            table: covered.iter().enumerate().map(|(g, &c)| row(g, c)).collect(),
+            table: covered
+                .iter()
+                .enumerate()
+                .map(|(g, &c)| row(g, c))
+                .collect(),
         }
     }
 
@@ -350,7 +367,10 @@ mod tests {
             s[0],
             "On data simulated to look like yours, the 95% interval of stepwise+BCa contained the true number in 94% (± 1%) of cases: about as often as it claims."
         );
-        assert_eq!(s[1], "The 2 models the data were simulated from agree on this.");
+        assert_eq!(
+            s[1],
+            "The 2 models the data were simulated from agree on this."
+        );
     }
 
     #[test]
@@ -358,7 +378,9 @@ mod tests {
         let s = said(&[156]);
         assert_eq!(
             s,
-            ["On data simulated to look like yours, the 95% interval of stepwise+BCa contained the true number in 78% (± 3%) of cases; treat it as roughly a 78% interval."]
+            [
+                "On data simulated to look like yours, the 95% interval of stepwise+BCa contained the true number in 78% (± 3%) of cases; treat it as roughly a 78% interval."
+            ]
         );
         assert!(said(&[160])[0].ends_with("roughly an 80% interval."));
         assert!(said(&[22])[0].ends_with("roughly an 11% interval."));
@@ -385,7 +407,10 @@ mod tests {
     #[test]
     fn the_table_has_a_row_per_procedure_and_a_column_per_generator() {
         let (head, rows) = matrix(&calibration(&[190, 98]), 0.95);
-        assert_eq!(head, ["95% interval of", "from the model 0", "from the model 1"]);
+        assert_eq!(
+            head,
+            ["95% interval of", "from the model 0", "from the model 1"]
+        );
         assert_eq!(rows, [["stepwise+BCa", "95% ± 2%", "49% ± 4%"]]);
     }
 }

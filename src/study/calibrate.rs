@@ -132,7 +132,9 @@ pub struct Calibration {
 impl Calibration {
     /// The rows of procedure `name`, one per generator.
     pub fn rows_of<'a>(&'a self, name: &'a str) -> impl Iterator<Item = &'a CalibrationRow> + 'a {
-        self.table.iter().filter(move |r| r.summary.procedure == name)
+        self.table
+            .iter()
+            .filter(move |r| r.summary.procedure == name)
     }
 }
 
@@ -177,9 +179,10 @@ pub fn procedures(
             },
         };
         let base = match &p.method {
-            Method::Loglinear(o) => p
-                .display_name()
-                .replacen("loglinear", &format!("loglinear {}", o.model), 1),
+            Method::Loglinear(o) => {
+                p.display_name()
+                    .replacen("loglinear", &format!("loglinear {}", o.model), 1)
+            }
             _ => p.display_name(),
         };
         let mut name = base.clone();
@@ -240,7 +243,11 @@ fn seed_of(seed: u64, g: usize) -> u64 {
 pub fn is_loglinear(m: &Method) -> bool {
     matches!(
         m.id(),
-        MethodId::Loglinear | MethodId::Main | MethodId::Stepwise | MethodId::StepwiseAic | MethodId::Bic
+        MethodId::Loglinear
+            | MethodId::Main
+            | MethodId::Stepwise
+            | MethodId::StepwiseAic
+            | MethodId::Bic
     )
 }
 
@@ -290,9 +297,13 @@ fn simulable(model: &CellModel) -> Option<String> {
 
 /// The fitted generators (one per distinct model chosen by the log-linear methods; the
 /// main-effects fit when no method is log-linear) and the latent-class one.
-fn generators(table: &CaptureTable, procedures: &[Procedure], seed: u64) -> (Vec<Built>, Vec<Skipped>) {
+fn generators(
+    table: &CaptureTable,
+    procedures: &[Procedure],
+    seed: u64,
+) -> (Vec<Built>, Vec<Skipped>) {
     let mut built: Vec<Built> = Vec::new();
-    let mut skipped = Vec::new();
+    let mut skipped: Vec<Skipped> = Vec::new();
     // (the generator's name, the procedure it comes from, the method)
     let mut sources: Vec<(String, Option<String>, Method)> = procedures
         .iter()
@@ -302,20 +313,42 @@ fn generators(table: &CaptureTable, procedures: &[Procedure], seed: u64) -> (Vec
                 Method::Loglinear(o) => format!("loglinear {}", o.model),
                 m => m.id().to_string(),
             };
-            (format!("{label} fit"), Some(p.display_name()), p.method.clone())
+            (
+                format!("{label} fit"),
+                Some(p.display_name()),
+                p.method.clone(),
+            )
         })
         .collect();
     if sources.is_empty() {
-        sources.push(("main-effects fit".into(), None, Method::Main(Default::default())));
+        sources.push((
+            "main-effects fit".into(),
+            None,
+            Method::Main(Default::default()),
+        ));
     }
     for (name, from, method) in sources {
         let from: Vec<String> = from.into_iter().collect();
         match super::generate::fitted_to(table, &method) {
             Ok((model, spec)) => {
-                if let Some(b) = built.iter_mut().find(|b| b.info.model.as_deref() == Some(&spec))
+                if let Some(b) = built
+                    .iter_mut()
+                    .find(|b| b.info.model.as_deref() == Some(&spec))
                 {
                     b.info.from.extend(from);
                     continue;
+                }
+                // Two methods of one id with other options (two `stepwise` thresholds) can
+                // choose different models; the table needs a name per column.
+                let taken = |n: &str| {
+                    built.iter().any(|b| b.info.name == n) || skipped.iter().any(|s| s.name == n)
+                };
+                let mut name = name;
+                let base = name.clone();
+                let mut i = 2;
+                while taken(&name) {
+                    name = format!("{base} ({i})");
+                    i += 1;
                 }
                 if let Some(why) = simulable(&model) {
                     skipped.push(Skipped { name, reason: why });
@@ -463,7 +496,10 @@ mod tests {
     use crate::methods::testing::independent_cells;
 
     fn table(k: usize, cells: Vec<(u64, u64)>) -> CaptureTable {
-        let lists = ["A", "B", "C", "D", "E"][..k].iter().map(|s| s.to_string()).collect();
+        let lists = ["A", "B", "C", "D", "E"][..k]
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
         CaptureTable::new(lists, cells).unwrap()
     }
 
@@ -562,11 +598,46 @@ mod tests {
         assert_eq!(built[0].info.model.as_deref(), Some("[]"));
         assert_eq!(skipped.len(), 1);
         assert_eq!(skipped[0].name, "two latent classes");
-        assert!(skipped[0].reason.contains("not identifiable"), "{}", skipped[0].reason);
-        let p = procedures(&methods(&["mt"]), IntervalKind::Profile, None, BootKind::Nonparametric);
+        assert!(
+            skipped[0].reason.contains("not identifiable"),
+            "{}",
+            skipped[0].reason
+        );
+        let p = procedures(
+            &methods(&["mt"]),
+            IntervalKind::Profile,
+            None,
+            BootKind::Nonparametric,
+        );
         let (built, _) = generators(&t, &p, 1);
         assert_eq!(built[0].info.name, "main-effects fit");
         assert!(built[0].info.from.is_empty());
+        // Two thresholds, two models, two names.
+        let mut cells = independent_cells(8000, &[(1, 5), (1, 4), (1, 3)]);
+        for c in cells.iter_mut().filter(|c| c.0 == 0b011) {
+            c.1 *= 3;
+        }
+        let t = table(3, cells);
+        let p = procedures(
+            &methods(&[
+                r#"{"id": "stepwise", "pthresh": 1e-300}"#,
+                r#"{"id": "stepwise", "pthresh": 0.5}"#,
+            ]),
+            IntervalKind::Profile,
+            None,
+            BootKind::Nonparametric,
+        );
+        let (built, _) = generators(&t, &p, 1);
+        let names: Vec<&str> = built.iter().map(|b| b.info.name.as_str()).collect();
+        assert_eq!(names, ["stepwise fit", "stepwise fit (2)"]);
+        assert_eq!(built[0].info.model.as_deref(), Some("[]"));
+        assert!(
+            built[1]
+                .info
+                .model
+                .as_deref()
+                .is_some_and(|m| m.contains("A:B"))
+        );
     }
 
     /// Data from independent lists, main effects' profile interval: the calibration must
@@ -574,9 +645,24 @@ mod tests {
     /// 200 datasets) and the generators of the calibration must include that model.
     #[test]
     fn where_the_model_holds_the_interval_covers_as_it_says() {
-        let t = table(4, independent_cells(20_000, &[(1, 5), (1, 4), (1, 3), (1, 6)]));
-        let p = procedures(&methods(&["main"]), IntervalKind::Profile, None, BootKind::Nonparametric);
-        let c = run(&t, &p, CalibrationReplicates::try_from(200).unwrap(), 3, None).unwrap();
+        let t = table(
+            4,
+            independent_cells(20_000, &[(1, 5), (1, 4), (1, 3), (1, 6)]),
+        );
+        let p = procedures(
+            &methods(&["main"]),
+            IntervalKind::Profile,
+            None,
+            BootKind::Nonparametric,
+        );
+        let c = run(
+            &t,
+            &p,
+            CalibrationReplicates::try_from(200).unwrap(),
+            3,
+            None,
+        )
+        .unwrap();
         let row = c
             .table
             .iter()
@@ -586,10 +672,18 @@ mod tests {
         assert_eq!(cov.level, 0.95);
         assert_eq!(cov.with_interval, 200);
         assert!(cov.covered >= 181, "{cov:?}");
-        assert!((row.summary.relative_bias.unwrap()).abs() < 0.01, "{:?}", row.summary);
+        assert!(
+            (row.summary.relative_bias.unwrap()).abs() < 0.01,
+            "{:?}",
+            row.summary
+        );
         // Four lists: the latent classes are fitted too, and on independent lists they
         // find about the same N.
-        let g = c.generators.iter().find(|g| g.kind == "latent_classes").expect("latent");
+        let g = c
+            .generators
+            .iter()
+            .find(|g| g.kind == "latent_classes")
+            .expect("latent");
         assert!((g.population as f64 / 20_000.0 - 1.0).abs() < 0.1, "{g:?}");
         assert_eq!(c.table.len(), 2);
     }

@@ -26,4 +26,3 @@ pub fn load(path: &str) -> Result<(Study, Vec<(Option<String>, CellModel)>)> {
     let models = prepare(&study, path).map_err(located)?;
     Ok((study, models))
 }
-

@@ -120,12 +120,14 @@ struct Step {
 
 fn step(t: &Table, th: &Params) -> Step {
     let k = t.k;
-    let ln_p: Vec<Vec<f64>> = th.p.iter().map(|p| p.iter().map(|x| x.ln()).collect()).collect();
-    let ln_q: Vec<Vec<f64>> = th
-        .p
-        .iter()
-        .map(|p| p.iter().map(|x| (-x).ln_1p()).collect())
-        .collect();
+    let ln_p: Vec<Vec<f64>> =
+        th.p.iter()
+            .map(|p| p.iter().map(|x| x.ln()).collect())
+            .collect();
+    let ln_q: Vec<Vec<f64>> =
+        th.p.iter()
+            .map(|p| p.iter().map(|x| (-x).ln_1p()).collect())
+            .collect();
     let mut class_count = [0.0; CLASSES];
     let mut on_list = [vec![0.0; k], vec![0.0; k]];
     let mut loglik = 0.0;
@@ -257,13 +259,18 @@ fn starts(t: &Table, seed: u64) -> Vec<Params> {
     // As if half the people were seen.
     let base: Vec<f64> = size.iter().map(|s| s / (2.0 * t.n)).collect();
     let scaled = |f: f64| -> Vec<f64> { base.iter().map(|b| (f * b).clamp(0.001, 0.95)).collect() };
-    let mut out: Vec<Params> = [(2.0, 0.5, 0.5), (3.0, 0.3, 0.3), (1.5, 0.2, 0.7), (4.0, 0.1, 0.2)]
-        .iter()
-        .map(|&(hi, lo, w)| Params {
-            share: [w, 1.0 - w],
-            p: [scaled(hi), scaled(lo)],
-        })
-        .collect();
+    let mut out: Vec<Params> = [
+        (2.0, 0.5, 0.5),
+        (3.0, 0.3, 0.3),
+        (1.5, 0.2, 0.7),
+        (4.0, 0.1, 0.2),
+    ]
+    .iter()
+    .map(|&(hi, lo, w)| Params {
+        share: [w, 1.0 - w],
+        p: [scaled(hi), scaled(lo)],
+    })
+    .collect();
     let mut rng = stream(seed, 0);
     while out.len() < STARTS {
         let w = rng.random_range(0.1..0.9);
@@ -427,7 +434,11 @@ mod tests {
     use crate::study::generate::build;
     use crate::study::spec::{ClassSpec, Generator, LatentSpec};
 
-    fn population(n: u64, shares: [f64; 2], probs: [&[f64]; 2]) -> crate::study::generate::CellModel {
+    fn population(
+        n: u64,
+        shares: [f64; 2],
+        probs: [&[f64]; 2],
+    ) -> crate::study::generate::CellModel {
         let g = Generator::LatentClasses(LatentSpec {
             population: n,
             lists: None,
@@ -473,14 +484,14 @@ mod tests {
             );
             sd
         };
-        let sd = check(
-            "N",
-            fits.iter().map(|f| f.population).collect(),
-            n as f64,
-        );
+        let sd = check("N", fits.iter().map(|f| f.population).collect(), n as f64);
         // The test has teeth: N is pinned to a few percent at this size.
         assert!(sd < 0.05 * n as f64, "sd of N̂ {sd}");
-        check("share", fits.iter().map(|f| f.shares[0]).collect(), shares[0]);
+        check(
+            "share",
+            fits.iter().map(|f| f.shares[0]).collect(),
+            shares[0],
+        );
         for j in 0..5 {
             check("p hi", fits.iter().map(|f| f.probs[0][j]).collect(), hi[j]);
             check("p lo", fits.iter().map(|f| f.probs[1][j]).collect(), lo[j]);
@@ -493,7 +504,11 @@ mod tests {
     /// many digits, whatever starts it takes.
     #[test]
     fn em_finds_the_truth_in_the_expected_table() {
-        let m = population(1_000_000, [0.4, 0.6], [&[0.5, 0.4, 0.3, 0.45], &[0.1, 0.05, 0.08, 0.12]]);
+        let m = population(
+            1_000_000,
+            [0.4, 0.6],
+            [&[0.5, 0.4, 0.3, 0.45], &[0.1, 0.05, 0.08, 0.12]],
+        );
         let cells = m
             .probs
             .iter()
@@ -546,7 +561,10 @@ mod tests {
             (12, 1),
         ]);
         let f = fit(&t, 1).unwrap();
-        assert!(f.converged && f.population > 5000.0 && f.population < 20000.0, "{f:?}");
+        assert!(
+            f.converged && f.population > 5000.0 && f.population < 20000.0,
+            "{f:?}"
+        );
     }
 
     /// Twenty people on every list beside 400 on one: one class is on every list with

@@ -106,16 +106,36 @@ fn the_flags_and_a_job_file_give_the_same_calibration() {
     let data = uk5();
     darkfigure(
         &[
-            "calibrate", &data, "-m", "main", "-m", "mh-chao", "--seed", "4", "--replicates",
-            "5", "--json", "flags.json", "-q",
+            "calibrate",
+            &data,
+            "-m",
+            "main",
+            "-m",
+            "mh-chao",
+            "--seed",
+            "4",
+            "--replicates",
+            "5",
+            "--json",
+            "flags.json",
+            "-q",
         ],
         &d,
     );
     let read = |f: &str| -> serde_json::Value {
         serde_json::from_slice(&std::fs::read(d.join(f)).unwrap()).unwrap()
     };
-    assert_eq!(read("run.json")["calibration"], read("flags.json")["calibration"]);
-    assert!(read("run.json")["calibration"]["table"].as_array().unwrap().len() == 4);
+    assert_eq!(
+        read("run.json")["calibration"],
+        read("flags.json")["calibration"]
+    );
+    assert!(
+        read("run.json")["calibration"]["table"]
+            .as_array()
+            .unwrap()
+            .len()
+            == 4
+    );
 }
 
 /// The report's section and the terminal's table, on UKdat_5 with stepwise and a BCa
@@ -128,8 +148,16 @@ fn the_report_says_how_far_to_trust_the_interval() {
     let data = uk5();
     let out = darkfigure(
         &[
-            "calibrate", &data, "-m", "stepwise", "--bootstrap", "400", "--replicates", "12",
-            "--report", "r.md",
+            "calibrate",
+            &data,
+            "-m",
+            "stepwise",
+            "--bootstrap",
+            "400",
+            "--replicates",
+            "12",
+            "--report",
+            "r.md",
         ],
         &d,
     );
@@ -153,7 +181,10 @@ fn the_report_says_how_far_to_trust_the_interval() {
         "{section}"
     );
     assert!(section.contains("The models disagree"), "{section}");
-    assert!(section.contains("| 95% interval of | from the stepwise fit | from the two latent classes |"));
+    assert!(
+        section
+            .contains("| 95% interval of | from the stepwise fit | from the two latent classes |")
+    );
     // The section stands before the assumptions, after the headline.
     assert!(md.find("## How far").unwrap() < md.find("## Assumptions").unwrap());
 }

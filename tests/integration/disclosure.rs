@@ -400,6 +400,9 @@ fn a_calibration_shows_no_figure_of_a_small_table() {
     assert_no_leak(&doc, &hidden);
     for (what, text) in renderings(&doc) {
         assert!(text.contains("withheld"), "{what}:\n{text}");
-        assert!(text.contains("datasets"), "{what} has no calibration:\n{text}");
+        assert!(
+            text.contains("datasets"),
+            "{what} has no calibration:\n{text}"
+        );
     }
 }
