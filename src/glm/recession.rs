@@ -71,6 +71,9 @@ fn null_space(problem: &Problem, groups: impl Iterator<Item = usize>) -> Vec<DVe
         let r = row(problem, i);
         g += &r * r.transpose();
     }
+    if certainly_full_rank(&g) {
+        return Vec::new();
+    }
     let eig = SymmetricEigen::new(g);
     let top = eig
         .eigenvalues
@@ -81,6 +84,25 @@ fn null_space(problem: &Problem, groups: impl Iterator<Item = usize>) -> Vec<DVe
         .filter(|&i| eig.eigenvalues[i].abs() <= 1e-10 * top)
         .map(|i| eig.eigenvectors.column(i).into_owned())
         .collect()
+}
+
+/// Whether every eigenvalue of the Gram matrix `g` is certainly above `null_space`'s
+/// threshold, without the eigendecomposition (the costliest step of a stepwise bootstrap,
+/// where X_S nearly always has full rank): λ_min ≥ 1 / Σ 1/λ_i = 1 / trace(G⁻¹), with
+/// trace(G⁻¹) = ‖L⁻¹‖²_F from the Cholesky factor, and λ_max ≤ trace(G). A factor of two
+/// keeps rounding from deciding; anything short of it takes the eigendecomposition.
+fn certainly_full_rank(g: &DMatrix<f64>) -> bool {
+    let trace = g.trace();
+    let Some(chol) = g.clone().cholesky() else {
+        return false;
+    };
+    // L⁻¹ by forward substitution: a general inverse would factorise L again.
+    let mut l_inv = DMatrix::<f64>::identity(g.nrows(), g.ncols());
+    if !chol.l().solve_lower_triangular_mut(&mut l_inv) {
+        return false;
+    }
+    let inverse_trace = l_inv.norm_squared();
+    inverse_trace.is_finite() && 1.0 / inverse_trace > 2e-10 * trace.max(1.0)
 }
 
 /// Runs the recession LP; None when none is needed because the MLE plainly exists (no

@@ -270,7 +270,7 @@ pub fn generators(c: &Calibration, plan: &Plan) -> (Vec<String>, Vec<Vec<String>
 /// How the calibration was made, and what could not be simulated from.
 pub fn method_note(c: &Calibration, strata: bool) -> Vec<String> {
     let mut out = vec![format!(
-        "Each column is {} datasets simulated from a model fitted to these data: the fit of each log-linear method among the methods, and two latent classes (people who differ in how easily they are found). Every method was run on every dataset with its interval; a cell is the share of datasets whose interval contained the number the data were simulated from, ± its standard error. The result JSON has the 80, 90 and 95% intervals, their widths and the bias.",
+        "Each column is {} datasets simulated from a model fitted to these data: the model each log-linear method chose (the main-effects model when no method is log-linear), and two latent classes (people who differ in how easily they are found). Every method was run on every dataset with its interval; a cell is the share of datasets whose interval contained the number the data were simulated from, ± its standard error. The result JSON has the 80, 90 and 95% intervals, their widths and the bias.",
         c.replicates
     )];
     for s in &c.skipped {

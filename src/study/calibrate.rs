@@ -303,7 +303,7 @@ fn generators(
     seed: u64,
 ) -> (Vec<Built>, Vec<Skipped>) {
     let mut built: Vec<Built> = Vec::new();
-    let mut skipped = Vec::new();
+    let mut skipped: Vec<Skipped> = Vec::new();
     // (the generator's name, the procedure it comes from, the method)
     let mut sources: Vec<(String, Option<String>, Method)> = procedures
         .iter()
@@ -337,6 +337,18 @@ fn generators(
                 {
                     b.info.from.extend(from);
                     continue;
+                }
+                // Two methods of one id with other options (two `stepwise` thresholds) can
+                // choose different models; the table needs a name per column.
+                let taken = |n: &str| {
+                    built.iter().any(|b| b.info.name == n) || skipped.iter().any(|s| s.name == n)
+                };
+                let mut name = name;
+                let base = name.clone();
+                let mut i = 2;
+                while taken(&name) {
+                    name = format!("{base} ({i})");
+                    i += 1;
                 }
                 if let Some(why) = simulable(&model) {
                     skipped.push(Skipped { name, reason: why });
@@ -600,6 +612,32 @@ mod tests {
         let (built, _) = generators(&t, &p, 1);
         assert_eq!(built[0].info.name, "main-effects fit");
         assert!(built[0].info.from.is_empty());
+        // Two thresholds, two models, two names.
+        let mut cells = independent_cells(8000, &[(1, 5), (1, 4), (1, 3)]);
+        for c in cells.iter_mut().filter(|c| c.0 == 0b011) {
+            c.1 *= 3;
+        }
+        let t = table(3, cells);
+        let p = procedures(
+            &methods(&[
+                r#"{"id": "stepwise", "pthresh": 1e-300}"#,
+                r#"{"id": "stepwise", "pthresh": 0.5}"#,
+            ]),
+            IntervalKind::Profile,
+            None,
+            BootKind::Nonparametric,
+        );
+        let (built, _) = generators(&t, &p, 1);
+        let names: Vec<&str> = built.iter().map(|b| b.info.name.as_str()).collect();
+        assert_eq!(names, ["stepwise fit", "stepwise fit (2)"]);
+        assert_eq!(built[0].info.model.as_deref(), Some("[]"));
+        assert!(
+            built[1]
+                .info
+                .model
+                .as_deref()
+                .is_some_and(|m| m.contains("A:B"))
+        );
     }
 
     /// Data from independent lists, main effects' profile interval: the calibration must

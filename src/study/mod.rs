@@ -6,7 +6,10 @@
 //! seed and procedure j's randomness from a seed derived from (seed, j, r), so a replicate's
 //! result does not depend on the thread count or on how the replicates are split into
 //! shards (`--shard i/n` runs r = i, i + n, …); [`merge`] puts shards back together into
-//! the bytes one process writes. Above the methods and the strata totals, beside `job`.
+//! the bytes one process writes. [`file`] reads a study file; [`calibrate`] points the
+//! same machinery at the user's own data, with generators fitted to them (log-linear fits
+//! and [`latent`] classes). Above the methods and the strata totals, beside `job`, which
+//! calls [`calibrate`] for a job's `calibrate` section.
 
 pub mod calibrate;
 pub mod file;
