@@ -13,6 +13,7 @@ pub mod details;
 pub mod dga;
 pub mod lcmcr;
 pub mod loglinear;
+pub mod pooled;
 pub mod spec;
 pub mod stepwise;
 #[cfg(test)]

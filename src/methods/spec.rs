@@ -9,14 +9,18 @@
 
 use super::bayes_threshold::{Prior, ThresholdOptions};
 use super::closed::{self, ClosedModel};
+use super::details::Combine;
+use super::lcmcr::estimate as lcmcr_estimate;
 use super::lcmcr::{LcmcrOptions, Start};
+use super::pooled;
 use super::types::{Estimate, ProgressFn, Settings, Status};
 use crate::checked::{Chains, Classes, Iterations, Level, Order, PValue, Positive, Top};
 use crate::data::{CaptureTable, Dataset, MAX_DENSE_LISTS};
 use crate::error::{Error, Result};
 use crate::inference::IntervalKind;
-use crate::inference::bootstrap::BootOptions;
+use crate::inference::bootstrap::{BootKind, BootOptions};
 use crate::loglinear::ModelSpec;
+use crate::montecarlo::derive_seed;
 use serde::de::{self, DeserializeSeed, MapAccess, Visitor};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use std::fmt;
@@ -46,6 +50,8 @@ pub enum MethodId {
     Petersen,
     /// Chapman for every pair of lists.
     Chapman,
+    /// Stepwise (parametric bootstrap) and LCMCR draws pooled.
+    Pooled,
 }
 
 /// From this many lists on, a method that fits every cell of the table is announced before
@@ -67,6 +73,7 @@ const OTHER: &[(&str, MethodId)] = &[
     ("bayes-threshold", MethodId::BayesThreshold),
     ("petersen", MethodId::Petersen),
     ("chapman", MethodId::Chapman),
+    ("pooled", MethodId::Pooled),
 ];
 
 impl MethodId {
@@ -114,6 +121,9 @@ impl MethodId {
             MethodId::Bic => &[Interval, Level, Maxorder, Ntop],
             MethodId::Dga | MethodId::Petersen | MethodId::Chapman => &[Level],
             MethodId::Lcmcr => &[Level, K, Burnin, Samples, Thinning, Chains, Start],
+            MethodId::Pooled => &[
+                Level, Pthresh, K, Burnin, Samples, Thinning, Chains, Combine,
+            ],
             MethodId::BayesThreshold => &[
                 Level,
                 Maxorder,
@@ -150,7 +160,10 @@ impl MethodId {
 
     /// Whether it draws random numbers even without a bootstrap (a posterior sampler).
     pub fn needs_seed(&self) -> bool {
-        matches!(self, MethodId::Lcmcr | MethodId::BayesThreshold)
+        matches!(
+            self,
+            MethodId::Lcmcr | MethodId::BayesThreshold | MethodId::Pooled
+        )
     }
 
     /// Whether this method takes the option `key` (a job field name).
@@ -207,6 +220,7 @@ enum Key {
     Prior,
     PriorVariance,
     Threshold,
+    Combine,
 }
 
 const KEYS: &[(&str, Key)] = &[
@@ -226,6 +240,7 @@ const KEYS: &[(&str, Key)] = &[
     ("prior", Key::Prior),
     ("prior_variance", Key::PriorVariance),
     ("threshold", Key::Threshold),
+    ("combine", Key::Combine),
 ];
 
 const KEY_NAMES: &[&str] = &[
@@ -245,6 +260,7 @@ const KEY_NAMES: &[&str] = &[
     "prior",
     "prior_variance",
     "threshold",
+    "combine",
 ];
 
 impl Key {
@@ -322,6 +338,9 @@ pub struct RawOptions {
     /// |posterior mean / sd| below which an interaction is dropped.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub threshold: Option<Positive>,
+    /// How `pooled` combines its families.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub combine: Option<Combine>,
 }
 
 impl RawOptions {
@@ -344,6 +363,7 @@ impl RawOptions {
             Key::Prior => to.prior = self.prior,
             Key::PriorVariance => to.prior_variance = self.prior_variance,
             Key::Threshold => to.threshold = self.threshold,
+            Key::Combine => to.combine = self.combine,
         }
     }
 
@@ -384,6 +404,7 @@ impl RawOptions {
             (self.prior.is_some(), Key::Prior),
             (self.prior_variance.is_some(), Key::PriorVariance),
             (self.threshold.is_some(), Key::Threshold),
+            (self.combine.is_some(), Key::Combine),
         ];
         set.iter().filter(|s| s.0).map(|s| s.1).collect()
     }
@@ -422,6 +443,7 @@ impl RawOptions {
             Key::Prior => put(&mut self.prior, key, map),
             Key::PriorVariance => put(&mut self.prior_variance, key, map),
             Key::Threshold => put(&mut self.threshold, key, map),
+            Key::Combine => put(&mut self.combine, key, map),
         }
     }
 }
@@ -506,6 +528,28 @@ pub struct ThresholdChoice {
     pub threshold: Option<Positive>,
 }
 
+/// `pooled`: its stepwise family's threshold, its LCMCR family's sampler and the rule that
+/// combines them (defaults in `pooled.rs`).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct PooledChoice {
+    /// Interval level.
+    pub level: Option<Level>,
+    /// Stepwise p-value threshold (default 0.02).
+    pub pthresh: Option<PValue>,
+    /// LCMCR's latent classes K.
+    pub classes: Option<Classes>,
+    /// LCMCR's burn-in iterations per chain.
+    pub burnin: Option<Iterations>,
+    /// LCMCR's draws kept per chain.
+    pub samples: Option<Iterations>,
+    /// LCMCR's iterations between kept draws.
+    pub thinning: Option<Iterations>,
+    /// LCMCR's chains.
+    pub chains: Option<Chains>,
+    /// Mixture of the draws (default) or union of the intervals.
+    pub combine: Option<Combine>,
+}
+
 /// A method with the options of its family.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Method {
@@ -531,6 +575,8 @@ pub enum Method {
     Petersen(Option<Level>),
     /// Chapman per pair.
     Chapman(Option<Level>),
+    /// Stepwise and LCMCR draws pooled.
+    Pooled(PooledChoice),
 }
 
 /// What a run takes from the job around the method.
@@ -622,6 +668,16 @@ impl Method {
             }),
             MethodId::Petersen => Method::Petersen(r.level),
             MethodId::Chapman => Method::Chapman(r.level),
+            MethodId::Pooled => Method::Pooled(PooledChoice {
+                level: r.level,
+                pthresh: r.pthresh,
+                classes: r.classes,
+                burnin: r.burnin,
+                samples: r.samples,
+                thinning: r.thinning,
+                chains: r.chains,
+                combine: r.combine,
+            }),
         })
     }
 
@@ -674,6 +730,17 @@ impl Method {
                 threshold: o.threshold,
                 ..RawOptions::default()
             },
+            Method::Pooled(o) => RawOptions {
+                level: o.level,
+                pthresh: o.pthresh,
+                classes: o.classes,
+                burnin: o.burnin,
+                samples: o.samples,
+                thinning: o.thinning,
+                chains: o.chains,
+                combine: o.combine,
+                ..RawOptions::default()
+            },
         }
     }
 
@@ -691,6 +758,7 @@ impl Method {
             Method::BayesThreshold(_) => MethodId::BayesThreshold,
             Method::Petersen(_) => MethodId::Petersen,
             Method::Chapman(_) => MethodId::Chapman,
+            Method::Pooled(_) => MethodId::Pooled,
         }
     }
 
@@ -744,7 +812,10 @@ impl Method {
             return Some(format!(
                 "all {} cells of the {k}-list table are fitted{}; this can take minutes",
                 (1u64 << k) - 1,
-                if matches!(id, MethodId::Stepwise | MethodId::StepwiseAic) {
+                if matches!(
+                    id,
+                    MethodId::Stepwise | MethodId::StepwiseAic | MethodId::Pooled
+                ) {
                     ", once for every candidate term at every step"
                 } else {
                     ", and refitted for the interval"
@@ -766,6 +837,7 @@ impl Method {
             Method::Dga(l) | Method::Petersen(l) | Method::Chapman(l) => (*l, None),
             Method::Lcmcr(o) => (o.level, None),
             Method::BayesThreshold(o) => (o.level, None),
+            Method::Pooled(o) => (o.level, None),
         };
         Settings {
             level: level.unwrap_or(ctx.level),
@@ -855,6 +927,55 @@ impl Method {
         )
     }
 
+    /// `pooled`: the stepwise family with its parametric bootstrap and the LCMCR family,
+    /// each on its own stream of `seed`, combined.
+    fn pooled(
+        &self,
+        table: &CaptureTable,
+        o: &PooledChoice,
+        level: Level,
+        seed: u64,
+    ) -> Result<Estimate> {
+        // Both families must be able to run: a table one of them refuses is refused whole,
+        // not answered by the other alone.
+        let k = table.k();
+        if !(2..=MAX_DENSE_LISTS).contains(&k) {
+            return Err(Error::Usage(format!(
+                "method pooled needs 2 to {MAX_DENSE_LISTS} lists (its stepwise family fits every cell); the table has {k}"
+            )));
+        }
+        let data = Dataset::Table(table.clone());
+        let replicates = pooled::replicates(level.get());
+        let stepwise = Method::Stepwise(StepwiseOptions {
+            fit: FitChoice::default(),
+            pthresh: o.pthresh,
+        });
+        let sw_seed = derive_seed(seed, 1);
+        let ctx = Context {
+            level,
+            seed: sw_seed,
+            bootstrap: Some(BootOptions {
+                replicates,
+                seed: sw_seed,
+                kind: BootKind::Parametric,
+            }),
+            ..Context::default()
+        };
+        let sw = stepwise.run(&data, &ctx).and_then(|v| {
+            v.into_iter()
+                .next()
+                .ok_or_else(|| Error::Numerical("stepwise gave no estimate".into()))
+        });
+        let lc = lcmcr_estimate(table, &o.lcmcr(derive_seed(seed, 2)), level);
+        Ok(pooled::combine(
+            table.observed(),
+            vec![("stepwise", sw), ("lcmcr", lc)],
+            o.combine.unwrap_or_default(),
+            level,
+            replicates,
+        ))
+    }
+
     /// The capture table the method needs.
     pub(crate) fn table<'a>(&self, data: &'a Dataset) -> Result<&'a CaptureTable> {
         match data {
@@ -912,6 +1033,7 @@ impl Method {
             Method::Chapman(_) => {
                 twolist::estimate_pairs(twolist::Kind::Chapman, table()?, s.level)?
             }
+            Method::Pooled(o) => vec![self.pooled(table()?, o, s.level, seed)?],
         })
     }
 }
@@ -957,6 +1079,15 @@ impl Method {
         match self {
             Method::Lcmcr(o) => {
                 let r = o.resolve(0);
+                sampler(
+                    r.samples as u64,
+                    r.thinning as u64,
+                    r.chains as u64,
+                    LCMCR_MAX_DRAWS,
+                )
+            }
+            Method::Pooled(o) => {
+                let r = o.lcmcr(0);
                 sampler(
                     r.samples as u64,
                     r.thinning as u64,
@@ -1056,7 +1187,8 @@ impl Method {
             | Method::Stepwise(_)
             | Method::StepwiseAic(_)
             | Method::Bic(_)
-            | Method::BayesThreshold(_) => true,
+            | Method::BayesThreshold(_)
+            | Method::Pooled(_) => true,
             Method::Dga(_) | Method::Lcmcr(_) | Method::Petersen(_) | Method::Chapman(_) => false,
         };
         if dense && k > MAX_DENSE_LISTS {
@@ -1107,6 +1239,28 @@ impl LcmcrChoice {
             thinning: self.thinning.map_or(d.thinning, Iterations::get),
             chains: self.chains.map_or(d.chains, Chains::get),
             start: self.start.unwrap_or(d.start),
+            seed,
+            ..d
+        }
+    }
+}
+
+impl PooledChoice {
+    /// The LCMCR family's settings: the given ones over `pooled`'s defaults, with `seed`.
+    pub fn lcmcr(&self, seed: u64) -> LcmcrOptions {
+        let d = LcmcrOptions {
+            burnin: pooled::LCMCR_BURNIN,
+            samples: pooled::LCMCR_SAMPLES,
+            thinning: pooled::LCMCR_THINNING,
+            chains: pooled::LCMCR_CHAINS,
+            ..LcmcrOptions::default()
+        };
+        LcmcrOptions {
+            k: self.classes.map_or(d.k, Classes::get),
+            burnin: self.burnin.map_or(d.burnin, Iterations::get),
+            samples: self.samples.map_or(d.samples, Iterations::get),
+            thinning: self.thinning.map_or(d.thinning, Iterations::get),
+            chains: self.chains.map_or(d.chains, Chains::get),
             seed,
             ..d
         }
@@ -1333,7 +1487,7 @@ mod tests {
     fn light(id: &str) -> Method {
         match id {
             "loglinear" => r#"{"id": "loglinear", "model": "[12]"}"#.parse().unwrap(),
-            "lcmcr" | "bayes-threshold" => format!(
+            "lcmcr" | "bayes-threshold" | "pooled" => format!(
                 r#"{{"id": "{id}", "burnin": 20, "samples": 20, "thinning": 1, "chains": 1}}"#
             )
             .parse()
@@ -1391,7 +1545,7 @@ mod tests {
         )
         .unwrap();
         let many = Dataset::Table(many);
-        for id in ["mt", "main", "stepwise", "bayes-threshold"] {
+        for id in ["mt", "main", "stepwise", "bayes-threshold", "pooled"] {
             assert!(light(id).check_data(&many).is_err(), "{id}");
             assert!(
                 light(id).run_plain(&many, &Settings::default(), 1).is_err(),
@@ -1460,6 +1614,7 @@ mod tests {
             prior: Some(PriorKind::Flat),
             prior_variance: Positive::try_from(2.0).ok(),
             threshold: Positive::try_from(1.5).ok(),
+            combine: Some(Combine::Union),
         };
         let all = full.keys();
         assert_eq!(all.len(), KEYS.len() - 1);
