@@ -203,7 +203,7 @@ pub enum Command {
         data: DataArgs,
         /// Method id (repeatable): m0 mt mh-chao mh-poisson2 mh-darroch mh-gamma3.5
         /// mth-chao mth-poisson2 mth-darroch mth-gamma3.5 mb mbh loglinear main stepwise
-        /// stepwise-aic bic dga lcmcr bayes-threshold petersen chapman pooled. Default: Rcapture's closed family.
+        /// stepwise-aic bic dga lcmcr bayes-threshold petersen chapman pooled recommended. Default: Rcapture's closed family.
         #[arg(long = "method", short = 'm')]
         methods: Vec<String>,
         /// Log-linear model SPEC (repeatable), e.g. "[12,23]" or "[LA:NG,PF]"; implies

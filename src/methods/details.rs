@@ -38,6 +38,8 @@ pub enum Details {
     Threshold(Box<ThresholdDetails>),
     /// Draws pooled across model families.
     Pooled(PooledDetails),
+    /// The procedure the simulation grid chose, with its measured coverage.
+    Recommended(RecommendedDetails),
     /// Nothing to record: a stratum too sparse for the method.
     None,
 }
@@ -308,6 +310,7 @@ impl Details {
     pub fn level_limits(&self) -> Option<&[LevelLimits]> {
         match self {
             Details::Pooled(d) => Some(&d.limits),
+            Details::Recommended(d) => d.details.level_limits(),
             _ => None,
         }
     }
@@ -377,4 +380,40 @@ pub struct PooledDetails {
     pub limits: Vec<LevelLimits>,
     /// Parametric bootstrap replicates of the stepwise family.
     pub replicates: usize,
+}
+
+/// The measured coverage of one procedure on one scenario of the simulation grid.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ScenarioCoverage {
+    /// Datasets whose interval held the true N.
+    pub covered: u64,
+    /// Median (upper − lower) / N.
+    pub median_relative_width: Option<f64>,
+    /// covered / replicates.
+    pub rate: f64,
+    /// Datasets drawn.
+    pub replicates: u64,
+    /// The scenario's name (`models/scenarios/NAME.json`).
+    pub scenario: String,
+    /// Binomial standard error of the rate.
+    pub std_error: f64,
+}
+
+/// What `recommended` ran and how well that covered.
+#[derive(Debug, Clone, Serialize)]
+pub struct RecommendedDetails {
+    /// Coverage of the procedure's 95% interval on each scenario of the grid.
+    pub coverage: Vec<ScenarioCoverage>,
+    /// The procedure's own details.
+    pub details: Box<Details>,
+    /// The coverage it was to reach everywhere.
+    pub goal: f64,
+    /// Interval level.
+    pub level: Level,
+    /// The method it ran.
+    pub method: String,
+    /// The procedure's name in the grid.
+    pub procedure: String,
+    /// The scenarios where it fell short of the goal.
+    pub short_of_goal: Vec<String>,
 }

@@ -14,6 +14,7 @@ pub mod dga;
 pub mod lcmcr;
 pub mod loglinear;
 pub mod pooled;
+pub mod recommended;
 pub mod spec;
 pub mod stepwise;
 #[cfg(test)]

@@ -13,6 +13,7 @@ use super::details::Combine;
 use super::lcmcr::estimate as lcmcr_estimate;
 use super::lcmcr::{LcmcrOptions, Start};
 use super::pooled;
+use super::recommended;
 use super::types::{Estimate, ProgressFn, Settings, Status};
 use crate::checked::{Chains, Classes, Iterations, Level, Order, PValue, Positive, Top};
 use crate::data::{CaptureTable, Dataset, MAX_DENSE_LISTS};
@@ -52,6 +53,8 @@ pub enum MethodId {
     Chapman,
     /// Stepwise (parametric bootstrap) and LCMCR draws pooled.
     Pooled,
+    /// The procedure the simulation grid chose.
+    Recommended,
 }
 
 /// From this many lists on, a method that fits every cell of the table is announced before
@@ -74,6 +77,7 @@ const OTHER: &[(&str, MethodId)] = &[
     ("petersen", MethodId::Petersen),
     ("chapman", MethodId::Chapman),
     ("pooled", MethodId::Pooled),
+    ("recommended", MethodId::Recommended),
 ];
 
 impl MethodId {
@@ -119,7 +123,9 @@ impl MethodId {
             MethodId::Loglinear => &[Model, Interval, Level],
             MethodId::Stepwise => &[Interval, Level, Pthresh],
             MethodId::Bic => &[Interval, Level, Maxorder, Ntop],
-            MethodId::Dga | MethodId::Petersen | MethodId::Chapman => &[Level],
+            MethodId::Dga | MethodId::Petersen | MethodId::Chapman | MethodId::Recommended => {
+                &[Level]
+            }
             MethodId::Lcmcr => &[Level, K, Burnin, Samples, Thinning, Chains, Start],
             MethodId::Pooled => &[
                 Level, Pthresh, K, Burnin, Samples, Thinning, Chains, Combine,
@@ -162,7 +168,7 @@ impl MethodId {
     pub fn needs_seed(&self) -> bool {
         matches!(
             self,
-            MethodId::Lcmcr | MethodId::BayesThreshold | MethodId::Pooled
+            MethodId::Lcmcr | MethodId::BayesThreshold | MethodId::Pooled | MethodId::Recommended
         )
     }
 
@@ -577,6 +583,8 @@ pub enum Method {
     Chapman(Option<Level>),
     /// Stepwise and LCMCR draws pooled.
     Pooled(PooledChoice),
+    /// The procedure the simulation grid chose.
+    Recommended(Option<Level>),
 }
 
 /// What a run takes from the job around the method.
@@ -678,6 +686,7 @@ impl Method {
                 chains: r.chains,
                 combine: r.combine,
             }),
+            MethodId::Recommended => Method::Recommended(r.level),
         })
     }
 
@@ -707,7 +716,9 @@ impl Method {
                 ntop: o.ntop,
                 ..fit(&o.fit)
             },
-            Method::Dga(l) | Method::Petersen(l) | Method::Chapman(l) => level(l),
+            Method::Dga(l) | Method::Petersen(l) | Method::Chapman(l) | Method::Recommended(l) => {
+                level(l)
+            }
             Method::Lcmcr(o) => RawOptions {
                 level: o.level,
                 classes: o.classes,
@@ -759,6 +770,7 @@ impl Method {
             Method::Petersen(_) => MethodId::Petersen,
             Method::Chapman(_) => MethodId::Chapman,
             Method::Pooled(_) => MethodId::Pooled,
+            Method::Recommended(_) => MethodId::Recommended,
         }
     }
 
@@ -782,6 +794,9 @@ impl Method {
     /// binary prints it; None when the work is small, or when the method will refuse the
     /// data anyway).
     pub fn advance_notice(&self, data: &Dataset) -> Option<String> {
+        if let Method::Recommended(_) = self {
+            return Method::recommended().ok()?.0.advance_notice(data);
+        }
         let Dataset::Table(t) = data else {
             return None;
         };
@@ -838,6 +853,7 @@ impl Method {
             Method::Lcmcr(o) => (o.level, None),
             Method::BayesThreshold(o) => (o.level, None),
             Method::Pooled(o) => (o.level, None),
+            Method::Recommended(l) => (*l, None),
         };
         Settings {
             level: level.unwrap_or(ctx.level),
@@ -925,6 +941,29 @@ impl Method {
             b,
             &estimator,
         )
+    }
+
+    /// The procedure `recommended` runs, as the compiled-in evidence names it: the method
+    /// and its bootstrap (whose seed is the run's).
+    pub fn recommended() -> Result<(Method, Option<BootOptions>)> {
+        let e = recommended::evidence()?;
+        let p = &e.procedure;
+        let m: Method = serde_json::from_value(p.method.clone()).map_err(|err| {
+            Error::Numerical(format!(
+                "the compiled-in evidence names a method that cannot be read: {err}"
+            ))
+        })?;
+        if m.id() == MethodId::Recommended {
+            return Err(Error::Numerical(
+                "the compiled-in evidence names recommended itself".into(),
+            ));
+        }
+        let boot = p.bootstrap.map(|b| BootOptions {
+            replicates: b.get() as usize,
+            seed: 0,
+            kind: p.bootstrap_kind,
+        });
+        Ok((m, boot))
     }
 
     /// `pooled`: the stepwise family with its parametric bootstrap and the LCMCR family,
@@ -1034,6 +1073,21 @@ impl Method {
                 twolist::estimate_pairs(twolist::Kind::Chapman, table()?, s.level)?
             }
             Method::Pooled(o) => vec![self.pooled(table()?, o, s.level, seed)?],
+            Method::Recommended(_) => {
+                let e = recommended::evidence()?;
+                let (inner, bootstrap) = Method::recommended()?;
+                let ctx = Context {
+                    level: s.level,
+                    seed,
+                    bootstrap: bootstrap.map(|b| BootOptions { seed, ..b }),
+                    glm_compat: s.glm_compat,
+                    ..Context::default()
+                };
+                let est = inner.run(data, &ctx)?.into_iter().next().ok_or_else(|| {
+                    Error::Numerical(format!("method {} gave no estimate", inner.id()))
+                })?;
+                vec![recommended::present(est, e, s.level)]
+            }
         })
     }
 }
@@ -1077,6 +1131,7 @@ impl Method {
             Ok(())
         };
         match self {
+            Method::Recommended(_) => Method::recommended()?.0.check_options(),
             Method::Lcmcr(o) => {
                 let r = o.resolve(0);
                 sampler(
@@ -1126,6 +1181,16 @@ impl Method {
     /// with exit code 2 instead of running half. An error is `Error::At` a field relative
     /// to the method object (`id` when the method itself does not fit).
     pub fn check_data(&self, data: &Dataset) -> Result<()> {
+        if let Method::Recommended(_) = self {
+            let inner = Method::recommended()?.0;
+            return inner.check_data(data).map_err(|e| match e {
+                Error::At { message, .. } => Error::at(
+                    "id",
+                    format!("method recommended runs {}: {message}", inner.id()),
+                ),
+                other => other,
+            });
+        }
         let id = self.id();
         let table = match (self, data) {
             (Method::Closed(m, _), Dataset::Frequency(f)) => {
@@ -1189,7 +1254,11 @@ impl Method {
             | Method::Bic(_)
             | Method::BayesThreshold(_)
             | Method::Pooled(_) => true,
-            Method::Dga(_) | Method::Lcmcr(_) | Method::Petersen(_) | Method::Chapman(_) => false,
+            Method::Dga(_)
+            | Method::Lcmcr(_)
+            | Method::Petersen(_)
+            | Method::Chapman(_)
+            | Method::Recommended(_) => false,
         };
         if dense && k > MAX_DENSE_LISTS {
             return Err(Error::at(

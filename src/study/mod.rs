@@ -8,6 +8,7 @@
 //! shards (`--shard i/n` runs r = i, i + n, …); [`merge`] puts shards back together into
 //! the bytes one process writes. Above the methods and the strata totals, beside `job`.
 
+pub mod evidence;
 pub mod generate;
 pub mod merge;
 pub mod record;
