@@ -959,7 +959,7 @@ impl Method {
             ));
         }
         let boot = p.bootstrap.map(|b| BootOptions {
-            replicates: b.get() as usize,
+            replicates: b.get(),
             seed: 0,
             kind: p.bootstrap_kind,
         });
