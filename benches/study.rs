@@ -12,9 +12,9 @@ use std::hint::black_box;
 fn chan2021(c: &mut Criterion) {
     let path = concat!(
         env!("CARGO_MANIFEST_DIR"),
-        "/models/scenarios/chan2021.json"
+        "/models/studies/chan2021_s34.json"
     );
-    let (s, models) = study::file::load(path).expect("models/scenarios/chan2021.json");
+    let (s, models) = study::file::load(path).expect("models/studies/chan2021_s34.json");
     let threads = std::env::var("DARKFIGURE_STUDY_THREADS")
         .ok()
         .and_then(|t| t.parse::<usize>().ok())

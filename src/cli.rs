@@ -92,6 +92,18 @@ pub struct BayesArgs {
     /// bayes-threshold: drop interactions with |posterior mean / sd| below this (default 2).
     #[arg(long, value_parser = positive, allow_negative_numbers = true)]
     pub threshold: Option<Positive>,
+    /// pooled: how its families' draws make one interval.
+    #[arg(long, value_enum)]
+    pub combine: Option<CombineArg>,
+}
+
+/// How `pooled` combines its families.
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum CombineArg {
+    /// Quantiles of the families' draws pooled with equal weight.
+    Mixture,
+    /// From the lowest lower to the highest upper limit of the families' intervals.
+    Union,
 }
 
 /// Where LCMCR's chains start.
@@ -261,7 +273,7 @@ pub struct EstimateArgs {
     pub data: DataArgs,
     /// Method id (repeatable): m0 mt mh-chao mh-poisson2 mh-darroch mh-gamma3.5
     /// mth-chao mth-poisson2 mth-darroch mth-gamma3.5 mb mbh loglinear main stepwise
-    /// stepwise-aic bic dga lcmcr bayes-threshold petersen chapman. Default: Rcapture's closed family.
+    /// stepwise-aic bic dga lcmcr bayes-threshold petersen chapman pooled recommended. Default: Rcapture's closed family.
     #[arg(long = "method", short = 'm')]
     pub methods: Vec<String>,
     /// Log-linear model SPEC (repeatable), e.g. "[12,23]" or "[LA:NG,PF]"; implies

@@ -5,8 +5,8 @@ mod cli;
 
 use clap::Parser;
 use cli::{
-    BayesArgs, Cli, Command, DataArgs, FormatArg, IntervalArg, OutputArgs, PriorArg, StartArg,
-    Threads,
+    BayesArgs, Cli, CombineArg, Command, DataArgs, FormatArg, IntervalArg, OutputArgs, PriorArg,
+    StartArg, Threads,
 };
 use darkfigure::Error;
 use darkfigure::checked::{Order, PValue, Top};
@@ -16,6 +16,7 @@ use darkfigure::inference::bootstrap::BootKind;
 use darkfigure::job::{self, DataSpec, Job, OccasionsSpec};
 use darkfigure::loglinear::ModelSpec;
 use darkfigure::loglinear::check::check;
+use darkfigure::methods::details::Combine;
 use darkfigure::methods::lcmcr::Start;
 use darkfigure::methods::spec::{PriorKind, RawOptions};
 use darkfigure::methods::{IntervalKind, Method, MethodId, ProgressFn};
@@ -517,6 +518,10 @@ fn method_flags(
         }),
         prior_variance: bayes.prior_variance,
         threshold: bayes.threshold,
+        combine: bayes.combine.map(|c| match c {
+            CombineArg::Mixture => Combine::Mixture,
+            CombineArg::Union => Combine::Union,
+        }),
         ..RawOptions::default()
     }
 }

@@ -39,6 +39,10 @@ pub enum Construction {
     BootstrapPercentile,
     /// Equal-tailed quantiles of posterior draws.
     PosteriorQuantiles,
+    /// Equal-tailed quantiles of draws pooled with equal weight across model families.
+    PooledQuantiles,
+    /// The lowest lower and highest upper limit of several model families' intervals.
+    UnionOfIntervals,
     /// A strata total: percentile limits of the strata's bootstrap replicates summed.
     BootstrapPercentileOfSum,
     /// A strata total: quantiles of the strata's posterior draws summed draw by draw.
@@ -57,6 +61,8 @@ impl Construction {
             Construction::BootstrapBca => "bootstrap-bca",
             Construction::BootstrapPercentile => "bootstrap-percentile",
             Construction::PosteriorQuantiles => "posterior-quantiles",
+            Construction::PooledQuantiles => "pooled-quantiles",
+            Construction::UnionOfIntervals => "union-of-intervals",
             Construction::BootstrapPercentileOfSum => "bootstrap-percentile-of-sum",
             Construction::PosteriorQuantilesOfSum => "posterior-quantiles-of-sum",
             Construction::ExactPosteriorOfSum => "exact-posterior-of-sum",

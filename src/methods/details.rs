@@ -11,7 +11,7 @@
 
 use crate::checked::Level;
 use crate::inference::posterior::PosteriorDiagnostics;
-use crate::inference::{Construction, IntervalKind};
+use crate::inference::{Construction, Interval, IntervalKind};
 use serde::{Serialize, Serializer};
 use std::collections::BTreeMap;
 
@@ -36,6 +36,10 @@ pub enum Details {
     Lcmcr(LcmcrDetails),
     /// Bayesian thresholding (boxed: it is by far the largest).
     Threshold(Box<ThresholdDetails>),
+    /// Draws pooled across model families.
+    Pooled(PooledDetails),
+    /// The procedure the simulation grid chose, with its measured coverage.
+    Recommended(RecommendedDetails),
     /// Nothing to record: a stratum too sparse for the method.
     None,
 }
@@ -298,4 +302,118 @@ pub struct Triples {
     pub retained: Vec<String>,
     /// |posterior mean / sd| of each triple fitted.
     pub statistics: BTreeMap<String, f64>,
+}
+
+impl Details {
+    /// The limits an estimate records at several levels (`pooled`), which a study reads
+    /// instead of running the method again at each level.
+    pub fn level_limits(&self) -> Option<&[LevelLimits]> {
+        match self {
+            Details::Pooled(d) => Some(&d.limits),
+            Details::Recommended(d) => d.details.level_limits(),
+            _ => None,
+        }
+    }
+}
+
+/// How `pooled` turns its families' draws into one interval.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Combine {
+    /// Equal-tailed quantiles of the families' draws pooled with equal weight: the
+    /// mixture an analyst who gives each family even odds would hold.
+    #[default]
+    Mixture,
+    /// From the lowest lower limit to the highest upper limit of the families' own
+    /// intervals: wide enough for any family that covers.
+    Union,
+}
+
+impl Combine {
+    /// The word a job file uses.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Combine::Mixture => "mixture",
+            Combine::Union => "union",
+        }
+    }
+}
+
+/// Limits at one level; either may be missing (too few draws beyond it).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct LevelLimits {
+    /// Nominal coverage.
+    pub level: f64,
+    /// Lower limit.
+    pub lower: Option<f64>,
+    /// Upper limit.
+    pub upper: Option<f64>,
+}
+
+/// One model family inside `pooled`.
+#[derive(Debug, Clone, Serialize)]
+pub struct PooledFamily {
+    /// Draws of this family in the pool (0: the family gave no usable answer).
+    pub draws: usize,
+    /// `stepwise` (with its parametric bootstrap) or `lcmcr`.
+    pub family: String,
+    /// Its own interval at the estimate's level.
+    pub interval: Option<Interval>,
+    /// Its own settings and by-products (stepwise path, LCMCR diagnostics).
+    pub options: Box<Details>,
+    /// Its own N̂.
+    pub population: Option<f64>,
+    /// Its status, as the estimate's `status` writes it.
+    pub status: String,
+}
+
+/// Settings and families of `pooled`.
+#[derive(Debug, Clone, Serialize)]
+pub struct PooledDetails {
+    /// How the families were combined.
+    pub combine: Combine,
+    /// The families, stepwise first.
+    pub families: Vec<PooledFamily>,
+    /// Interval level.
+    pub level: Level,
+    /// The combined limits at 80, 90, 95% and the estimate's level.
+    pub limits: Vec<LevelLimits>,
+    /// Parametric bootstrap replicates of the stepwise family.
+    pub replicates: usize,
+}
+
+/// The measured coverage of one procedure on one scenario of the simulation grid.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ScenarioCoverage {
+    /// Datasets whose interval held the true N.
+    pub covered: u64,
+    /// Median (upper − lower) / N.
+    pub median_relative_width: Option<f64>,
+    /// covered / replicates.
+    pub rate: f64,
+    /// Datasets drawn.
+    pub replicates: u64,
+    /// The scenario's name (`models/scenarios/NAME.json`).
+    pub scenario: String,
+    /// Binomial standard error of the rate.
+    pub std_error: f64,
+}
+
+/// What `recommended` ran and how well that covered.
+#[derive(Debug, Clone, Serialize)]
+pub struct RecommendedDetails {
+    /// Coverage of the procedure's 95% interval on each scenario of the grid.
+    pub coverage: Vec<ScenarioCoverage>,
+    /// The procedure's own details.
+    pub details: Box<Details>,
+    /// The coverage it was to reach everywhere.
+    pub goal: f64,
+    /// Interval level.
+    pub level: Level,
+    /// The method it ran.
+    pub method: String,
+    /// The procedure's name in the grid.
+    pub procedure: String,
+    /// The scenarios where it fell short of the goal.
+    pub short_of_goal: Vec<String>,
 }

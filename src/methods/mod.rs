@@ -13,6 +13,8 @@ pub mod details;
 pub mod dga;
 pub mod lcmcr;
 pub mod loglinear;
+pub mod pooled;
+pub mod recommended;
 pub mod spec;
 pub mod stepwise;
 #[cfg(test)]

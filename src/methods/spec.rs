@@ -9,14 +9,19 @@
 
 use super::bayes_threshold::{Prior, ThresholdOptions};
 use super::closed::{self, ClosedModel};
+use super::details::Combine;
+use super::lcmcr::estimate as lcmcr_estimate;
 use super::lcmcr::{LcmcrOptions, Start};
+use super::pooled;
+use super::recommended;
 use super::types::{Estimate, ProgressFn, Settings, Status};
 use crate::checked::{Chains, Classes, Iterations, Level, Order, PValue, Positive, Top};
 use crate::data::{CaptureTable, Dataset, MAX_DENSE_LISTS};
 use crate::error::{Error, Result};
 use crate::inference::IntervalKind;
-use crate::inference::bootstrap::BootOptions;
+use crate::inference::bootstrap::{BootKind, BootOptions};
 use crate::loglinear::ModelSpec;
+use crate::montecarlo::derive_seed;
 use serde::de::{self, DeserializeSeed, MapAccess, Visitor};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use std::fmt;
@@ -46,6 +51,10 @@ pub enum MethodId {
     Petersen,
     /// Chapman for every pair of lists.
     Chapman,
+    /// Stepwise (parametric bootstrap) and LCMCR draws pooled.
+    Pooled,
+    /// The procedure the simulation grid chose.
+    Recommended,
 }
 
 /// From this many lists on, a method that fits every cell of the table is announced before
@@ -67,6 +76,8 @@ const OTHER: &[(&str, MethodId)] = &[
     ("bayes-threshold", MethodId::BayesThreshold),
     ("petersen", MethodId::Petersen),
     ("chapman", MethodId::Chapman),
+    ("pooled", MethodId::Pooled),
+    ("recommended", MethodId::Recommended),
 ];
 
 impl MethodId {
@@ -112,8 +123,13 @@ impl MethodId {
             MethodId::Loglinear => &[Model, Interval, Level],
             MethodId::Stepwise => &[Interval, Level, Pthresh],
             MethodId::Bic => &[Interval, Level, Maxorder, Ntop],
-            MethodId::Dga | MethodId::Petersen | MethodId::Chapman => &[Level],
+            MethodId::Dga | MethodId::Petersen | MethodId::Chapman | MethodId::Recommended => {
+                &[Level]
+            }
             MethodId::Lcmcr => &[Level, K, Burnin, Samples, Thinning, Chains, Start],
+            MethodId::Pooled => &[
+                Level, Pthresh, K, Burnin, Samples, Thinning, Chains, Combine,
+            ],
             MethodId::BayesThreshold => &[
                 Level,
                 Maxorder,
@@ -150,7 +166,10 @@ impl MethodId {
 
     /// Whether it draws random numbers even without a bootstrap (a posterior sampler).
     pub fn needs_seed(&self) -> bool {
-        matches!(self, MethodId::Lcmcr | MethodId::BayesThreshold)
+        matches!(
+            self,
+            MethodId::Lcmcr | MethodId::BayesThreshold | MethodId::Pooled | MethodId::Recommended
+        )
     }
 
     /// Whether this method takes the option `key` (a job field name).
@@ -207,6 +226,7 @@ enum Key {
     Prior,
     PriorVariance,
     Threshold,
+    Combine,
 }
 
 const KEYS: &[(&str, Key)] = &[
@@ -226,6 +246,7 @@ const KEYS: &[(&str, Key)] = &[
     ("prior", Key::Prior),
     ("prior_variance", Key::PriorVariance),
     ("threshold", Key::Threshold),
+    ("combine", Key::Combine),
 ];
 
 const KEY_NAMES: &[&str] = &[
@@ -245,6 +266,7 @@ const KEY_NAMES: &[&str] = &[
     "prior",
     "prior_variance",
     "threshold",
+    "combine",
 ];
 
 impl Key {
@@ -322,6 +344,9 @@ pub struct RawOptions {
     /// |posterior mean / sd| below which an interaction is dropped.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub threshold: Option<Positive>,
+    /// How `pooled` combines its families.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub combine: Option<Combine>,
 }
 
 impl RawOptions {
@@ -344,6 +369,7 @@ impl RawOptions {
             Key::Prior => to.prior = self.prior,
             Key::PriorVariance => to.prior_variance = self.prior_variance,
             Key::Threshold => to.threshold = self.threshold,
+            Key::Combine => to.combine = self.combine,
         }
     }
 
@@ -384,6 +410,7 @@ impl RawOptions {
             (self.prior.is_some(), Key::Prior),
             (self.prior_variance.is_some(), Key::PriorVariance),
             (self.threshold.is_some(), Key::Threshold),
+            (self.combine.is_some(), Key::Combine),
         ];
         set.iter().filter(|s| s.0).map(|s| s.1).collect()
     }
@@ -422,6 +449,7 @@ impl RawOptions {
             Key::Prior => put(&mut self.prior, key, map),
             Key::PriorVariance => put(&mut self.prior_variance, key, map),
             Key::Threshold => put(&mut self.threshold, key, map),
+            Key::Combine => put(&mut self.combine, key, map),
         }
     }
 }
@@ -506,6 +534,28 @@ pub struct ThresholdChoice {
     pub threshold: Option<Positive>,
 }
 
+/// `pooled`: its stepwise family's threshold, its LCMCR family's sampler and the rule that
+/// combines them (defaults in `pooled.rs`).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct PooledChoice {
+    /// Interval level.
+    pub level: Option<Level>,
+    /// Stepwise p-value threshold (default 0.02).
+    pub pthresh: Option<PValue>,
+    /// LCMCR's latent classes K.
+    pub classes: Option<Classes>,
+    /// LCMCR's burn-in iterations per chain.
+    pub burnin: Option<Iterations>,
+    /// LCMCR's draws kept per chain.
+    pub samples: Option<Iterations>,
+    /// LCMCR's iterations between kept draws.
+    pub thinning: Option<Iterations>,
+    /// LCMCR's chains.
+    pub chains: Option<Chains>,
+    /// Mixture of the draws (default) or union of the intervals.
+    pub combine: Option<Combine>,
+}
+
 /// A method with the options of its family.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Method {
@@ -531,6 +581,10 @@ pub enum Method {
     Petersen(Option<Level>),
     /// Chapman per pair.
     Chapman(Option<Level>),
+    /// Stepwise and LCMCR draws pooled.
+    Pooled(PooledChoice),
+    /// The procedure the simulation grid chose.
+    Recommended(Option<Level>),
 }
 
 /// What a run takes from the job around the method.
@@ -622,6 +676,17 @@ impl Method {
             }),
             MethodId::Petersen => Method::Petersen(r.level),
             MethodId::Chapman => Method::Chapman(r.level),
+            MethodId::Pooled => Method::Pooled(PooledChoice {
+                level: r.level,
+                pthresh: r.pthresh,
+                classes: r.classes,
+                burnin: r.burnin,
+                samples: r.samples,
+                thinning: r.thinning,
+                chains: r.chains,
+                combine: r.combine,
+            }),
+            MethodId::Recommended => Method::Recommended(r.level),
         })
     }
 
@@ -651,7 +716,9 @@ impl Method {
                 ntop: o.ntop,
                 ..fit(&o.fit)
             },
-            Method::Dga(l) | Method::Petersen(l) | Method::Chapman(l) => level(l),
+            Method::Dga(l) | Method::Petersen(l) | Method::Chapman(l) | Method::Recommended(l) => {
+                level(l)
+            }
             Method::Lcmcr(o) => RawOptions {
                 level: o.level,
                 classes: o.classes,
@@ -674,6 +741,17 @@ impl Method {
                 threshold: o.threshold,
                 ..RawOptions::default()
             },
+            Method::Pooled(o) => RawOptions {
+                level: o.level,
+                pthresh: o.pthresh,
+                classes: o.classes,
+                burnin: o.burnin,
+                samples: o.samples,
+                thinning: o.thinning,
+                chains: o.chains,
+                combine: o.combine,
+                ..RawOptions::default()
+            },
         }
     }
 
@@ -691,6 +769,8 @@ impl Method {
             Method::BayesThreshold(_) => MethodId::BayesThreshold,
             Method::Petersen(_) => MethodId::Petersen,
             Method::Chapman(_) => MethodId::Chapman,
+            Method::Pooled(_) => MethodId::Pooled,
+            Method::Recommended(_) => MethodId::Recommended,
         }
     }
 
@@ -714,6 +794,9 @@ impl Method {
     /// binary prints it; None when the work is small, or when the method will refuse the
     /// data anyway).
     pub fn advance_notice(&self, data: &Dataset) -> Option<String> {
+        if let Method::Recommended(_) = self {
+            return Method::recommended().ok()?.0.advance_notice(data);
+        }
         let Dataset::Table(t) = data else {
             return None;
         };
@@ -744,7 +827,10 @@ impl Method {
             return Some(format!(
                 "all {} cells of the {k}-list table are fitted{}; this can take minutes",
                 (1u64 << k) - 1,
-                if matches!(id, MethodId::Stepwise | MethodId::StepwiseAic) {
+                if matches!(
+                    id,
+                    MethodId::Stepwise | MethodId::StepwiseAic | MethodId::Pooled
+                ) {
                     ", once for every candidate term at every step"
                 } else {
                     ", and refitted for the interval"
@@ -766,6 +852,8 @@ impl Method {
             Method::Dga(l) | Method::Petersen(l) | Method::Chapman(l) => (*l, None),
             Method::Lcmcr(o) => (o.level, None),
             Method::BayesThreshold(o) => (o.level, None),
+            Method::Pooled(o) => (o.level, None),
+            Method::Recommended(l) => (*l, None),
         };
         Settings {
             level: level.unwrap_or(ctx.level),
@@ -855,6 +943,78 @@ impl Method {
         )
     }
 
+    /// The procedure `recommended` runs, as the compiled-in evidence names it: the method
+    /// and its bootstrap (whose seed is the run's).
+    pub fn recommended() -> Result<(Method, Option<BootOptions>)> {
+        let e = recommended::evidence()?;
+        let p = &e.procedure;
+        let m: Method = serde_json::from_value(p.method.clone()).map_err(|err| {
+            Error::Numerical(format!(
+                "the compiled-in evidence names a method that cannot be read: {err}"
+            ))
+        })?;
+        if m.id() == MethodId::Recommended {
+            return Err(Error::Numerical(
+                "the compiled-in evidence names recommended itself".into(),
+            ));
+        }
+        let boot = p.bootstrap.map(|b| BootOptions {
+            replicates: b.get(),
+            seed: 0,
+            kind: p.bootstrap_kind,
+        });
+        Ok((m, boot))
+    }
+
+    /// `pooled`: the stepwise family with its parametric bootstrap and the LCMCR family,
+    /// each on its own stream of `seed`, combined.
+    fn pooled(
+        &self,
+        table: &CaptureTable,
+        o: &PooledChoice,
+        level: Level,
+        seed: u64,
+    ) -> Result<Estimate> {
+        // Both families must be able to run: a table one of them refuses is refused whole,
+        // not answered by the other alone.
+        let k = table.k();
+        if !(2..=MAX_DENSE_LISTS).contains(&k) {
+            return Err(Error::Usage(format!(
+                "method pooled needs 2 to {MAX_DENSE_LISTS} lists (its stepwise family fits every cell); the table has {k}"
+            )));
+        }
+        let data = Dataset::Table(table.clone());
+        let replicates = pooled::replicates(level.get());
+        let stepwise = Method::Stepwise(StepwiseOptions {
+            fit: FitChoice::default(),
+            pthresh: o.pthresh,
+        });
+        let sw_seed = derive_seed(seed, 1);
+        let ctx = Context {
+            level,
+            seed: sw_seed,
+            bootstrap: Some(BootOptions {
+                replicates,
+                seed: sw_seed,
+                kind: BootKind::Parametric,
+            }),
+            ..Context::default()
+        };
+        let sw = stepwise.run(&data, &ctx).and_then(|v| {
+            v.into_iter()
+                .next()
+                .ok_or_else(|| Error::Numerical("stepwise gave no estimate".into()))
+        });
+        let lc = lcmcr_estimate(table, &o.lcmcr(derive_seed(seed, 2)), level);
+        Ok(pooled::combine(
+            table.observed(),
+            vec![("stepwise", sw), ("lcmcr", lc)],
+            o.combine.unwrap_or_default(),
+            level,
+            replicates,
+        ))
+    }
+
     /// The capture table the method needs.
     pub(crate) fn table<'a>(&self, data: &'a Dataset) -> Result<&'a CaptureTable> {
         match data {
@@ -912,6 +1072,22 @@ impl Method {
             Method::Chapman(_) => {
                 twolist::estimate_pairs(twolist::Kind::Chapman, table()?, s.level)?
             }
+            Method::Pooled(o) => vec![self.pooled(table()?, o, s.level, seed)?],
+            Method::Recommended(_) => {
+                let e = recommended::evidence()?;
+                let (inner, bootstrap) = Method::recommended()?;
+                let ctx = Context {
+                    level: s.level,
+                    seed,
+                    bootstrap: bootstrap.map(|b| BootOptions { seed, ..b }),
+                    glm_compat: s.glm_compat,
+                    ..Context::default()
+                };
+                let est = inner.run(data, &ctx)?.into_iter().next().ok_or_else(|| {
+                    Error::Numerical(format!("method {} gave no estimate", inner.id()))
+                })?;
+                vec![recommended::present(est, e, s.level)]
+            }
         })
     }
 }
@@ -955,8 +1131,18 @@ impl Method {
             Ok(())
         };
         match self {
+            Method::Recommended(_) => Method::recommended()?.0.check_options(),
             Method::Lcmcr(o) => {
                 let r = o.resolve(0);
+                sampler(
+                    r.samples as u64,
+                    r.thinning as u64,
+                    r.chains as u64,
+                    LCMCR_MAX_DRAWS,
+                )
+            }
+            Method::Pooled(o) => {
+                let r = o.lcmcr(0);
                 sampler(
                     r.samples as u64,
                     r.thinning as u64,
@@ -995,6 +1181,16 @@ impl Method {
     /// with exit code 2 instead of running half. An error is `Error::At` a field relative
     /// to the method object (`id` when the method itself does not fit).
     pub fn check_data(&self, data: &Dataset) -> Result<()> {
+        if let Method::Recommended(_) = self {
+            let inner = Method::recommended()?.0;
+            return inner.check_data(data).map_err(|e| match e {
+                Error::At { message, .. } => Error::at(
+                    "id",
+                    format!("method recommended runs {}: {message}", inner.id()),
+                ),
+                other => other,
+            });
+        }
         let id = self.id();
         let table = match (self, data) {
             (Method::Closed(m, _), Dataset::Frequency(f)) => {
@@ -1056,8 +1252,13 @@ impl Method {
             | Method::Stepwise(_)
             | Method::StepwiseAic(_)
             | Method::Bic(_)
-            | Method::BayesThreshold(_) => true,
-            Method::Dga(_) | Method::Lcmcr(_) | Method::Petersen(_) | Method::Chapman(_) => false,
+            | Method::BayesThreshold(_)
+            | Method::Pooled(_) => true,
+            Method::Dga(_)
+            | Method::Lcmcr(_)
+            | Method::Petersen(_)
+            | Method::Chapman(_)
+            | Method::Recommended(_) => false,
         };
         if dense && k > MAX_DENSE_LISTS {
             return Err(Error::at(
@@ -1107,6 +1308,28 @@ impl LcmcrChoice {
             thinning: self.thinning.map_or(d.thinning, Iterations::get),
             chains: self.chains.map_or(d.chains, Chains::get),
             start: self.start.unwrap_or(d.start),
+            seed,
+            ..d
+        }
+    }
+}
+
+impl PooledChoice {
+    /// The LCMCR family's settings: the given ones over `pooled`'s defaults, with `seed`.
+    pub fn lcmcr(&self, seed: u64) -> LcmcrOptions {
+        let d = LcmcrOptions {
+            burnin: pooled::LCMCR_BURNIN,
+            samples: pooled::LCMCR_SAMPLES,
+            thinning: pooled::LCMCR_THINNING,
+            chains: pooled::LCMCR_CHAINS,
+            ..LcmcrOptions::default()
+        };
+        LcmcrOptions {
+            k: self.classes.map_or(d.k, Classes::get),
+            burnin: self.burnin.map_or(d.burnin, Iterations::get),
+            samples: self.samples.map_or(d.samples, Iterations::get),
+            thinning: self.thinning.map_or(d.thinning, Iterations::get),
+            chains: self.chains.map_or(d.chains, Chains::get),
             seed,
             ..d
         }
@@ -1333,7 +1556,7 @@ mod tests {
     fn light(id: &str) -> Method {
         match id {
             "loglinear" => r#"{"id": "loglinear", "model": "[12]"}"#.parse().unwrap(),
-            "lcmcr" | "bayes-threshold" => format!(
+            "lcmcr" | "bayes-threshold" | "pooled" => format!(
                 r#"{{"id": "{id}", "burnin": 20, "samples": 20, "thinning": 1, "chains": 1}}"#
             )
             .parse()
@@ -1391,7 +1614,7 @@ mod tests {
         )
         .unwrap();
         let many = Dataset::Table(many);
-        for id in ["mt", "main", "stepwise", "bayes-threshold"] {
+        for id in ["mt", "main", "stepwise", "bayes-threshold", "pooled"] {
             assert!(light(id).check_data(&many).is_err(), "{id}");
             assert!(
                 light(id).run_plain(&many, &Settings::default(), 1).is_err(),
@@ -1460,6 +1683,7 @@ mod tests {
             prior: Some(PriorKind::Flat),
             prior_variance: Positive::try_from(2.0).ok(),
             threshold: Positive::try_from(1.5).ok(),
+            combine: Some(Combine::Union),
         };
         let all = full.keys();
         assert_eq!(all.len(), KEYS.len() - 1);

@@ -12,6 +12,7 @@
 //! calls [`calibrate`] for a job's `calibrate` section.
 
 pub mod calibrate;
+pub mod evidence;
 pub mod file;
 pub mod generate;
 pub mod latent;
@@ -297,7 +298,7 @@ fn failed(m: &Method, observed: u64, why: &str) -> Estimate {
 }
 
 /// The estimate's intervals at every level of the study, each made the way the method
-/// makes its own: a bootstrap's BCa limits (percentile where BCa has no support) from the
+/// makes its own: the limits a method records at each level (`pooled`), a bootstrap's BCa limits (percentile where BCa has no support) from the
 /// same replicates, posterior quantiles from the same draws, and otherwise the method run
 /// again at that level (profile, Wald and closed-form intervals are deterministic).
 fn levels_of(
@@ -313,6 +314,16 @@ fn levels_of(
         .map(|&l| {
             if !est.status.has_number() {
                 return None;
+            }
+            if let Some(v) = est.options.level_limits() {
+                let x = v.iter().find(|x| (x.level - l).abs() < 1e-12)?;
+                return Some(Interval {
+                    lower: Some(x.lower?),
+                    upper: Some(x.upper?),
+                    level: l,
+                    kind: est.interval.as_ref()?.kind,
+                    center: None,
+                });
             }
             if let Some(boot) = &est.bootstrap {
                 if boot.usable < bootstrap::needed(l) {

@@ -260,6 +260,30 @@ const CASES: &[(&str, &[&str])] = &[
         ],
     ),
     ("describe.json", &["describe", "tests/data/UKdat.csv"]),
+    (
+        "pooled.json",
+        &[
+            "estimate",
+            "tests/data/NewOrl_5.csv",
+            "-m",
+            "pooled",
+            "--combine",
+            "union",
+            "--seed",
+            "4",
+        ],
+    ),
+    (
+        "recommended.json",
+        &[
+            "estimate",
+            "tests/data/Western.csv",
+            "-m",
+            "recommended",
+            "--seed",
+            "5",
+        ],
+    ),
 ];
 
 /// Reports of the shipped jobs and of the strata job, in both renderings.

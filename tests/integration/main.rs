@@ -10,6 +10,7 @@ mod common;
 mod disclosure;
 mod global;
 mod golden;
+mod grid;
 mod hostile;
 mod lcmcr;
 mod model_props;
