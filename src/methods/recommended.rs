@@ -41,8 +41,27 @@ pub struct Evidence {
     pub procedure: ChosenProcedure,
     /// The scenarios where its coverage fell below the goal.
     pub short_of_goal: Vec<String>,
+    /// Every candidate procedure, in the studies' order, with what it runs (the world
+    /// report's sensitivity table runs each on the live studies).
+    pub candidates: Vec<Candidate>,
     /// Every procedure on every scenario.
     pub scenarios: Vec<ScenarioEvidence>,
+}
+
+/// A candidate procedure: its name in the studies and what it runs.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Candidate {
+    /// Its name in the studies.
+    pub name: String,
+    /// The method object with its options, as a job writes it.
+    pub method: serde_json::Value,
+    /// Bootstrap replicates, when the procedure bootstraps.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bootstrap: Option<Replicates>,
+    /// Which bootstrap.
+    #[serde(default)]
+    pub bootstrap_kind: BootKind,
 }
 
 /// A procedure of the studies without its name: the method and its bootstrap.

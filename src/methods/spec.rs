@@ -15,7 +15,9 @@ use super::lcmcr::{LcmcrOptions, Start};
 use super::pooled;
 use super::recommended;
 use super::types::{Estimate, ProgressFn, Settings, Status};
-use crate::checked::{Chains, Classes, Iterations, Level, Order, PValue, Positive, Top};
+use crate::checked::{
+    Chains, Classes, Iterations, Level, Order, PValue, Positive, Replicates, Top,
+};
 use crate::data::{CaptureTable, Dataset, MAX_DENSE_LISTS};
 use crate::error::{Error, Result};
 use crate::inference::IntervalKind;
@@ -946,9 +948,30 @@ impl Method {
     /// The procedure `recommended` runs, as the compiled-in evidence names it: the method
     /// and its bootstrap (whose seed is the run's).
     pub fn recommended() -> Result<(Method, Option<BootOptions>)> {
-        let e = recommended::evidence()?;
-        let p = &e.procedure;
-        let m: Method = serde_json::from_value(p.method.clone()).map_err(|err| {
+        let p = &recommended::evidence()?.procedure;
+        Method::from_evidence(&p.method, p.bootstrap, p.bootstrap_kind)
+    }
+
+    /// Every candidate procedure of the compiled-in evidence: its name, method and
+    /// bootstrap (whose seed is the run's).
+    pub fn candidates() -> Result<Vec<(String, Method, Option<BootOptions>)>> {
+        recommended::evidence()?
+            .candidates
+            .iter()
+            .map(|c| {
+                let (m, b) = Method::from_evidence(&c.method, c.bootstrap, c.bootstrap_kind)?;
+                Ok((c.name.clone(), m, b))
+            })
+            .collect()
+    }
+
+    /// A procedure as the evidence writes it.
+    fn from_evidence(
+        method: &serde_json::Value,
+        bootstrap: Option<Replicates>,
+        kind: BootKind,
+    ) -> Result<(Method, Option<BootOptions>)> {
+        let m: Method = serde_json::from_value(method.clone()).map_err(|err| {
             Error::Numerical(format!(
                 "the compiled-in evidence names a method that cannot be read: {err}"
             ))
@@ -958,10 +981,10 @@ impl Method {
                 "the compiled-in evidence names recommended itself".into(),
             ));
         }
-        let boot = p.bootstrap.map(|b| BootOptions {
+        let boot = bootstrap.map(|b| BootOptions {
             replicates: b.get(),
             seed: 0,
-            kind: p.bootstrap_kind,
+            kind,
         });
         Ok((m, boot))
     }

@@ -149,8 +149,9 @@ pub fn build(doc: &ResultDoc, thr: u64) -> Report {
                 "Studies behind the multiplier",
                 vec![
                     Block::Paragraph(format!(
-                        "{}% intervals. A multiplier is its study's estimate divided by the number identified in it, and its limits are the estimate's limits divided the same way; the method notes say how the pooling uses them.",
-                        percent(doc.job.level.get())
+                        "{}% intervals. A multiplier is its study's estimate divided by the number identified in it, and its limits are the estimate's limits divided the same way; the method notes say how the pooling uses them.{}",
+                        percent(doc.job.level.get()),
+                        recommended_coverage(doc).unwrap_or_default()
                     )),
                     Block::Table(studies_table(a, &plan)),
                 ],
@@ -166,6 +167,7 @@ pub fn build(doc: &ResultDoc, thr: u64) -> Report {
         notes.push(Block::Paragraph(plan.note()));
     }
     notes.extend(study_notes(doc).map(Block::Paragraph));
+    notes.extend(recommended_note(doc).map(Block::Paragraph));
     let (job, withheld) = disclose::echo(&doc.job, thr);
     groups.push(vec![
         section("Method notes", notes),
@@ -276,6 +278,104 @@ fn studies_table(a: &AggregateResult, plan: &Plan) -> Table {
     }
 }
 
+/// Whether the result prints the recommended interval: an estimate of the job's, of a
+/// stratum, or a live study of the aggregate.
+fn prints_recommended(doc: &ResultDoc) -> bool {
+    let is = |e: &Estimate| e.method == MethodId::Recommended.as_str();
+    doc.estimates.iter().any(is)
+        || doc.strata.iter().any(|s| s.estimates.iter().any(is))
+        || doc.job.aggregate.as_ref().is_some_and(|a| {
+            a.studies
+                .iter()
+                .any(|s| s.data.is_some() && s.method == Some(MethodId::Recommended))
+        })
+}
+
+/// The measured coverage of the recommended interval, as a sentence to stand beside the
+/// studies it measured (None when no live study uses it).
+fn recommended_coverage(doc: &ResultDoc) -> Option<String> {
+    let live = doc
+        .job
+        .aggregate
+        .as_ref()?
+        .studies
+        .iter()
+        .any(|s| s.data.is_some() && s.method == Some(MethodId::Recommended));
+    let e = crate::methods::recommended::evidence().ok()?;
+    let rates: Vec<f64> = e.chosen_coverage().iter().map(|c| c.rate).collect();
+    let lo = rates.iter().copied().fold(f64::INFINITY, f64::min);
+    let hi = rates.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+    (live && lo.is_finite()).then(|| {
+        format!(
+            " The studies estimated here use the recommended interval, whose {:.0}% interval contained the true number in {:.1}% to {:.1}% of the datasets of {} simulated scenarios{}.",
+            100.0 * e.level,
+            100.0 * lo,
+            100.0 * hi,
+            rates.len(),
+            if e.short_of_goal.is_empty() {
+                String::new()
+            } else {
+                format!(
+                    ", below {:.0}% on {} (the method notes say where and why)",
+                    100.0 * e.goal,
+                    e.short_of_goal.join(" and ")
+                )
+            }
+        )
+    })
+}
+
+/// The recommended interval in words, for the method notes: what it runs, the rule that
+/// chose it, and its measured coverage on every scenario of the simulation grid, with
+/// where it falls short of the goal.
+fn recommended_note(doc: &ResultDoc) -> Option<String> {
+    if !prints_recommended(doc) {
+        return None;
+    }
+    let e = crate::methods::recommended::evidence().ok()?;
+    let pct = |x: f64| format!("{:.1}%", 100.0 * x);
+    let coverage = e.chosen_coverage();
+    let each = coverage
+        .iter()
+        .map(|c| format!("{} {} (± {})", c.scenario, pct(c.rate), pct(c.std_error)))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let method = e.procedure.method.get("id").and_then(|v| v.as_str());
+    let union = e.procedure.method.get("combine").and_then(|v| v.as_str()) == Some("union");
+    let what = match (method, union) {
+        (Some("pooled"), true) => {
+            " It runs two model families that fail in opposite places, SparseMSE's stepwise selection with a parametric bootstrap that repeats the selection (Chan, Silverman & Vincent, JASA) and LCMCR's latent classes (Manrique-Vallier, Biometrics), and its interval runs from the lower of their two lower limits to the higher of their two upper limits."
+        }
+        (Some("pooled"), false) => {
+            " It runs two model families that fail in opposite places, SparseMSE's stepwise selection with a parametric bootstrap that repeats the selection (Chan, Silverman & Vincent, JASA) and LCMCR's latent classes (Manrique-Vallier, Biometrics), and takes the quantiles of their draws pooled with equal weight."
+        }
+        _ => "",
+    };
+    let mut words = format!(
+        "The recommended interval is the procedure \"{}\", chosen by a simulation study of {} scenarios with known totals (the models/scenarios folder of darkfigure).{what} The rule: {} Its {}% interval contained the true number in this share of the simulated datasets: {each}.",
+        e.chosen,
+        e.scenarios.len(),
+        e.rule,
+        (100.0 * e.level).round()
+    );
+    let short: Vec<String> = coverage
+        .iter()
+        .filter(|c| e.short_of_goal.contains(&c.scenario))
+        .map(|c| format!("{} ({})", c.scenario, pct(c.rate)))
+        .collect();
+    if short.is_empty() {
+        words.push_str(&format!(" It reached {} on every scenario.", pct(e.goal)));
+    } else {
+        words.push_str(&format!(
+            " No procedure tried reached {} on every scenario; this one has the best worst case and falls short on {}: on data like those, read its {}% interval as covering about that often. Where people differ in how easily they are found in ways no list shows, every interval tried misses low.",
+            pct(e.goal),
+            short.join(" and "),
+            (100.0 * e.level).round()
+        ));
+    }
+    Some(words)
+}
+
 /// How the studies' intervals are made and pooled, in words, for the method notes: the
 /// row of a study in its table is the study the pooling uses.
 fn study_notes(doc: &ResultDoc) -> Option<String> {
@@ -284,11 +384,23 @@ fn study_notes(doc: &ResultDoc) -> Option<String> {
     let mut words = vec![format!(
         "The studies' intervals: a study's multiplier is its estimate of the total divided by the number identified in it, and the multiplier's limits are the estimate's {pct}% limits divided the same way, so the studies table shows one interval twice, in people and as a multiplier."
     )];
-    if a.studies.iter().any(|s| s.population.is_some()) {
+    let live = |m: MethodId| {
+        spec.studies
+            .iter()
+            .any(|s| s.data.is_some() && s.method.unwrap_or(MethodId::Stepwise) == m)
+    };
+    if spec
+        .studies
+        .iter()
+        .any(|s| s.data.is_some() && s.method.unwrap_or(MethodId::Stepwise).bootstrappable())
+    {
         words.push(format!(
-            "A study estimated here runs its method on its own table with {} bootstrap replicates, which repeat the model choice, drawn on the job's seed; a study of this job's own table by one of the methods above, with as many replicates, is therefore the same estimate as in the table above, with the same interval.",
+            "A study estimated here by a method that chooses a model runs it on its own table with {} bootstrap replicates, which repeat the model choice, drawn on the job's seed; a study of this job's own table by one of the methods above, with as many replicates, is therefore the same estimate as in the table above, with the same interval.",
             people(spec.study_bootstrap.get() as f64)
         ));
+    }
+    if live(MethodId::Recommended) || live(MethodId::Pooled) {
+        words.push("A study estimated here by the recommended interval (or `pooled`) runs it on its own table on the job's seed, with the settings the simulation grid measured; its interval carries the model choice of both families it pools.".into());
     }
     if a.studies.iter().any(|s| s.population.is_none()) {
         words.push(format!(
@@ -323,8 +435,11 @@ fn sensitivity_table(a: &AggregateResult, plan: &Plan) -> Table {
             .sensitivity
             .iter()
             .map(|r| {
-                let mut row = vec![r.scenario.clone()];
-                row.extend(three(&r.total, total));
+                let mut row = vec![global::row_name(r)];
+                match &r.total {
+                    Some(t) => row.extend(three(t, total)),
+                    None => row.extend(["—".to_string(), "—".into(), "—".into()]),
+                }
                 match &r.children {
                     Some(c) => row.extend(three(c, children)),
                     None => row.extend(["—".to_string(), "—".into(), "—".into()]),

@@ -175,8 +175,11 @@ pub fn render_aggregate(doc: &ResultDoc, plan: &Plan) -> String {
         }
     };
     for r in &a.sensitivity {
-        let mut row = vec![r.scenario.clone()];
-        row.extend(three(&r.total, total.1));
+        let mut row = vec![crate::aggregate::global::row_name(r)];
+        match &r.total {
+            Some(t) => row.extend(three(t, total.1)),
+            None => row.extend(["-".to_string(), "-".into(), "-".into()]),
+        }
         match &r.children {
             Some(c) => row.extend(three(c, children.as_ref().is_none_or(|c| c.1))),
             None => row.extend(["-".to_string(), "-".into(), "-".into()]),

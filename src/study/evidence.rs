@@ -9,7 +9,8 @@ use super::record::WHOLE;
 use super::summary::summarise;
 use crate::error::{Error, Result};
 use crate::methods::recommended::{
-    ChosenProcedure, EVIDENCE_SCHEMA, Evidence, LevelCoverage, ProcedureEvidence, ScenarioEvidence,
+    Candidate, ChosenProcedure, EVIDENCE_SCHEMA, Evidence, LevelCoverage, ProcedureEvidence,
+    ScenarioEvidence,
 };
 
 /// Coverage at [`LEVEL`] every scenario should reach.
@@ -89,6 +90,7 @@ pub fn build(results: &[(String, SimulationDoc)]) -> Result<Evidence> {
             })
         })
         .ok_or_else(|| Error::Usage(format!("no procedure named {chosen}")))??;
+    let candidates = candidates(results)?;
     Ok(Evidence {
         schema: EVIDENCE_SCHEMA.into(),
         goal: GOAL,
@@ -97,8 +99,32 @@ pub fn build(results: &[(String, SimulationDoc)]) -> Result<Evidence> {
         chosen,
         procedure,
         short_of_goal,
+        candidates,
         scenarios,
     })
+}
+
+/// The procedures of the first study, with what each runs (a candidate that some scenario
+/// could not run, as dga on eight lists, is still a candidate; the choice needs every
+/// scenario).
+fn candidates(results: &[(String, SimulationDoc)]) -> Result<Vec<Candidate>> {
+    let Some((_, first)) = results.first() else {
+        return Ok(Vec::new());
+    };
+    first
+        .study
+        .procedures
+        .iter()
+        .map(|p| {
+            Ok(Candidate {
+                name: p.display_name(),
+                method: serde_json::to_value(&p.method)
+                    .map_err(|e| Error::Numerical(format!("method as JSON: {e}")))?,
+                bootstrap: p.bootstrap,
+                bootstrap_kind: p.bootstrap_kind,
+            })
+        })
+        .collect()
 }
 
 /// The procedures every scenario ran, each with its coverage and width at [`LEVEL`] per

@@ -334,7 +334,7 @@ fn method_notes_row(md: &str, j: usize) -> [String; 3] {
 }
 
 /// The world job: its six studies in every rendering; UK 2013 (the job's own table, by its
-/// stepwise method, with as many replicates) is the job's stepwise estimate — the same N̂
+/// recommended method, on the job's seed) is the job's recommended estimate — the same N̂
 /// and interval in the JSON and the same cells in the studies table and the method notes.
 #[test]
 fn the_world_job_shows_one_interval_per_study_everywhere() {
@@ -342,18 +342,53 @@ fn the_world_job_shows_one_interval_per_study_everywhere() {
     let r = render(&job, "world");
     let rows = check_studies(&r, 5);
     let uk = &r.json["aggregate"]["studies"][0];
-    let stepwise = &r.json["estimates"][0];
+    let recommended = &r.json["estimates"][0];
     assert_eq!(
-        (uk["name"].as_str(), stepwise["method"].as_str()),
-        (Some("UK 2013"), Some("stepwise"))
+        (uk["name"].as_str(), recommended["method"].as_str()),
+        (Some("UK 2013"), Some("recommended"))
     );
-    assert_eq!(uk["population"], stepwise["population"]);
-    assert_eq!(uk["interval"], stepwise["interval"]);
+    assert_eq!(uk["population"], recommended["population"]);
+    assert_eq!(uk["interval"], recommended["interval"]);
     assert_eq!(
         rows[0][3..6],
         method_notes_row(&r.markdown, 0),
         "the UK 2013 row and the method notes"
     );
+    // A sensitivity row per candidate procedure of the grid, in its order; dga cannot run
+    // on the Netherlands' eight lists, and its row says so instead of showing numbers.
+    let evidence = darkfigure::methods::recommended::evidence().unwrap();
+    let rows = r.json["aggregate"]["sensitivity"].as_array().unwrap();
+    let by: Vec<&serde_json::Value> = rows
+        .iter()
+        .filter(|x| x["scenario"].as_str().unwrap().starts_with("every live study by "))
+        .collect();
+    let names: Vec<String> = evidence
+        .candidates
+        .iter()
+        .map(|c| format!("every live study by {}", c.name))
+        .collect();
+    assert_eq!(
+        by.iter()
+            .map(|x| x["scenario"].as_str().unwrap())
+            .collect::<Vec<_>>(),
+        names
+    );
+    for row in by {
+        let dga = row["scenario"] == "every live study by dga";
+        assert_eq!(row["total"].is_null(), dga, "{row}");
+        if dga {
+            assert!(
+                row["unavailable"]
+                    .as_str()
+                    .unwrap()
+                    .contains("3 to 6 lists; the table has 8"),
+                "{row}"
+            );
+            assert!(r.markdown.contains("every live study by dga (no total"));
+        } else {
+            assert!(row["total"]["lower"].as_f64().unwrap() > 125_000.0, "{row}");
+        }
+    }
 }
 
 /// A small job at level 90% and threshold 100: a live study of the job's own table by its

@@ -25,7 +25,7 @@ mod studies;
 
 pub use draws::Summary;
 pub use narrative::{count_words, identified_assumption, pooling_name};
-pub use sensitivity::SensitivityRow;
+pub use sensitivity::{SensitivityRow, row_name};
 pub use spec::{AggregateSpec, Count, Identified, Published, Study, Unit};
 pub use studies::{StudyResult, log_sd};
 
@@ -70,7 +70,8 @@ pub fn run(
     seed: u64,
 ) -> Result<AggregateResult> {
     spec.check(level)?;
-    let studies = studies::measure(spec, base, job_name, level, seed)?;
+    let studies = studies::measure(spec, base, job_name, level, seed, None)?;
+    let procedures = procedure_studies(spec, base, job_name, level, seed)?;
     let level = level.get();
     let setting = draws::Setting {
         spec,
@@ -82,7 +83,7 @@ pub fn run(
     // leaves the headline numbers alone.
     let (pooled, main) =
         setting.scenario(&|_| true, spec.model, spec.children_detection_ratio, 1)?;
-    let sensitivity = sensitivity::rows(&setting, &main)?;
+    let sensitivity = sensitivity::rows(&setting, &main, &procedures)?;
     Ok(AggregateResult {
         identified: spec.identified.clone(),
         assumptions: narrative::assumptions(spec),
@@ -96,4 +97,28 @@ pub fn run(
         seed,
         draws: spec.draws.get(),
     })
+}
+
+/// Every study measured with the live ones by each candidate procedure of the simulation
+/// grid (`Method::candidates`), for the sensitivity table; none without live studies or
+/// when the section turns the rows off. A procedure that fails on a study keeps its error.
+fn procedure_studies(
+    spec: &AggregateSpec,
+    base: Option<&std::path::Path>,
+    job_name: &str,
+    level: Level,
+    seed: u64,
+) -> Result<Vec<sensitivity::ProcedureStudies>> {
+    if !spec.procedure_rows || spec.studies.iter().all(|s| s.data.is_none()) {
+        return Ok(Vec::new());
+    }
+    Ok(crate::methods::Method::candidates()?
+        .into_iter()
+        .map(|(name, method, boot)| {
+            let measured =
+                studies::measure(spec, base, job_name, level, seed, Some((&method, boot)))
+                    .map_err(|e| e.to_string());
+            (name, measured)
+        })
+        .collect())
 }

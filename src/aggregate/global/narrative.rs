@@ -41,7 +41,7 @@ pub fn assumptions(spec: &AggregateSpec) -> Vec<String> {
         } else {
             format!("The dark-figure multiplier M = total / identified of a place without its own study is drawn from the {} random-effects meta-analysis of the {} studies listed (log M normal, τ² estimated from their spread).", pooling_name(spec.model), spec.studies.len())
         },
-        "Each study's multiplier carries the interval of the estimate it comes from: for a study estimated here, its estimate's bootstrap interval (model choice repeated) divided by the number identified in it; for a published study, its stated interval read as log-normal and restated at the job's level. The pooling reads that same interval as log-normal: the standard error of log M is the interval's width on the log scale over twice the normal quantile of the level.".into(),
+        "Each study's multiplier carries the interval of the estimate it comes from: for a study estimated here, its estimate's interval, which carries the model choice (darkfigure's recommended interval, or a bootstrap that repeats the choice), divided by the number identified in it; for a published study, its stated interval read as log-normal and restated at the job's level. The pooling reads that same interval as log-normal: the standard error of log M is the interval's width on the log scale over twice the normal quantile of the level.".into(),
         format!("Children are detected {}× as often as adults (ρ = {}): their multiplier is M / ρ.", spec.children_detection_ratio, spec.children_detection_ratio),
         "An identified count given as a range is drawn uniformly within it.".into(),
     ]

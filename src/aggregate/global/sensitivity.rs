@@ -1,8 +1,9 @@
 //! The sensitivity table: how the answer moves when one input of the default scenario
 //! changes — the trafficking studies alone (when the studies are mixed), each other
 //! pooling model, each alternative children's detection ratio (when children are
-//! counted). Every row draws on a stream of its own (its tag), so adding a row moves no
-//! other. Runs in `run` after the default scenario, which is the table's first row.
+//! counted), and each candidate interval procedure of the simulation grid with every live
+//! study measured by it. Every row draws on a stream of its own (its tag), so adding a row
+//! moves no other. Runs in `run` after the default scenario, which is the table's first row.
 
 use super::draws::{Setting, Summary, Totals};
 use super::narrative::pooling_name;
@@ -17,24 +18,58 @@ use serde::Serialize;
 pub struct SensitivityRow {
     /// What changed.
     pub scenario: String,
-    /// The multiplier for a unit without a study.
-    pub multiplier: Summary,
-    /// Total.
-    pub total: Summary,
+    /// The multiplier for a unit without a study (`null` when the row has no numbers).
+    pub multiplier: Option<Summary>,
+    /// Total (`null` when the row has no numbers).
+    pub total: Option<Summary>,
     /// Children, when their count is known.
     pub children: Option<Summary>,
+    /// Why a row has no numbers: a candidate procedure that gave some live study no
+    /// interval, or studies that could not be pooled.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub unavailable: Option<String>,
 }
 
 impl SensitivityRow {
     fn new(scenario: String, t: Totals) -> Self {
         SensitivityRow {
             scenario,
-            multiplier: t.multiplier,
-            total: t.total,
+            multiplier: Some(t.multiplier),
+            total: Some(t.total),
             children: t.children,
+            unavailable: None,
+        }
+    }
+
+    fn without(scenario: String, why: String) -> Self {
+        SensitivityRow {
+            scenario,
+            multiplier: None,
+            total: None,
+            children: None,
+            unavailable: Some(why),
         }
     }
 }
+
+/// A row's name as a reader sees it: a row without numbers says so, and points to the
+/// result JSON for the reason (which may quote a study's figures).
+pub fn row_name(r: &SensitivityRow) -> String {
+    match r.unavailable {
+        Some(_) => format!(
+            "{} (no total: a study gave no interval this way or could not be pooled; the result JSON says why)",
+            r.scenario
+        ),
+        None => r.scenario.clone(),
+    }
+}
+
+/// A candidate procedure's row: its name, and every study measured with the live ones by
+/// it (or why that failed).
+pub type ProcedureStudies = (String, std::result::Result<Vec<StudyResult>, String>);
+
+/// First stream tag of the procedure rows: one per candidate, in the evidence's order.
+const PROCEDURE_TAG: u64 = 100;
 
 /// A scenario other than the default: what it changes, and its stream. The tags are fixed
 /// per kind of row (2, 3–5, 10 on) so that the published numbers of one row do not depend
@@ -87,8 +122,15 @@ fn alternatives(spec: &AggregateSpec, studies: &[StudyResult]) -> Vec<Alternativ
 }
 
 /// The table: the default scenario's draws `default` first, then every alternative that
-/// applies, each pooled and drawn anew. An alternative that cannot be pooled fails the run.
-pub fn rows(setting: &Setting, default: &Totals) -> Result<Vec<SensitivityRow>> {
+/// applies, each pooled and drawn anew (an alternative that cannot be pooled fails the
+/// run), then a row per candidate procedure of `procedures`, the default scenario with its
+/// studies (a procedure that failed on a study, or whose studies cannot be pooled, gives a
+/// row without numbers that says why).
+pub fn rows(
+    setting: &Setting,
+    default: &Totals,
+    procedures: &[ProcedureStudies],
+) -> Result<Vec<SensitivityRow>> {
     let mut rows = vec![SensitivityRow::new("default".into(), default.clone())];
     for a in alternatives(setting.spec, setting.studies) {
         let keep: &dyn Fn(&StudyResult) -> bool = if a.trafficking_only {
@@ -98,6 +140,28 @@ pub fn rows(setting: &Setting, default: &Totals) -> Result<Vec<SensitivityRow>> 
         };
         let (_, t) = setting.scenario(keep, a.model, a.rho, a.tag)?;
         rows.push(SensitivityRow::new(a.name, t));
+    }
+    let spec = setting.spec;
+    for (j, (name, studies)) in procedures.iter().enumerate() {
+        let scenario = format!("every live study by {name}");
+        let row = studies.as_ref().map_err(Clone::clone).and_then(|studies| {
+            let s = Setting {
+                studies,
+                ..*setting
+            };
+            s.scenario(
+                &|_| true,
+                spec.model,
+                spec.children_detection_ratio,
+                PROCEDURE_TAG + j as u64,
+            )
+            .map(|(_, t)| t)
+            .map_err(|e| e.to_string())
+        });
+        rows.push(match row {
+            Ok(t) => SensitivityRow::new(scenario, t),
+            Err(why) => SensitivityRow::without(scenario, why),
+        });
     }
     Ok(rows)
 }
@@ -186,16 +250,32 @@ mod tests {
         let (_, default) = setting
             .scenario(&|_| true, Tau2Method::Fixed, 1.0, 1)
             .unwrap();
-        let rows = rows(&setting, &default).unwrap();
+        // A candidate procedure that measured the studies (M = 3 for both) and one that failed.
+        let procedures: Vec<ProcedureStudies> = vec![
+            (
+                "p".into(),
+                Ok(vec![study("t", 3.0, true), study("o", 3.0, false)]),
+            ),
+            ("q".into(), Err("no interval".into())),
+        ];
+        let rows = rows(&setting, &default, &procedures).unwrap();
         let row = |name: &str| rows.iter().find(|r| r.scenario.contains(name)).unwrap();
+        let median = |s: &Option<Summary>| s.as_ref().unwrap().median;
         let near = |x: f64, want: f64| (x / want - 1.0).abs() < 1e-3;
         assert_eq!(rows[0].scenario, "default");
-        assert_eq!(rows[0].total.median, default.total.median);
-        assert!(near(rows[0].multiplier.median, 4.0), "{:?}", rows[0]);
-        assert!(near(row("trafficking").multiplier.median, 2.0));
-        assert!(near(row("trafficking").total.median, 2000.0));
+        assert_eq!(median(&rows[0].total), default.total.median);
+        assert!(near(median(&rows[0].multiplier), 4.0), "{:?}", rows[0]);
+        assert!(near(median(&row("trafficking").multiplier), 2.0));
+        assert!(near(median(&row("trafficking").total), 2000.0));
         let half = row("0.5×").children.as_ref().unwrap();
         assert!(near(half.median, 800.0), "{half:?}");
-        assert_eq!(rows.len(), 5);
+        let p = row("every live study by p");
+        assert!(near(median(&p.multiplier), 3.0), "{p:?}");
+        assert!(near(median(&p.total), 3000.0), "{p:?}");
+        let q = row("every live study by q");
+        assert!(q.total.is_none() && q.multiplier.is_none() && q.children.is_none());
+        assert_eq!(q.unavailable.as_deref(), Some("no interval"));
+        assert!(row_name(q).contains("no total"));
+        assert_eq!(rows.len(), 7);
     }
 }

@@ -177,6 +177,18 @@ pub struct AggregateSpec {
     /// Bootstrap replicates for live studies.
     #[serde(default = "default_boot")]
     pub study_bootstrap: Replicates,
+    /// A sensitivity row per candidate procedure of the simulation grid, every live study
+    /// measured by it (default true; each row runs every live study again).
+    #[serde(default = "default_procedure_rows", skip_serializing_if = "is_true")]
+    pub procedure_rows: bool,
+}
+
+fn default_procedure_rows() -> bool {
+    true
+}
+
+fn is_true(b: &bool) -> bool {
+    *b
 }
 
 /// Most people a count may hold: 10¹⁰, above the world's population (about 8.2 × 10⁹), so a
@@ -489,12 +501,12 @@ impl AggregateSpec {
                 }
                 (None, Some(d)) => {
                     let id = st.method.unwrap_or(MethodId::Stepwise);
-                    if !id.bootstrappable() || Method::plain(id).is_err() {
+                    if !live_ids().contains(&id.as_str()) {
                         return Err(Error::at(
                             format!("{path}.method"),
                             format!(
-                                "expected a method whose model choice the bootstrap can repeat with its defaults (a live study's variance comes from it): one of {}, found {id}",
-                                bootstrappable_without_options().join(", ")
+                                "expected a method whose interval carries its model choice with its defaults (a live study's variance comes from it): one of {}, found {id}",
+                                live_ids().join(", ")
                             ),
                         ));
                     }
@@ -632,12 +644,16 @@ impl AggregateSpec {
     }
 }
 
-/// The methods a live study may use: those the bootstrap repeats that need no option.
-fn bootstrappable_without_options() -> Vec<&'static str> {
-    MethodId::bootstrappable_ids()
-        .into_iter()
-        .filter(|id| MethodId::parse(id).is_ok_and(|m| Method::plain(m).is_ok()))
-        .collect()
+/// The methods a live study may use: `recommended`, `pooled` (whose families carry the
+/// model choice), and those the bootstrap repeats that need no option.
+fn live_ids() -> Vec<&'static str> {
+    let mut ids = vec![MethodId::Recommended.as_str(), MethodId::Pooled.as_str()];
+    ids.extend(
+        MethodId::bootstrappable_ids()
+            .into_iter()
+            .filter(|id| MethodId::parse(id).is_ok_and(|m| Method::plain(m).is_ok())),
+    );
+    ids
 }
 
 #[cfg(test)]

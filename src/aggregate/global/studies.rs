@@ -51,14 +51,20 @@ pub struct StudyResult {
     pub var_log_m: f64,
 }
 
+/// A procedure every live study is measured by, in place of its own method: a method and
+/// the bootstrap it runs with (its seed is the job's).
+pub type Procedure<'a> = (&'a Method, Option<BootOptions>);
+
 /// Measures every study in order at the job's `level`, live ones with bootstraps on the
-/// job's master `seed`; the first study that fails stops the run.
+/// job's master `seed`, each by its own method or, with `by`, all by that procedure; the
+/// first study that fails stops the run.
 pub fn measure(
     spec: &AggregateSpec,
     base: Option<&std::path::Path>,
     job_name: &str,
     level: Level,
     seed: u64,
+    by: Option<Procedure>,
 ) -> Result<Vec<StudyResult>> {
     let boot = spec.study_bootstrap.get();
     spec.studies
@@ -66,8 +72,23 @@ pub fn measure(
         .map(|st| match st.source()? {
             Source::Published(p) => Ok(published(st, p, level.get())),
             Source::Live(data) => {
-                let (n, est) = live(st, data, base, job_name, level, seed, boot)?;
-                from_estimate(st, n, &est, level.get())
+                let (method, bootstrap) = match by {
+                    Some((m, b)) => (m.clone(), b.map(|b| BootOptions { seed, ..b })),
+                    None => {
+                        let m = Method::plain(st.method.unwrap_or(MethodId::Stepwise))?;
+                        // Only a method that selects a model needs the bootstrap to carry
+                        // the choice; `recommended` and `pooled` carry theirs inside.
+                        let b = m.bootstrappable().then_some(BootOptions {
+                            replicates: boot,
+                            seed,
+                            kind: BootKind::Nonparametric,
+                        });
+                        (m, b)
+                    }
+                };
+                let raise = by.is_none() && bootstrap.is_some();
+                let (n, est) = live(st, data, base, job_name, level, seed, &method, bootstrap)?;
+                from_estimate(st, n, &est, level.get(), raise)
             }
         })
         .collect()
@@ -101,11 +122,19 @@ fn published(st: &Study, p: &Published, level: f64) -> StudyResult {
 }
 
 /// A live study from its n identified and its estimate: M = N̂/n, M's interval the
-/// estimate's bootstrap interval ÷ n, and the variance of log M the reading of that
-/// interval. An estimate without a whole bootstrap interval at `level`, or with one of no
-/// width, gives no study: a model's own interval would leave the model choice out of the
-/// variance, and the pooling needs a spread.
-fn from_estimate(st: &Study, n: u64, est: &Estimate, level: f64) -> Result<StudyResult> {
+/// estimate's interval ÷ n, and the variance of log M the reading of that interval. An
+/// estimate without a whole interval at `level` that carries the model choice (a
+/// bootstrap's that repeats it, a posterior's over models, or a pooling of model
+/// families'), or with one of no width, gives no study: a model's own interval would leave
+/// the model choice out of the variance, and the pooling needs a spread. `raise`: the
+/// replicates came from `aggregate.study_bootstrap`, which the message then names.
+fn from_estimate(
+    st: &Study,
+    n: u64,
+    est: &Estimate,
+    level: f64,
+    raise: bool,
+) -> Result<StudyResult> {
     let refuse = |why: String| Error::Usage(format!("study {}: {why}", st.name));
     let pop = est
         .population
@@ -116,7 +145,11 @@ fn from_estimate(st: &Study, n: u64, est: &Estimate, level: f64) -> Result<Study
         .filter(|i| {
             matches!(
                 i.kind,
-                Construction::BootstrapBca | Construction::BootstrapPercentile
+                Construction::BootstrapBca
+                    | Construction::BootstrapPercentile
+                    | Construction::PosteriorQuantiles
+                    | Construction::PooledQuantiles
+                    | Construction::UnionOfIntervals
             ) && (i.level - level).abs() < 1e-12
         })
         .and_then(|i| Some((i, i.lower?, i.upper?)));
@@ -137,8 +170,13 @@ fn from_estimate(st: &Study, n: u64, est: &Estimate, level: f64) -> Result<Study
                 .join("; "),
         };
         return Err(refuse(format!(
-            "the {} estimate has no {pct}% bootstrap interval, which the study's variance comes from ({why}); raise aggregate.study_bootstrap",
-            est.method
+            "the {} estimate has no {pct}% interval that carries its model choice, which the study's variance comes from ({why}){}",
+            est.method,
+            if raise {
+                "; raise aggregate.study_bootstrap"
+            } else {
+                ""
+            }
         )));
     };
     let nf = n as f64;
@@ -186,11 +224,12 @@ fn named(st: &Study, source: &str) -> StudyResult {
     }
 }
 
-/// Runs a live study's method on its table with the non-parametric bootstrap, whatever
-/// the job says, and returns (n, the estimate). The bootstrap repeats the model choice,
-/// which the study's variance must include. It draws on the job's master seed, as the
-/// job's own methods do: a study of the job's table by one of its methods, with as many
-/// replicates, is then the very estimate the job reports, with the same interval.
+/// Runs `method` on a live study's table with `bootstrap` and returns (n, the estimate).
+/// A bootstrap repeats the model choice, which the study's variance must include. It draws
+/// on the job's master seed, as the job's own methods do: a study of the job's table by
+/// one of its methods, with as many replicates, is then the very estimate the job reports,
+/// with the same interval.
+#[allow(clippy::too_many_arguments)]
 fn live(
     study: &Study,
     data: &DataSpec,
@@ -198,7 +237,8 @@ fn live(
     job_name: &str,
     level: Level,
     seed: u64,
-    boot: usize,
+    method: &Method,
+    bootstrap: Option<BootOptions>,
 ) -> Result<(u64, Estimate)> {
     let parsed = load_data(data, base, job_name, &None)?;
     let Dataset::Table(table) = &parsed.data else {
@@ -207,19 +247,15 @@ fn live(
             study.name
         )));
     };
-    let id = study.method.unwrap_or(MethodId::Stepwise);
+    let id = method.id();
     let ctx = Context {
         level,
         interval: IntervalKind::WaldLog,
         seed,
-        bootstrap: Some(BootOptions {
-            replicates: boot,
-            seed,
-            kind: BootKind::Nonparametric,
-        }),
+        bootstrap,
         ..Context::default()
     };
-    let est = Method::plain(id)?
+    let est = method
         .run(&parsed.data, &ctx)?
         .into_iter()
         .next()
@@ -291,7 +327,9 @@ mod tests {
         let (lo, hi) = (4.0 * (-z90 * 0.3f64).exp(), 4.0 * (z90 * 0.3f64).exp());
         let s = with_studies(serde_json::json!([{"name": "p", "citation": "c",
             "published": {"multiplier": 4.0, "lower": lo, "upper": hi, "level": 0.9}}]));
-        let r = measure(&s, None, "t", Level::DEFAULT, 1).unwrap().remove(0);
+        let r = measure(&s, None, "t", Level::DEFAULT, 1, None)
+            .unwrap()
+            .remove(0);
         let z95 = qnorm(0.975);
         assert!((r.var_log_m - 0.09).abs() < 1e-12, "{r:?}");
         assert!((r.log_m - 4f64.ln()).abs() < 1e-15 && r.multiplier == 4.0);
@@ -339,9 +377,12 @@ mod tests {
         for kind in [
             Construction::BootstrapBca,
             Construction::BootstrapPercentile,
+            Construction::PosteriorQuantiles,
+            Construction::PooledQuantiles,
+            Construction::UnionOfIntervals,
         ] {
             let e = estimate(50.0, Some((Some(20.0), Some(200.0), 0.9, kind)));
-            let r = from_estimate(st, 10, &e, 0.9).unwrap();
+            let r = from_estimate(st, 10, &e, 0.9, true).unwrap();
             assert_eq!((r.multiplier, r.log_m), (5.0, 5f64.ln()));
             assert_eq!([r.lower, r.upper], [2.0, 20.0]);
             let sd = 10f64.ln() / (2.0 * qnorm(0.95));
@@ -356,44 +397,44 @@ mod tests {
         }
     }
 
-    /// No study without a whole bootstrap interval at the job's level (a model's own
-    /// interval leaves the model choice out), or with one of no width; the error names the
-    /// study and carries the estimate's warnings.
+    /// No study without a whole interval that carries the model choice at the job's level
+    /// (a model's own interval leaves the model choice out), or with one of no width; the
+    /// error names the study and carries the estimate's warnings, and names
+    /// `aggregate.study_bootstrap` only when the replicates came from it.
     #[test]
     fn a_live_study_needs_a_whole_bootstrap_interval_with_a_width() {
         let st = &with_studies(serde_json::json!([{"name": "l", "citation": "c"}])).studies[0];
         let boot = Construction::BootstrapPercentile;
+        let none = "no 90% interval that carries its model choice";
         for (iv, says) in [
-            (None, "no 90% bootstrap interval"),
+            (None, none),
             (
                 Some((Some(20.0), Some(200.0), 0.9, Construction::WaldLog)),
-                "no 90% bootstrap interval",
+                none,
             ),
             (
-                Some((Some(20.0), None, 0.9, boot)),
-                "no 90% bootstrap interval",
+                Some((Some(20.0), Some(200.0), 0.9, Construction::Profile)),
+                none,
             ),
-            (
-                Some((None, Some(200.0), 0.9, boot)),
-                "no 90% bootstrap interval",
-            ),
-            (
-                Some((Some(20.0), Some(200.0), 0.95, boot)),
-                "no 90% bootstrap interval",
-            ),
+            (Some((Some(20.0), None, 0.9, boot)), none),
+            (Some((None, Some(200.0), 0.9, boot)), none),
+            (Some((Some(20.0), Some(200.0), 0.95, boot)), none),
             (Some((Some(50.0), Some(50.0), 0.9, boot)), "has no width"),
         ] {
-            let err = from_estimate(st, 10, &estimate(50.0, iv), 0.9)
-                .unwrap_err()
-                .to_string();
-            assert!(
-                err.contains("study l: the main estimate") && err.contains(says),
-                "{err}"
-            );
-            assert!(
-                says == "has no width" || err.contains("(why); raise aggregate.study_bootstrap"),
-                "{err}"
-            );
+            for raise in [true, false] {
+                let err = from_estimate(st, 10, &estimate(50.0, iv), 0.9, raise)
+                    .unwrap_err()
+                    .to_string();
+                assert!(
+                    err.contains("study l: the main estimate") && err.contains(says),
+                    "{err}"
+                );
+                assert_eq!(
+                    err.contains("(why); raise aggregate.study_bootstrap"),
+                    raise && says != "has no width",
+                    "{err}"
+                );
+            }
         }
     }
 
@@ -412,7 +453,7 @@ mod tests {
              "published": {"multiplier": 3.0, "lower": 2.0, "upper": 4.0, "level": 0.95}}
         ]));
         let level = Level::try_from(0.9).unwrap();
-        let r = measure(&s, None, "t", level, 3).unwrap();
+        let r = measure(&s, None, "t", level, 3, None).unwrap();
         let live = &r[0];
         assert_eq!((live.source.as_str(), live.observed), ("live", Some(120)));
         assert!((live.multiplier - 2.0).abs() < 1e-6, "{live:?}");
