@@ -360,7 +360,12 @@ fn the_world_job_shows_one_interval_per_study_everywhere() {
     let rows = r.json["aggregate"]["sensitivity"].as_array().unwrap();
     let by: Vec<&serde_json::Value> = rows
         .iter()
-        .filter(|x| x["scenario"].as_str().unwrap().starts_with("every live study by "))
+        .filter(|x| {
+            x["scenario"]
+                .as_str()
+                .unwrap()
+                .starts_with("every live study by ")
+        })
         .collect();
     let names: Vec<String> = evidence
         .candidates
