@@ -48,20 +48,15 @@ pub struct Evidence {
     pub scenarios: Vec<ScenarioEvidence>,
 }
 
-/// A candidate procedure: its name in the studies and what it runs.
+/// A candidate procedure: its name in the studies and what it runs. (Flattened, so unknown
+/// fields cannot be refused here; the file is generated and compared byte for byte.)
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
 pub struct Candidate {
     /// Its name in the studies.
     pub name: String,
-    /// The method object with its options, as a job writes it.
-    pub method: serde_json::Value,
-    /// Bootstrap replicates, when the procedure bootstraps.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub bootstrap: Option<Replicates>,
-    /// Which bootstrap.
-    #[serde(default)]
-    pub bootstrap_kind: BootKind,
+    /// What it runs.
+    #[serde(flatten)]
+    pub procedure: ChosenProcedure,
 }
 
 /// A procedure of the studies without its name: the method and its bootstrap.

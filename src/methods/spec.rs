@@ -15,9 +15,7 @@ use super::lcmcr::{LcmcrOptions, Start};
 use super::pooled;
 use super::recommended;
 use super::types::{Estimate, ProgressFn, Settings, Status};
-use crate::checked::{
-    Chains, Classes, Iterations, Level, Order, PValue, Positive, Replicates, Top,
-};
+use crate::checked::{Chains, Classes, Iterations, Level, Order, PValue, Positive, Top};
 use crate::data::{CaptureTable, Dataset, MAX_DENSE_LISTS};
 use crate::error::{Error, Result};
 use crate::inference::IntervalKind;
@@ -948,8 +946,7 @@ impl Method {
     /// The procedure `recommended` runs, as the compiled-in evidence names it: the method
     /// and its bootstrap (whose seed is the run's).
     pub fn recommended() -> Result<(Method, Option<BootOptions>)> {
-        let p = &recommended::evidence()?.procedure;
-        Method::from_evidence(&p.method, p.bootstrap, p.bootstrap_kind)
+        Method::from_evidence(&recommended::evidence()?.procedure)
     }
 
     /// Every candidate procedure of the compiled-in evidence: its name, method and
@@ -959,19 +956,15 @@ impl Method {
             .candidates
             .iter()
             .map(|c| {
-                let (m, b) = Method::from_evidence(&c.method, c.bootstrap, c.bootstrap_kind)?;
+                let (m, b) = Method::from_evidence(&c.procedure)?;
                 Ok((c.name.clone(), m, b))
             })
             .collect()
     }
 
     /// A procedure as the evidence writes it.
-    fn from_evidence(
-        method: &serde_json::Value,
-        bootstrap: Option<Replicates>,
-        kind: BootKind,
-    ) -> Result<(Method, Option<BootOptions>)> {
-        let m: Method = serde_json::from_value(method.clone()).map_err(|err| {
+    fn from_evidence(p: &recommended::ChosenProcedure) -> Result<(Method, Option<BootOptions>)> {
+        let m: Method = serde_json::from_value(p.method.clone()).map_err(|err| {
             Error::Numerical(format!(
                 "the compiled-in evidence names a method that cannot be read: {err}"
             ))
@@ -981,10 +974,10 @@ impl Method {
                 "the compiled-in evidence names recommended itself".into(),
             ));
         }
-        let boot = bootstrap.map(|b| BootOptions {
+        let boot = p.bootstrap.map(|b| BootOptions {
             replicates: b.get(),
             seed: 0,
-            kind,
+            kind: p.bootstrap_kind,
         });
         Ok((m, boot))
     }

@@ -81,14 +81,7 @@ pub fn build(results: &[(String, SimulationDoc)]) -> Result<Evidence> {
                 .iter()
                 .find(|p| p.display_name() == chosen)
         })
-        .map(|p| -> Result<ChosenProcedure> {
-            Ok(ChosenProcedure {
-                method: serde_json::to_value(&p.method)
-                    .map_err(|e| Error::Numerical(format!("method as JSON: {e}")))?,
-                bootstrap: p.bootstrap,
-                bootstrap_kind: p.bootstrap_kind,
-            })
-        })
+        .map(runs)
         .ok_or_else(|| Error::Usage(format!("no procedure named {chosen}")))??;
     let candidates = candidates(results)?;
     Ok(Evidence {
@@ -118,13 +111,20 @@ fn candidates(results: &[(String, SimulationDoc)]) -> Result<Vec<Candidate>> {
         .map(|p| {
             Ok(Candidate {
                 name: p.display_name(),
-                method: serde_json::to_value(&p.method)
-                    .map_err(|e| Error::Numerical(format!("method as JSON: {e}")))?,
-                bootstrap: p.bootstrap,
-                bootstrap_kind: p.bootstrap_kind,
+                procedure: runs(p)?,
             })
         })
         .collect()
+}
+
+/// What a procedure of a study runs, as the evidence writes it.
+fn runs(p: &super::spec::Procedure) -> Result<ChosenProcedure> {
+    Ok(ChosenProcedure {
+        method: serde_json::to_value(&p.method)
+            .map_err(|e| Error::Numerical(format!("method as JSON: {e}")))?,
+        bootstrap: p.bootstrap,
+        bootstrap_kind: p.bootstrap_kind,
+    })
 }
 
 /// The procedures every scenario ran, each with its coverage and width at [`LEVEL`] per
