@@ -50,6 +50,8 @@ pub enum FormatArg {
     Records,
     /// `times_captured,count`.
     Frequency,
+    /// One row per person with the times one register recorded them (--count-column).
+    Counts,
 }
 
 /// Interval choices.
@@ -155,9 +157,12 @@ pub struct DataArgs {
     /// Frequency CSV: number of capture occasions T, or `inf` for a single source.
     #[arg(long)]
     pub occasions: Option<String>,
-    /// Records CSV: estimate each value of this column as a stratum, and their total.
+    /// Records or count CSV: estimate each value of this column as a stratum, and their total.
     #[arg(long)]
     pub stratify_by: Option<String>,
+    /// Count CSV (one register): the column with the times each person was recorded (≥ 1).
+    #[arg(long)]
+    pub count_column: Option<String>,
 }
 
 /// Subcommands.
@@ -273,7 +278,10 @@ pub struct EstimateArgs {
     pub data: DataArgs,
     /// Method id (repeatable): m0 mt mh-chao mh-poisson2 mh-darroch mh-gamma3.5
     /// mth-chao mth-poisson2 mth-darroch mth-gamma3.5 mb mbh loglinear main stepwise
-    /// stepwise-aic bic dga lcmcr bayes-threshold petersen chapman pooled recommended. Default: Rcapture's closed family.
+    /// stepwise-aic bic dga lcmcr bayes-threshold petersen chapman pooled recommended;
+    /// one register's counts: ztpoisson ztgeom ztnegbin zelterman chao oiztpoisson oiztgeom
+    /// ztoipoisson ztoigeom. Default: Rcapture's closed family (counts: ztpoisson ztgeom
+    /// zelterman chao).
     #[arg(long = "method", short = 'm')]
     pub methods: Vec<String>,
     /// Log-linear model SPEC (repeatable), e.g. "[12,23]" or "[LA:NG,PF]"; implies
@@ -295,10 +303,18 @@ pub struct EstimateArgs {
     /// BIC: number of best models reported (default 5).
     #[arg(long, value_parser = count::<1, 10_000>, allow_negative_numbers = true)]
     pub ntop: Option<Top>,
+    /// Single-source methods: covariate columns, comma-separated (default: none).
+    #[arg(long, value_delimiter = ',')]
+    pub covariates: Option<Vec<String>>,
+    /// Single-source methods: the reference level of a categorical covariate, COL=LEVEL
+    /// (repeatable; default: the first level in sorted order).
+    #[arg(long = "baseline", value_parser = baseline_pair)]
+    pub baseline: Vec<(String, String)>,
     /// Master seed for Monte Carlo methods (default: a fixed seed, recorded in the JSON).
     #[arg(long)]
     pub seed: Option<u64>,
-    /// Bootstrap replicates for stepwise/main/loglinear, repeating the model choice in each.
+    /// Bootstrap replicates for stepwise/main/loglinear (repeating the model choice in each)
+    /// and the single-source methods (refitting in each).
     #[arg(long, value_parser = count::<1, 10_000_000>, allow_negative_numbers = true)]
     pub bootstrap: Option<Replicates>,
     /// Simulate replicates from the fitted model instead of resampling the people.
@@ -312,4 +328,12 @@ pub struct EstimateArgs {
     pub bayes: BayesArgs,
     #[command(flatten)]
     pub output: OutputArgs,
+}
+
+/// `COL=LEVEL` of `--baseline`.
+fn baseline_pair(s: &str) -> Result<(String, String), String> {
+    match s.split_once('=') {
+        Some((c, l)) if !c.is_empty() && !l.is_empty() => Ok((c.to_string(), l.to_string())),
+        _ => Err(format!("expected COLUMN=LEVEL, found \"{s}\"")),
+    }
 }

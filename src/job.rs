@@ -708,18 +708,18 @@ pub fn run_hooked(
         let before = estimates.len();
         estimates.extend(run_or_status(m, &data, &ctx, None));
         first_estimate.push((estimates.len() > before).then_some(before));
-        for (si, (name, table)) in parsed.strata.iter().enumerate() {
+        for (si, (name, sdata)) in parsed.strata.iter().enumerate() {
             let mut sc = ctx.clone();
             sc.seed = crate::montecarlo::derive_seed(seed, si);
             if let Some(b) = &mut sc.bootstrap {
                 b.seed = sc.seed;
             }
-            let ests = run_or_status(m, &Dataset::Table(table.clone()), &sc, Some(name));
+            let ests = run_or_status(m, sdata, &sc, Some(name));
             match strata.get_mut(si) {
                 Some(sr) => sr.estimates.extend(ests),
                 None => strata.push(crate::aggregate::StratumResult {
                     stratum: name.clone(),
-                    observed: table.observed(),
+                    observed: sdata.observed(),
                     estimates: ests,
                 }),
             }
@@ -768,6 +768,11 @@ pub fn run_hooked(
             lists: Vec::new(),
             observed: f.observed(),
         },
+        Dataset::Counts(c) => DataSummary {
+            kind: "counts".into(),
+            lists: Vec::new(),
+            observed: c.observed(),
+        },
     };
     Ok(ResultDoc {
         schema: RESULT_SCHEMA,
@@ -800,10 +805,7 @@ fn run_or_status(
                 Method::Loglinear(o) => Some(o.model.clone()),
                 _ => None,
             };
-            let observed = match data {
-                Dataset::Table(t) => t.observed(),
-                Dataset::Frequency(f) => f.observed(),
-            };
+            let observed = data.observed();
             let place = stratum.map_or(String::new(), |s| format!("stratum {s}: "));
             vec![crate::methods::common::no_estimate(
                 id,

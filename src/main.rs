@@ -35,6 +35,7 @@ fn format_of(f: FormatArg) -> Format {
         FormatArg::Table => Format::Table,
         FormatArg::Records => Format::Records,
         FormatArg::Frequency => Format::Frequency,
+        FormatArg::Counts => Format::Counts,
     }
 }
 
@@ -79,13 +80,14 @@ fn flag_of(path: &str, job: Option<&Job>, data: &str) -> String {
             (Some(Method::Loglinear(o)), "" | "id" | "model") => format!("--model \"{}\"", o.model),
             (Some(m), "" | "id") => format!("-m {}", m.id()),
             (_, "") => "-m".to_string(),
-            (_, f) => dashed(f),
+            (_, f) => dashed(f.split(['.', '[']).next().unwrap_or(f)),
         };
     }
     match path.split(['.', '[']).next().unwrap_or(path) {
         "data" if path.starts_with("data.lists") => "--lists".into(),
         "data" if path == "data.occasions" => "--occasions".into(),
         "data" if path == "data.format" => "--format".into(),
+        "data" if path == "data.count_column" => "--count-column".into(),
         "data" => data.to_string(),
         "strata" => "--stratify-by".into(),
         "calibrate" if path.starts_with("calibrate.replicates") => "--replicates".into(),
@@ -116,6 +118,7 @@ fn load_parsed(d: &DataArgs) -> Result<(DataSpec, Parsed), Error> {
         lists: d.lists.clone(),
         occasions: occ.map(|o| o.resolve()),
         stratify_by: d.stratify_by.clone(),
+        count_column: d.count_column.clone(),
     };
     let parsed = read_file(&d.data, &opts)?;
     let spec = DataSpec::File {
@@ -123,6 +126,7 @@ fn load_parsed(d: &DataArgs) -> Result<(DataSpec, Parsed), Error> {
         format: opts.format,
         lists: d.lists.clone(),
         occasions: occ,
+        count_column: d.count_column.clone(),
     };
     Ok((spec, parsed))
 }
@@ -314,6 +318,8 @@ fn estimate(
         pthresh,
         maxorder,
         ntop,
+        covariates,
+        baseline,
         seed,
         bootstrap,
         parametric,
@@ -346,7 +352,11 @@ fn estimate(
         methods: methods_of(
             &methods,
             &models,
-            &method_flags(pthresh, maxorder, ntop, &bayes),
+            &RawOptions {
+                covariates,
+                baseline: (!baseline.is_empty()).then(|| baseline.into_iter().collect()),
+                ..method_flags(pthresh, maxorder, ntop, &bayes)
+            },
         )?,
         bootstrap,
         strata: data.stratify_by.clone(),

@@ -131,7 +131,7 @@ impl ReportFormat {
 /// The data part of a result.
 #[derive(Debug, Clone, Serialize)]
 pub struct DataSummary {
-    /// `table` or `frequency`.
+    /// `table`, `frequency` or `counts` (one register's counts of times recorded).
     pub kind: String,
     /// List names (tables).
     pub lists: Vec<String>,

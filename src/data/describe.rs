@@ -102,5 +102,16 @@ pub fn describe(d: &Dataset) -> Description {
             possible_cells: None,
             frequencies: f.counts.clone(),
         },
+        Dataset::Counts(c) => Description {
+            lists: 1,
+            list_names: Vec::new(),
+            observed: c.observed(),
+            list_sizes: Vec::new(),
+            pairs: Vec::new(),
+            empty_pairs: Vec::new(),
+            nonempty_cells: c.frequencies().iter().filter(|&&x| x > 0).count(),
+            possible_cells: None,
+            frequencies: c.frequencies(),
+        },
     }
 }

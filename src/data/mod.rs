@@ -3,6 +3,7 @@
 //! files into these (`parse`); `describe` summarises a table. Everything downstream reads
 //! only these types.
 
+pub mod counts;
 pub mod describe;
 pub mod parse;
 pub mod source;
@@ -171,6 +172,8 @@ pub enum Dataset {
     Table(CaptureTable),
     /// Frequencies of capture.
     Frequency(FrequencyTable),
+    /// One register's count of times each person was recorded, with covariates.
+    Counts(counts::CountData),
 }
 
 impl Dataset {
@@ -179,6 +182,7 @@ impl Dataset {
         match self {
             Dataset::Table(t) => t.observed(),
             Dataset::Frequency(f) => f.observed(),
+            Dataset::Counts(c) => c.observed(),
         }
     }
 }

@@ -3,6 +3,7 @@
 //! frequency CSV (`times_captured,count`). Every error names the file, line, column and
 //! what was expected; nothing here panics on any byte sequence (a proptest checks that).
 
+use super::counts::{CountData, parse_times};
 use super::{CaptureTable, Dataset, FrequencyTable, MAX_COUNT, MAX_LISTS, Occasions};
 use crate::error::{Error, Result};
 
@@ -20,6 +21,9 @@ pub enum Format {
     Records,
     /// Frequency CSV.
     Frequency,
+    /// Single-source count CSV: one row per person with the times recorded (the count
+    /// column) and covariates.
+    Counts,
 }
 
 /// What the parser needs besides the bytes.
@@ -31,8 +35,10 @@ pub struct ParseOptions {
     pub lists: Option<Vec<String>>,
     /// Frequency CSV: number of occasions t.
     pub occasions: Option<Occasions>,
-    /// Records CSV: a column whose values split the people into strata.
+    /// Records or count CSV: a column whose values split the people into strata.
     pub stratify_by: Option<String>,
+    /// Count CSV: the column with the number of times each person was recorded.
+    pub count_column: Option<String>,
 }
 
 /// A parsed dataset and the warnings the parser raised (e.g. repeated histories summed).
@@ -42,8 +48,8 @@ pub struct Parsed {
     pub data: Dataset,
     /// Things the user should know that did not stop the parse.
     pub warnings: Vec<String>,
-    /// With `stratify_by`: the table of each stratum, by stratum value (sorted).
-    pub strata: Vec<(String, CaptureTable)>,
+    /// With `stratify_by`: the data of each stratum, by stratum value (sorted).
+    pub strata: Vec<(String, Dataset)>,
 }
 
 /// Reads and parses a data file.
@@ -83,9 +89,9 @@ fn why_unreadable(e: &std::io::Error) -> String {
 }
 
 /// One CSV row as UTF-8 fields with its 1-based line number.
-struct Row {
-    line: usize,
-    fields: Vec<String>,
+pub(super) struct Row {
+    pub(super) line: usize,
+    pub(super) fields: Vec<String>,
 }
 
 /// Start offsets of the lines of a text; a line ends at `\n`, `\r\n` or a lone `\r`.
@@ -177,6 +183,7 @@ pub fn parse_bytes(name: &str, bytes: &[u8], opts: &ParseOptions) -> Result<Pars
     };
     check_header(name, header)?;
     let format = match opts.format {
+        Format::Auto if opts.count_column.is_some() => Format::Counts,
         Format::Auto => detect(&header.fields),
         f => f,
     };
@@ -191,6 +198,12 @@ pub fn parse_bytes(name: &str, bytes: &[u8], opts: &ParseOptions) -> Result<Pars
     }
     match format {
         Format::Frequency => parse_frequency(name, &rows, opts.occasions),
+        Format::Counts => parse_counts(
+            name,
+            &rows,
+            opts.count_column.as_deref(),
+            opts.stratify_by.as_deref(),
+        ),
         Format::Records => {
             let mut parsed = parse_records(
                 name,
@@ -220,6 +233,7 @@ fn format_words(f: Format) -> &'static str {
         Format::Table | Format::Auto => "a table CSV (one column per list and a \"count\" column)",
         Format::Records => "a records CSV (one row per person)",
         Format::Frequency => "a frequency CSV (times_captured,count)",
+        Format::Counts => "a count CSV (one row per person with the times recorded)",
     }
 }
 
@@ -244,10 +258,16 @@ fn check_options(name: &str, format: Format, opts: &ParseOptions) -> Result<()> 
             read_as("expected list columns only for a records CSV"),
         ));
     }
-    if format != Format::Records && opts.stratify_by.is_some() {
+    if !matches!(format, Format::Records | Format::Counts) && opts.stratify_by.is_some() {
         return Err(Error::at(
             "strata",
-            read_as("expected a stratum column only for a records CSV"),
+            read_as("expected a stratum column only for a records or count CSV"),
+        ));
+    }
+    if format != Format::Counts && opts.count_column.is_some() {
+        return Err(Error::at(
+            "data.count_column",
+            read_as("expected a count column only for a count CSV"),
         ));
     }
     if format != Format::Frequency && opts.occasions.is_some() {
@@ -587,7 +607,9 @@ fn parse_records(
     }
     let strata = strata
         .into_iter()
-        .map(|(k, rows)| CaptureTable::new(list_names.clone(), rows).map(|t| (k, t)))
+        .map(|(k, rows)| {
+            CaptureTable::new(list_names.clone(), rows).map(|t| (k, Dataset::Table(t)))
+        })
         .collect::<Result<Vec<_>>>()?;
     Ok(Parsed {
         data: Dataset::Table(CaptureTable::new(list_names, out)?),
@@ -597,7 +619,95 @@ fn parse_records(
 }
 
 /// Largest `times_captured` (and number of occasions) a frequency CSV may have.
-const MAX_TIMES: usize = 100_000;
+const MAX_TIMES: usize = super::counts::MAX_TIMES as usize;
+
+/// A count CSV: the count column (named, or `times_captured`/`count` by default) and every
+/// other column as a possible covariate; with `stratify_by`, one `CountData` per stratum.
+fn parse_counts(
+    name: &str,
+    rows: &[Row],
+    count_column: Option<&str>,
+    stratify_by: Option<&str>,
+) -> Result<Parsed> {
+    let header = &rows[0];
+    let width = header.fields.len();
+    let find = |col: &str, what: &str| {
+        header.fields.iter().position(|h| h == col).ok_or_else(|| {
+            Error::input(
+                name,
+                header.line,
+                0,
+                format!(
+                    "expected a column named \"{col}\" ({what}) in the header, found only: {}",
+                    header.fields.join(", ")
+                ),
+            )
+        })
+    };
+    let count_name = count_column.unwrap_or("times_captured");
+    let cc = find(
+        count_name,
+        "the number of times each person was recorded: --count-column, or a job's data.count_column",
+    )?;
+    let sc = match stratify_by {
+        Some(s) => {
+            let c = find(s, "the strata column: --stratify-by, or a job's \"strata\"")?;
+            if c == cc {
+                return Err(Error::at(
+                    "strata",
+                    format!(
+                        "expected a stratum column that is not the count column, found \"{s}\""
+                    ),
+                ));
+            }
+            Some(c)
+        }
+        None => None,
+    };
+    let others: Vec<usize> = (0..width).filter(|&c| c != cc && Some(c) != sc).collect();
+    let names: Vec<(String, usize)> = others
+        .iter()
+        .map(|&c| (header.fields[c].clone(), c + 1))
+        .collect();
+    let mut raw = Vec::with_capacity(rows.len() - 1);
+    let mut strata: std::collections::BTreeMap<String, Vec<(usize, u64, Vec<String>)>> =
+        std::collections::BTreeMap::new();
+    for row in &rows[1..] {
+        check_width(name, row, width)?;
+        let times = parse_times(name, row.line, cc + 1, count_name, &row.fields[cc])?;
+        let vals: Vec<String> = others.iter().map(|&c| row.fields[c].clone()).collect();
+        if let Some(sc) = sc {
+            let v = &row.fields[sc];
+            if v.is_empty() {
+                return Err(Error::input(
+                    name,
+                    row.line,
+                    sc + 1,
+                    format!(
+                        "expected a value of the stratum column \"{}\", found an empty field",
+                        header.fields[sc]
+                    ),
+                ));
+            }
+            strata
+                .entry(v.clone())
+                .or_default()
+                .push((row.line, times, vals.clone()));
+        }
+        raw.push((row.line, times, vals));
+    }
+    let strata = strata
+        .into_iter()
+        .map(|(k, r)| {
+            CountData::from_raw(name, count_name, names.clone(), r).map(|d| (k, Dataset::Counts(d)))
+        })
+        .collect::<Result<Vec<_>>>()?;
+    Ok(Parsed {
+        data: Dataset::Counts(CountData::from_raw(name, count_name, names, raw)?),
+        warnings: Vec::new(),
+        strata,
+    })
+}
 
 fn parse_frequency(name: &str, rows: &[Row], occasions: Option<Occasions>) -> Result<Parsed> {
     let header = &rows[0];

@@ -58,6 +58,9 @@ pub enum DataSpec {
         /// Frequency CSV: number of occasions.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         occasions: Option<OccasionsSpec>,
+        /// Count CSV: the column of times each person was recorded.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        count_column: Option<String>,
     },
     /// A table carried in the job.
     Inline {
@@ -83,6 +86,7 @@ struct RawData {
     format: Format,
     lists: Option<Vec<String>>,
     occasions: Option<OccasionsSpec>,
+    count_column: Option<String>,
     rows: Option<Vec<Vec<i64>>>,
     source: Option<String>,
 }
@@ -99,12 +103,12 @@ impl TryFrom<RawData> for DataSpec {
                 if r.source.is_some() {
                     return Err("expected \"source\" only with inline \"rows\", found it with \"file\"".into());
                 }
-                Ok(DataSpec::File { file, format: r.format, lists: r.lists, occasions: r.occasions })
+                Ok(DataSpec::File { file, format: r.format, lists: r.lists, occasions: r.occasions, count_column: r.count_column })
             }
             (None, Some(rows)) => {
-                if r.format != Format::Auto || r.occasions.is_some() {
+                if r.format != Format::Auto || r.occasions.is_some() || r.count_column.is_some() {
                     return Err(
-                        "expected \"format\" and \"occasions\" only with \"file\", found them with inline \"rows\"".into(),
+                        "expected \"format\", \"occasions\" and \"count_column\" only with \"file\", found them with inline \"rows\"".into(),
                     );
                 }
                 let lists = r.lists.ok_or("expected \"lists\" (the list names) with inline \"rows\"")?;
@@ -135,6 +139,7 @@ pub fn load_data(
             format,
             lists,
             occasions,
+            count_column,
         } => {
             let path = match base {
                 Some(b) if std::path::Path::new(file).is_relative() => b.join(file),
@@ -145,6 +150,7 @@ pub fn load_data(
                 lists: lists.clone(),
                 occasions: occasions.map(|o| o.resolve()),
                 stratify_by: stratify_by.clone(),
+                count_column: count_column.clone(),
             };
             read_file(&path.to_string_lossy(), &opts)
         }

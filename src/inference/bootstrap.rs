@@ -216,14 +216,6 @@ pub fn run(
             })
         }
     };
-    let failures = values.iter().filter(|v| v.is_none()).count();
-    let mut ok: Vec<f64> = values
-        .iter()
-        .flatten()
-        .copied()
-        .filter(|v| v.is_finite())
-        .collect();
-    ok.sort_by(f64::total_cmp);
     // Jackknife over the distinct observed histories (one person left out at a time).
     let mut jack = Vec::with_capacity(rows.len());
     let mut jack_ok = true;
@@ -242,7 +234,37 @@ pub fn run(
             }
         }
     }
-    let acceleration = if jack_ok && !jack.is_empty() {
+    Ok(summarise(
+        values,
+        point,
+        jack_ok.then_some(jack),
+        level,
+        levels,
+        opts,
+    ))
+}
+
+/// The bootstrap of `values` (one per replicate, None where the replicate had no
+/// estimate): percentile and BCa limits at each of `levels` around `point`, with the
+/// acceleration from the jackknife (people left out one at a time: (people, N̂ without one
+/// of them) per distinct row; None when a jackknife estimate failed).
+pub fn summarise(
+    values: Vec<Option<f64>>,
+    point: f64,
+    jack: Option<Vec<(f64, f64)>>,
+    level: f64,
+    levels: &[f64],
+    opts: BootOptions,
+) -> Bootstrap {
+    let failures = values.iter().filter(|v| v.is_none()).count();
+    let mut ok: Vec<f64> = values
+        .iter()
+        .flatten()
+        .copied()
+        .filter(|v| v.is_finite())
+        .collect();
+    ok.sort_by(f64::total_cmp);
+    let acceleration = if let Some(jack) = jack.filter(|j| !j.is_empty()) {
         let total: f64 = jack.iter().map(|(c, _)| c).sum();
         let mean = jack.iter().map(|(c, v)| c * v).sum::<f64>() / total;
         let num: f64 = jack.iter().map(|(c, v)| c * (mean - v).powi(3)).sum();
@@ -278,7 +300,7 @@ pub fn run(
             upper: at((1.0 + l) / 2.0),
         })
         .collect();
-    Ok(Bootstrap {
+    Bootstrap {
         replicates: opts.replicates,
         seed: opts.seed,
         kind: opts.kind,
@@ -291,7 +313,7 @@ pub fn run(
         bca,
         percentile,
         values,
-    })
+    }
 }
 
 #[cfg(test)]

@@ -33,6 +33,8 @@ pub enum Construction {
     WaldLog,
     /// Chao's (1987) log-normal interval.
     LogNormal,
+    /// N̂ ± z·se (singleRcapture's normal interval).
+    Normal,
     /// Bias-corrected and accelerated bootstrap limits.
     BootstrapBca,
     /// Bootstrap percentile limits (when BCa fails).
@@ -58,6 +60,7 @@ impl Construction {
             Construction::Profile => "profile",
             Construction::WaldLog => "wald-log",
             Construction::LogNormal => "log-normal",
+            Construction::Normal => "normal",
             Construction::BootstrapBca => "bootstrap-bca",
             Construction::BootstrapPercentile => "bootstrap-percentile",
             Construction::PosteriorQuantiles => "posterior-quantiles",

@@ -32,15 +32,13 @@ pub(super) fn attach(
         None => None,
     };
     let level = settings.level.get();
-    let mut levels = vec![0.8, 0.9, 0.95, level];
-    levels.sort_by(f64::total_cmp);
-    levels.dedup_by(|a, b| (*a - *b).abs() < 1e-12);
+    let levels = levels(level);
     let noop = crate::montecarlo::no_progress;
     let progress: crate::montecarlo::Progress = match progress {
         Some(p) => &*p.0,
         None => &noop,
     };
-    let mut boot = bootstrap::run(
+    let boot = bootstrap::run(
         table,
         point,
         fitted.as_deref(),
@@ -50,6 +48,28 @@ pub(super) fn attach(
         estimator,
         progress,
     )?;
+    present(est, boot, level, false);
+    Ok(())
+}
+
+/// The levels a bootstrap makes limits at: 80, 90 and 95% (what a study reads) and the
+/// estimate's own.
+pub(super) fn levels(level: f64) -> Vec<f64> {
+    let mut levels = vec![0.8, 0.9, 0.95, level];
+    levels.sort_by(f64::total_cmp);
+    levels.dedup_by(|a, b| (*a - *b).abs() < 1e-12);
+    levels
+}
+
+/// Makes a bootstrap the estimate's draws and interval: BCa limits (percentile when BCa
+/// lacks support), or percentile limits first when `percentile_first` (the single-source
+/// package's choice), none below `needed`, with warnings saying which and why.
+pub(super) fn present(
+    est: &mut Estimate,
+    mut boot: bootstrap::Bootstrap,
+    level: f64,
+    percentile_first: bool,
+) {
     boot.withhold_unsupported();
     let ok: Vec<f64> = boot.values.iter().flatten().copied().collect();
     if !ok.is_empty() {
@@ -89,6 +109,14 @@ pub(super) fn attach(
             boot.needed,
             bootstrap::MIN_TAIL
         ));
+    } else if let Some(l) = at_level(&boot.percentile).filter(|l| percentile_first && whole(l)) {
+        est.interval = Some(Interval {
+            lower: l.lower,
+            upper: l.upper,
+            level,
+            kind: Construction::BootstrapPercentile,
+            center: None,
+        });
     } else if let Some(l) = at_level(&boot.bca).filter(whole) {
         est.interval = Some(Interval {
             lower: l.lower,
@@ -111,7 +139,6 @@ pub(super) fn attach(
         });
     }
     est.bootstrap = Some(boot);
-    Ok(())
 }
 
 #[cfg(test)]

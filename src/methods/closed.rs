@@ -288,6 +288,15 @@ fn ln_choose(n: usize, k: usize) -> f64 {
 
 /// Fits a closed model to a table or frequencies and builds its estimate.
 pub fn estimate(m: ClosedModel, data: &Dataset, opts: &Settings) -> Result<Estimate> {
+    if let Dataset::Counts(c) = data {
+        // One register's counts are frequencies of capture without a fixed number of
+        // occasions (Rcapture's closedp.0 with t = Inf).
+        let f = Dataset::Frequency(crate::data::FrequencyTable {
+            occasions: Some(Occasions::Infinite),
+            counts: c.frequencies(),
+        });
+        return estimate(m, &f, opts);
+    }
     let (problem, t, n, freq_note) = match data {
         Dataset::Table(tab) => {
             let t = tab.k();
@@ -324,6 +333,11 @@ pub fn estimate(m: ClosedModel, data: &Dataset, opts: &Settings) -> Result<Estim
                 let dense = tab.dense()?;
                 (table_problem(m, t, &dense), t, tab.observed(), None)
             }
+        }
+        Dataset::Counts(_) => {
+            return Err(Error::Numerical(
+                "one register's counts reach the closed models only as frequencies".into(),
+            ));
         }
         Dataset::Frequency(fr) => {
             if !m.frequency_ok() {

@@ -40,6 +40,8 @@ pub enum Details {
     Pooled(PooledDetails),
     /// The procedure the simulation grid chose, with its measured coverage.
     Recommended(RecommendedDetails),
+    /// A zero-truncated single-source regression (boxed: its diagnostics are long).
+    SingleSource(Box<SingleSourceDetails>),
     /// Nothing to record: a stratum too sparse for the method.
     None,
 }
@@ -416,4 +418,93 @@ pub struct RecommendedDetails {
     pub procedure: String,
     /// The scenarios where it fell short of the goal.
     pub short_of_goal: Vec<String>,
+}
+
+/// A zero-truncated regression's formula, fit and diagnostics.
+#[derive(Debug, Clone, Serialize)]
+pub struct SingleSourceDetails {
+    /// Reference level of each categorical covariate.
+    pub baseline: BTreeMap<String, String>,
+    /// Covariates (none: intercept only).
+    pub covariates: Vec<String>,
+    /// Deletion diagnostics of N̂ (null when not computed: a fit without a number, or more
+    /// distinct rows than the diagnostics refit).
+    pub dfpopsize: Option<DfPopsize>,
+    /// `count ~ covariates`, as singleRcapture writes it.
+    pub formula: String,
+    /// Observed and fitted people by times recorded, and the tests of fit.
+    pub goodness_of_fit: Option<GoodnessOfFit>,
+    /// Interval level.
+    pub level: Level,
+    /// Log-likelihood at the fit (the package's `logL`).
+    pub loglik: Option<f64>,
+    /// Chao's log-normal interval from the analytic variance (the estimate's interval).
+    pub log_normal: Option<Limits2>,
+    /// The normal (Wald) interval N̂ ± z·se.
+    pub normal: Option<Limits2>,
+    /// Analytic variance of N̂.
+    pub variance: Option<f64>,
+}
+
+/// Two interval limits.
+#[derive(Debug, Clone, Copy, Serialize)]
+pub struct Limits2 {
+    /// Lower limit.
+    pub lower: f64,
+    /// Upper limit.
+    pub upper: f64,
+}
+
+/// One cell of the marginal frequencies: people recorded `times` times, seen and fitted.
+#[derive(Debug, Clone, Serialize)]
+pub struct MarginalCell {
+    /// Fitted number of people.
+    pub expected: f64,
+    /// Observed number of people.
+    pub observed: u64,
+    /// Times recorded (`"3+"`: three or more).
+    pub times: String,
+}
+
+/// Goodness of fit on the counts of people by times recorded.
+#[derive(Debug, Clone, Serialize)]
+pub struct GoodnessOfFit {
+    /// Pearson's χ² on the grouped cells.
+    pub chi2: f64,
+    /// Its p-value (null without degrees of freedom).
+    pub chi2_p: Option<f64>,
+    /// Grouped cells − 1 − fitted parameters.
+    pub df: i64,
+    /// Likelihood-ratio G on the grouped cells.
+    pub g: f64,
+    /// Its p-value.
+    pub g_p: Option<f64>,
+    /// The cells tested: from the top, joined until every fitted count is at least 5.
+    pub grouped: Vec<MarginalCell>,
+    /// Every count from 1 to the largest seen (the last taking the tail beyond).
+    pub marginal: Vec<MarginalCell>,
+}
+
+/// Deletion diagnostics of N̂ (singleRcapture's `dfpopsize`).
+#[derive(Debug, Clone, Serialize)]
+pub struct DfPopsize {
+    /// One entry per distinct row of the data.
+    pub by_row: Vec<DfPopsizeRow>,
+    /// Largest |N̂ − N̂ without one person|.
+    pub max_abs: Option<f64>,
+    /// Mean |N̂ − N̂ without one person| over the people.
+    pub mean_abs: Option<f64>,
+}
+
+/// The deletion diagnostic of the people of one distinct row.
+#[derive(Debug, Clone, Serialize)]
+pub struct DfPopsizeRow {
+    /// N̂ minus N̂ refitted without one of these people.
+    pub dfpopsize: Option<f64>,
+    /// People with this row.
+    pub people: u64,
+    /// Times recorded.
+    pub times: u64,
+    /// The other columns' values, in the data's column order.
+    pub values: Vec<String>,
 }

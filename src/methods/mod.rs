@@ -6,7 +6,7 @@
 
 pub mod bayes_threshold;
 pub mod bic;
-mod bootstrapped;
+pub(crate) mod bootstrapped;
 pub mod closed;
 pub mod common;
 pub mod details;
@@ -15,6 +15,7 @@ pub mod lcmcr;
 pub mod loglinear;
 pub mod pooled;
 pub mod recommended;
+pub mod singlesource;
 pub mod spec;
 pub mod stepwise;
 #[cfg(test)]

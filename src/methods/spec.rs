@@ -14,8 +14,10 @@ use super::lcmcr::estimate as lcmcr_estimate;
 use super::lcmcr::{LcmcrOptions, Start};
 use super::pooled;
 use super::recommended;
+use super::singlesource::{self, Formula, MODELS, Model};
 use super::types::{Estimate, ProgressFn, Settings, Status};
 use crate::checked::{Chains, Classes, Iterations, Level, Order, PValue, Positive, Top};
+use crate::data::counts::CountData;
 use crate::data::{CaptureTable, Dataset, MAX_DENSE_LISTS};
 use crate::error::{Error, Result};
 use crate::inference::IntervalKind;
@@ -24,6 +26,8 @@ use crate::loglinear::ModelSpec;
 use crate::montecarlo::derive_seed;
 use serde::de::{self, DeserializeSeed, MapAccess, Visitor};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use std::borrow::Cow;
+use std::collections::BTreeMap;
 use std::fmt;
 
 /// A method id, as jobs and the command line spell it.
@@ -55,6 +59,8 @@ pub enum MethodId {
     Pooled,
     /// The procedure the simulation grid chose.
     Recommended,
+    /// A zero-truncated single-source regression (singleRcapture).
+    SingleSource(Model),
 }
 
 /// From this many lists on, a method that fits every cell of the table is announced before
@@ -87,6 +93,7 @@ impl MethodId {
             .iter()
             .copied()
             .chain(OTHER.iter().map(|o| o.0))
+            .chain(MODELS.iter().map(|m| m.0))
             .collect()
     }
 
@@ -94,6 +101,9 @@ impl MethodId {
     pub fn parse(id: &str) -> std::result::Result<MethodId, String> {
         if let Some(m) = ClosedModel::from_id(id) {
             return Ok(MethodId::Closed(m));
+        }
+        if let Some(m) = MODELS.iter().find(|m| m.0 == id) {
+            return Ok(MethodId::SingleSource(m.1));
         }
         OTHER
             .iter()
@@ -111,6 +121,7 @@ impl MethodId {
     pub fn as_str(&self) -> &'static str {
         match self {
             MethodId::Closed(m) => m.static_id(),
+            MethodId::SingleSource(m) => m.id(),
             other => OTHER.iter().find(|o| o.1 == *other).map_or("", |o| o.0),
         }
     }
@@ -121,6 +132,7 @@ impl MethodId {
         match self {
             MethodId::Closed(_) | MethodId::Main | MethodId::StepwiseAic => &[Interval, Level],
             MethodId::Loglinear => &[Model, Interval, Level],
+            MethodId::SingleSource(_) => &[Level, Covariates, Baseline],
             MethodId::Stepwise => &[Interval, Level, Pthresh],
             MethodId::Bic => &[Interval, Level, Maxorder, Ntop],
             MethodId::Dga | MethodId::Petersen | MethodId::Chapman | MethodId::Recommended => {
@@ -153,6 +165,7 @@ impl MethodId {
                 | MethodId::Stepwise
                 | MethodId::StepwiseAic
                 | MethodId::Bic
+                | MethodId::SingleSource(_)
         )
     }
 
@@ -227,6 +240,8 @@ enum Key {
     PriorVariance,
     Threshold,
     Combine,
+    Covariates,
+    Baseline,
 }
 
 const KEYS: &[(&str, Key)] = &[
@@ -247,6 +262,8 @@ const KEYS: &[(&str, Key)] = &[
     ("prior_variance", Key::PriorVariance),
     ("threshold", Key::Threshold),
     ("combine", Key::Combine),
+    ("covariates", Key::Covariates),
+    ("baseline", Key::Baseline),
 ];
 
 const KEY_NAMES: &[&str] = &[
@@ -267,6 +284,8 @@ const KEY_NAMES: &[&str] = &[
     "prior_variance",
     "threshold",
     "combine",
+    "covariates",
+    "baseline",
 ];
 
 impl Key {
@@ -347,6 +366,12 @@ pub struct RawOptions {
     /// How `pooled` combines its families.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub combine: Option<Combine>,
+    /// Covariates of a single-source regression.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub covariates: Option<Vec<String>>,
+    /// Reference levels of its categorical covariates, by column.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub baseline: Option<BTreeMap<String, String>>,
 }
 
 impl RawOptions {
@@ -370,6 +395,8 @@ impl RawOptions {
             Key::PriorVariance => to.prior_variance = self.prior_variance,
             Key::Threshold => to.threshold = self.threshold,
             Key::Combine => to.combine = self.combine,
+            Key::Covariates => to.covariates = self.covariates.clone(),
+            Key::Baseline => to.baseline = self.baseline.clone(),
         }
     }
 
@@ -411,6 +438,8 @@ impl RawOptions {
             (self.prior_variance.is_some(), Key::PriorVariance),
             (self.threshold.is_some(), Key::Threshold),
             (self.combine.is_some(), Key::Combine),
+            (self.covariates.is_some(), Key::Covariates),
+            (self.baseline.is_some(), Key::Baseline),
         ];
         set.iter().filter(|s| s.0).map(|s| s.1).collect()
     }
@@ -450,6 +479,8 @@ impl RawOptions {
             Key::PriorVariance => put(&mut self.prior_variance, key, map),
             Key::Threshold => put(&mut self.threshold, key, map),
             Key::Combine => put(&mut self.combine, key, map),
+            Key::Covariates => put(&mut self.covariates, key, map),
+            Key::Baseline => put(&mut self.baseline, key, map),
         }
     }
 }
@@ -585,6 +616,17 @@ pub enum Method {
     Pooled(PooledChoice),
     /// The procedure the simulation grid chose.
     Recommended(Option<Level>),
+    /// A zero-truncated single-source regression.
+    SingleSource(Model, SingleSourceChoice),
+}
+
+/// A single-source regression's level and formula.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct SingleSourceChoice {
+    /// Interval level.
+    pub level: Option<Level>,
+    /// Covariates and reference levels.
+    pub formula: Formula,
 }
 
 /// What a run takes from the job around the method.
@@ -687,6 +729,16 @@ impl Method {
                 combine: r.combine,
             }),
             MethodId::Recommended => Method::Recommended(r.level),
+            MethodId::SingleSource(m) => Method::SingleSource(
+                m,
+                SingleSourceChoice {
+                    level: r.level,
+                    formula: Formula {
+                        covariates: r.covariates.unwrap_or_default(),
+                        baseline: r.baseline.unwrap_or_default(),
+                    },
+                },
+            ),
         })
     }
 
@@ -741,6 +793,13 @@ impl Method {
                 threshold: o.threshold,
                 ..RawOptions::default()
             },
+            Method::SingleSource(_, o) => RawOptions {
+                level: o.level,
+                covariates: (!o.formula.covariates.is_empty())
+                    .then(|| o.formula.covariates.clone()),
+                baseline: (!o.formula.baseline.is_empty()).then(|| o.formula.baseline.clone()),
+                ..RawOptions::default()
+            },
             Method::Pooled(o) => RawOptions {
                 level: o.level,
                 pthresh: o.pthresh,
@@ -771,6 +830,7 @@ impl Method {
             Method::Chapman(_) => MethodId::Chapman,
             Method::Pooled(_) => MethodId::Pooled,
             Method::Recommended(_) => MethodId::Recommended,
+            Method::SingleSource(m, _) => MethodId::SingleSource(*m),
         }
     }
 
@@ -854,6 +914,7 @@ impl Method {
             Method::BayesThreshold(o) => (o.level, None),
             Method::Pooled(o) => (o.level, None),
             Method::Recommended(l) => (*l, None),
+            Method::SingleSource(_, o) => (o.level, None),
         };
         Settings {
             level: level.unwrap_or(ctx.level),
@@ -874,9 +935,24 @@ impl Method {
                     self.id()
                 )));
             }
-            let table = self.table(data)?;
-            for est in &mut out {
-                self.bootstrap(table, est, ctx, b)?;
+            if let Method::SingleSource(m, o) = self {
+                let counts = self.counts(data)?;
+                for est in &mut out {
+                    singlesource::boot::attach(
+                        &counts,
+                        *m,
+                        &o.formula,
+                        est,
+                        &self.settings(ctx),
+                        ctx.progress.as_ref(),
+                        b,
+                    )?;
+                }
+            } else {
+                let table = self.table(data)?;
+                for est in &mut out {
+                    self.bootstrap(table, est, ctx, b)?;
+                }
             }
         }
         for est in &mut out {
@@ -1039,6 +1115,23 @@ impl Method {
                 "method {} needs capture histories (a table or records CSV), not frequencies",
                 self.id()
             ))),
+            Dataset::Counts(_) => Err(Error::Usage(format!(
+                "method {} needs capture histories (a table or records CSV), not one register's counts",
+                self.id()
+            ))),
+        }
+    }
+
+    /// The single-source counts the method needs (frequencies are counts without
+    /// covariates).
+    pub(crate) fn counts<'a>(&self, data: &'a Dataset) -> Result<Cow<'a, CountData>> {
+        match data {
+            Dataset::Counts(c) => Ok(Cow::Borrowed(c)),
+            Dataset::Frequency(f) => Ok(Cow::Owned(CountData::from_frequencies(f, "frequencies"))),
+            Dataset::Table(_) => Err(Error::Usage(format!(
+                "method {} needs one register's counts of times each person was recorded (a count CSV with --count-column, or a frequency CSV), not capture histories",
+                self.id()
+            ))),
         }
     }
 
@@ -1054,6 +1147,14 @@ impl Method {
         let table = || self.table(data);
         Ok(match self {
             Method::Closed(m, _) => vec![closed::estimate(*m, data, s)?],
+            Method::SingleSource(m, o) => {
+                vec![singlesource::estimate(
+                    self.counts(data)?.as_ref(),
+                    *m,
+                    &o.formula,
+                    s,
+                )?]
+            }
             Method::Loglinear(o) => vec![loglinear::estimate_spec(
                 table()?,
                 &o.model,
@@ -1208,6 +1309,25 @@ impl Method {
             });
         }
         let id = self.id();
+        if let Method::SingleSource(_, o) = self {
+            return match data {
+                Dataset::Counts(c) => {
+                    singlesource::fit::Design::new(c, &o.formula.covariates, &o.formula.baseline)
+                        .map(|_| ())
+                }
+                Dataset::Frequency(_) if !o.formula.covariates.is_empty() => Err(Error::at(
+                    "covariates",
+                    "expected no covariates with a frequency table (it has none: one row per person is needed, a count CSV with --count-column)",
+                )),
+                Dataset::Frequency(_) => Ok(()),
+                Dataset::Table(_) => Err(Error::at(
+                    "id",
+                    format!(
+                        "method {id} needs one register's counts of times each person was recorded (a count CSV with --count-column, or a frequency CSV), not capture histories"
+                    ),
+                )),
+            };
+        }
         let table = match (self, data) {
             (Method::Closed(m, _), Dataset::Frequency(f)) => {
                 if !m.frequency_ok() {
@@ -1242,6 +1362,28 @@ impl Method {
                     ),
                 ));
             }
+            (Method::Closed(m, _), Dataset::Counts(c)) if m.frequency_ok() => {
+                let t = c.frequencies().len();
+                let need = if heterogeneous(m) { 3 } else { 2 };
+                if t < need {
+                    return Err(Error::at(
+                        "id",
+                        format!(
+                            "method {id} on one register's counts needs someone recorded at least {need} times; the most is {t}"
+                        ),
+                    ));
+                }
+                return Ok(());
+            }
+            (_, Dataset::Counts(_)) => {
+                return Err(Error::at(
+                    "id",
+                    format!(
+                        "method {id} needs capture histories (a table or records CSV), not one register's counts; the single-source methods are {}",
+                        MODELS.iter().map(|m| m.0).collect::<Vec<_>>().join(", ")
+                    ),
+                ));
+            }
             (_, Dataset::Table(t)) => t,
         };
         let k = table.k();
@@ -1263,6 +1405,7 @@ impl Method {
         }
         let dense = match self {
             Method::Closed(m, _) => !m.frequency_ok(),
+            Method::SingleSource(..) => false,
             Method::Loglinear(_)
             | Method::Main(_)
             | Method::Stepwise(_)
@@ -1381,6 +1524,7 @@ impl ThresholdChoice {
 pub fn default_methods(data: &Dataset) -> Vec<Method> {
     let ids: &[&str] = match data {
         Dataset::Frequency(_) => closed::FREQUENCY_IDS,
+        Dataset::Counts(_) => &["ztpoisson", "ztgeom", "zelterman", "chao"],
         Dataset::Table(t) if t.k() > MAX_DENSE_LISTS => closed::FREQUENCY_IDS,
         Dataset::Table(t) if t.k() == 2 => &["m0", "mt", "mb", "petersen", "chapman"],
         Dataset::Table(_) => closed::TABLE_IDS,

@@ -15,6 +15,7 @@ fn format() -> impl Strategy<Value = Format> {
         Just(Format::Table),
         Just(Format::Records),
         Just(Format::Frequency),
+        Just(Format::Counts),
     ]
 }
 
@@ -40,13 +41,17 @@ fn options() -> impl Strategy<Value = ParseOptions> {
         occasions(),
         lists(),
         proptest::option::of("[a-c]{1,2}"),
+        proptest::option::of("[a-c]|count"),
     )
-        .prop_map(|(format, occasions, lists, stratify_by)| ParseOptions {
-            format,
-            lists,
-            occasions,
-            stratify_by,
-        })
+        .prop_map(
+            |(format, occasions, lists, stratify_by, count_column)| ParseOptions {
+                format,
+                lists,
+                occasions,
+                stratify_by,
+                count_column,
+            },
+        )
 }
 
 /// Text built from the characters CSV files of this crate are made of.

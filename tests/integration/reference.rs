@@ -97,7 +97,7 @@ fn read(name: &str, occasions: Option<Occasions>) -> Dataset {
 fn table(name: &str) -> CaptureTable {
     match read(name, None) {
         Dataset::Table(t) => t,
-        Dataset::Frequency(_) => panic!("{name}: not a table"),
+        _ => panic!("{name}: not a table"),
     }
 }
 
@@ -297,6 +297,16 @@ const REGISTRY: &[Section] = &[
         reader: Reader::Check(care1_pairs),
     },
     Section {
+        path: "singlercapture/estimatePopsize",
+        datasets: RECORDS_WITHOUT_LISTS,
+        reader: Reader::Check(single_source),
+    },
+    Section {
+        path: "singlercapture/factor_levels",
+        datasets: RECORDS_WITHOUT_LISTS,
+        reader: Reader::Check(factor_levels),
+    },
+    Section {
         path: "dga/bma.cr",
         datasets: DGA,
         reader: Reader::Check(dga_bma),
@@ -367,14 +377,6 @@ const UNCHECKED: &[(&str, &str)] = &[
     (
         "care1/estN_LSC",
         "CARE1's sample-coverage estimates: the library has no sample-coverage estimator",
-    ),
-    (
-        "singlercapture/factor_levels",
-        "singleRcapture's covariate coding: the library has no zero-truncated regression",
-    ),
-    (
-        "singlercapture/estimatePopsize",
-        "singleRcapture's estimates: the library has no zero-truncated regression",
     ),
 ];
 
@@ -1092,6 +1094,122 @@ fn stepwise(r: &Ref, t: &mut Tally, pthresh: f64) {
         f(&r["model"]["df_residual"]),
         0.0,
     );
+}
+
+// ---- Checkers: singleRcapture.
+
+/// The package's netherlandsimmigrant data as the library reads the CSV.
+fn counts(name: &str) -> Dataset {
+    let p = data_dir().join(format!("{name}.csv"));
+    let o = ParseOptions {
+        count_column: Some("capture".into()),
+        ..ParseOptions::default()
+    };
+    read_file(p.to_str().expect("utf-8 path"), &o)
+        .unwrap_or_else(|e| panic!("{name}.csv: {e}"))
+        .data
+}
+
+/// singleRcapture `estimatePopsize` (analytic variance): N̂, its variance and s.e., the
+/// normal and log-normal limits, every coefficient, logL, AIC and BIC within 1e-6. The model
+/// and formula are read from each call.
+fn single_source(r: &Ref, t: &mut Tally) {
+    let d = counts(r.dataset);
+    let Dataset::Counts(c) = &d else {
+        panic!("{}: not count data", r.dataset)
+    };
+    for (name, v) in r.value.as_object().expect("fits") {
+        let call = v["call"].as_str().expect("call");
+        let formula = call
+            .split("formula = ")
+            .nth(1)
+            .and_then(|x| x.split(',').next())
+            .expect("formula");
+        let rhs = formula.split('~').nth(1).expect("rhs").trim();
+        let covariates: Vec<String> = match rhs {
+            "1" => Vec::new(),
+            "." => c.columns.iter().map(|c| c.name.clone()).collect(),
+            rhs => rhs.split('+').map(|x| x.trim().to_string()).collect(),
+        };
+        let model = call
+            .split("model = ")
+            .nth(1)
+            .map(|x| x.trim_start_matches('"'))
+            .and_then(|x| x.split(['(', '"']).next())
+            .expect("model");
+        let spec = serde_json::json!({ "id": model, "covariates": covariates });
+        let method: Method = spec.to_string().parse().expect("method");
+        let est = method
+            .run(&d, &Context::default())
+            .unwrap_or_else(|e| panic!("{name}: {e}"))
+            .remove(0);
+        let Details::SingleSource(o) = &est.options else {
+            panic!("{name}: not a single-source estimate")
+        };
+        t.close(
+            &format!("{name} N"),
+            est.population,
+            f(&v["pointEstimate"]),
+            TOL,
+        );
+        t.close(
+            &format!("{name} variance"),
+            o.variance,
+            f(&v["variance"]),
+            TOL,
+        );
+        t.close(&format!("{name} se"), est.std_error, f(&v["stderr"]), TOL);
+        for ci in v["confidenceInterval"].as_array().expect("intervals") {
+            let lim = match ci["type"].as_str() {
+                Some("normal") => o.normal,
+                Some("logNormal") => o.log_normal,
+                other => panic!("{name}: interval {other:?}"),
+            };
+            for side in ["lower", "upper"] {
+                let ours = lim.map(|l| if side == "lower" { l.lower } else { l.upper });
+                t.close(
+                    &format!("{name} {} {side}", ci["type"]),
+                    ours,
+                    f(&ci[side]),
+                    TOL,
+                );
+            }
+        }
+        let fit = est.fit.as_ref().expect("fit");
+        for (cname, cv) in v["coefficients"].as_object().expect("coefficients") {
+            let ours = fit
+                .coefficients
+                .iter()
+                .find(|x| &x.name == cname)
+                .and_then(|x| x.estimate);
+            t.close(&format!("{name} {cname}"), ours, f(cv), TOL);
+        }
+        t.close(&format!("{name} logL"), o.loglik, f(&v["logL"]), TOL);
+        t.close(&format!("{name} AIC"), Some(fit.aic), f(&v["AIC"]), TOL);
+        t.close(&format!("{name} BIC"), Some(fit.bic), f(&v["BIC"]), TOL);
+    }
+}
+
+/// The package's factor levels are the CSV's text columns' levels in sorted order, so its
+/// baselines are ours.
+fn factor_levels(r: &Ref, t: &mut Tally) {
+    use darkfigure::data::counts::ColumnKind;
+    let Dataset::Counts(c) = counts(r.dataset) else {
+        panic!("{}: not count data", r.dataset)
+    };
+    for (col, levels) in r.value.as_object().expect("levels") {
+        t.checked += 1;
+        let theirs: Vec<String> = levels
+            .as_array()
+            .expect("levels")
+            .iter()
+            .map(|l| l.as_str().expect("level").to_string())
+            .collect();
+        match c.column(col).map(|x| &x.1.kind) {
+            Some(ColumnKind::Categorical(ours)) if *ours == theirs => {}
+            other => t.fail(format!("{col}: ours {other:?}, theirs {theirs:?}")),
+        }
+    }
 }
 
 // ---- Checkers: CARE1 and dga.
