@@ -1844,6 +1844,8 @@ mod tests {
             prior_variance: Positive::try_from(2.0).ok(),
             threshold: Positive::try_from(1.5).ok(),
             combine: Some(Combine::Union),
+            covariates: Some(vec!["age".into()]),
+            baseline: Some([("age".to_string(), "old".to_string())].into()),
         };
         let all = full.keys();
         assert_eq!(all.len(), KEYS.len() - 1);
