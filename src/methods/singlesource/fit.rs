@@ -400,3 +400,17 @@ pub fn fit(model: Model, d: &Design, theta0: Vec<f64>, max_iter: usize) -> Fit {
         ending,
     }
 }
+
+/// `k` plain Newton steps from θ (no step halving, no convergence test), for the one-step
+/// deletion diagnostics. None when the information is singular or the result not finite.
+pub fn newton_steps(model: Model, d: &Design, theta: &[f64], k: usize) -> Option<Vec<f64>> {
+    let mut theta = theta.to_vec();
+    for _ in 0..k {
+        let (_, g, h) = evaluate(model, d, &theta);
+        let step = (-h).cholesky()?.solve(&g);
+        for (t, s) in theta.iter_mut().zip(step.iter()) {
+            *t += s;
+        }
+    }
+    theta.iter().all(|t| t.is_finite()).then_some(theta)
+}

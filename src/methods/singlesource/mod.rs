@@ -412,9 +412,11 @@ fn goodness_of_fit(
     }
 }
 
-/// Deletion diagnostics: N̂ minus N̂ refitted without one person, for a person of each
-/// distinct row (singleRcapture's `dfpopsize`; the package takes two IRLS steps from θ̂,
-/// here Newton runs to convergence from θ̂, which is where those steps head).
+/// Deletion diagnostics: N̂ minus N̂ without one person, for a person of each distinct row
+/// (singleRcapture's `dfpopsize`): the coefficients without that person are one Newton
+/// step from θ̂ (the package's `dfbeta` with its default `maxitNew = 1`; the same digits).
+/// A one-step value understates a person whose absence would leave a covariate group with
+/// no one seen twice: there the full refit has no finite N̂ at all.
 fn dfpopsize(model: Model, d: &Design, theta: &[f64], pop: f64, data: &CountData) -> DfPopsize {
     let w: Vec<f64> = d.rows.iter().map(|r| r.2).collect();
     let per_row: Vec<Option<f64>> = (0..d.rows.len())
@@ -422,8 +424,8 @@ fn dfpopsize(model: Model, d: &Design, theta: &[f64], pop: f64, data: &CountData
             let mut w2 = w.clone();
             w2[r] -= 1.0;
             let d2 = d.reweighted(&w2);
-            let f = fit::fit(model, &d2, theta.to_vec(), 20);
-            (f.ending == Ending::Converged).then(|| pop - population(model, &d2, &f.theta).0)
+            let t = fit::newton_steps(model, &d2, theta, 1)?;
+            Some(pop - population(model, &d2, &t).0)
         })
         .collect();
     let mut max_abs: Option<f64> = Some(0.0);
