@@ -280,6 +280,7 @@ fn the_hostile_corpus_covers_every_class() {
         "messages",
         "study",
         "calibrate",
+        "singlesource",
     ] {
         let n = std::fs::read_dir(root.join(class))
             .map(|d| d.count())

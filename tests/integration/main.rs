@@ -18,6 +18,7 @@ mod output;
 mod props;
 mod reference;
 mod report;
+mod singlesource;
 mod slurm;
 mod strata;
 mod studies;

@@ -136,11 +136,7 @@ pub fn estimate(
     let design = Design::new(data, &formula.covariates, &formula.baseline)?;
     let n = data.observed() as f64;
     let level = s.level.get();
-    let label = format!(
-        "{} {}",
-        model.id(),
-        formula_text(&data.count_column, formula)
-    );
+    let label = formula_text(&data.count_column, formula);
     let mut est = Estimate {
         method: model.id().to_string(),
         label,
@@ -216,7 +212,7 @@ pub fn estimate(
             } else {
                 format!("(Intercept):{}", model.second().unwrap_or(""))
             };
-            est.warnings.push(if j == p && model == Model::ZtNegbin {
+            est.warnings.push(if model == Model::ZtNegbin && (j == p || f.theta[p] > 3.0) {
                 "the negative binomial's dispersion runs to its boundary (α → ∞): the likelihood keeps rising as the counts' law puts ever more weight on zero, so N̂ grows without bound; these data do not bound N under ztnegbin (use ztpoisson, ztgeom or a one-inflated model)".to_string()
             } else if j == p {
                 "the one-inflation runs to its boundary (ω → 1): the likelihood is highest when the ones are all inflation, which leaves N̂ unbounded".to_string()

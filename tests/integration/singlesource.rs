@@ -1,0 +1,171 @@
+//! Single-source zero-truncated regression beyond the reference values: the assertions of
+//! singleRcapture's own test suite, a recovery study of the negative binomial's interval,
+//! the bootstrap's reproducibility across thread counts, and strata.
+
+use crate::common::data_dir;
+use darkfigure::Dataset;
+use darkfigure::data::parse::{ParseOptions, parse_bytes, read_file};
+use darkfigure::methods::{Context, Details, Estimate, Method, Status};
+use rand::SeedableRng;
+use rand_distr::{Distribution, Gamma, Poisson};
+
+fn immigrants() -> Dataset {
+    let p = data_dir().join("netherlandsimmigrant.csv");
+    let o = ParseOptions {
+        count_column: Some("capture".into()),
+        ..ParseOptions::default()
+    };
+    read_file(p.to_str().expect("utf-8"), &o)
+        .expect("reads")
+        .data
+}
+
+fn fit(d: &Dataset, spec: &str, ctx: &Context) -> Estimate {
+    let m: Method = spec.parse().expect("method");
+    m.run(d, ctx).expect("runs").remove(0)
+}
+
+/// singleRcapture's tinytest assertions (relative tolerance 0.005, as the package's tests
+/// state them; our values match the package's own to 1e-6 in `reference`).
+#[test]
+fn the_package_test_suite_assertions_hold() {
+    let d = immigrants();
+    let ctx = Context::default();
+    let cases: &[(&str, f64, f64, f64)] = &[
+        (
+            r#"{"id":"zelterman","covariates":["gender","age"]}"#,
+            10213.0,
+            8416.0,
+            12009.0,
+        ),
+        (r#"{"id":"zelterman"}"#, 9425.0, 8084.0, 10765.0),
+        (
+            r#"{"id":"ztpoisson","covariates":["gender","age","reason","nation"]}"#,
+            12691.0,
+            7185.0,
+            18198.0,
+        ),
+        (r#"{"id":"ztpoisson"}"#, 7080.0, 6363.0, 7797.0),
+    ];
+    for &(spec, n, lo, hi) in cases {
+        let e = fit(&d, spec, &ctx);
+        let Details::SingleSource(o) = &e.options else {
+            panic!("{spec}")
+        };
+        let normal = o.normal.expect("normal interval");
+        let rel = |a: f64, b: f64| (a - b).abs() / b;
+        assert!(
+            rel(e.population.unwrap(), n) < 0.005,
+            "{spec}: {:?}",
+            e.population
+        );
+        assert!(
+            rel(normal.lower, lo) < 0.005 && rel(normal.upper, hi) < 0.005,
+            "{spec}"
+        );
+    }
+    let e = fit(
+        &d,
+        r#"{"id":"ztpoisson","covariates":["nation","age","gender"]}"#,
+        &ctx,
+    );
+    let Details::SingleSource(o) = &e.options else {
+        panic!()
+    };
+    let dfp = o.dfpopsize.as_ref().expect("dfpopsize");
+    assert!((dfp.max_abs.unwrap() - 4236.412).abs() / 4236.412 < 0.005);
+    assert!((dfp.mean_abs.unwrap() - 19.19).abs() / 19.19 < 0.005);
+}
+
+/// N people with a two-level covariate, counts negative binomial with mean
+/// exp(0.2 + 0.6·x) and dispersion 0.5; the seen are those with a count above zero.
+fn ztnb_sample(seed: u64, n: usize) -> Dataset {
+    let mut rng = rand::rngs::StdRng::seed_from_u64(seed);
+    let alpha = 0.5f64;
+    let mut csv = String::from("y,x\n");
+    for i in 0..n {
+        let x = (i % 2) as f64;
+        let lambda = (0.2 + 0.6 * x).exp();
+        let g = Gamma::new(1.0 / alpha, alpha * lambda)
+            .expect("gamma")
+            .sample(&mut rng);
+        let y = if g > 0.0 {
+            Poisson::new(g).expect("poisson").sample(&mut rng) as u64
+        } else {
+            0
+        };
+        if y > 0 {
+            csv.push_str(&format!("{y},{}\n", if x > 0.0 { "b" } else { "a" }));
+        }
+    }
+    let o = ParseOptions {
+        count_column: Some("y".into()),
+        ..ParseOptions::default()
+    };
+    parse_bytes("sim.csv", csv.as_bytes(), &o)
+        .expect("parses")
+        .data
+}
+
+/// Recovery: 200 populations of 2000 from the model ztnegbin fits; the 95% log-normal
+/// interval must cover N in at least the share a Binomial(200, 0.95) count reaches with
+/// probability 0.999 (181 of 200), every fit with a number.
+#[test]
+fn ztnegbin_intervals_cover_the_true_size() {
+    use statrs::distribution::{Binomial, DiscreteCDF};
+    let reps = 200u64;
+    let truth = 2000.0;
+    let ctx = Context::default();
+    let mut covered = 0;
+    let mut fitted = 0;
+    for r in 0..reps {
+        let d = ztnb_sample(1000 + r, truth as usize);
+        let e = fit(&d, r#"{"id":"ztnegbin","covariates":["x"]}"#, &ctx);
+        if e.status != Status::Ok {
+            continue;
+        }
+        fitted += 1;
+        let iv = e.interval.expect("interval");
+        if iv.lower.unwrap() <= truth && truth <= iv.upper.unwrap() {
+            covered += 1;
+        }
+    }
+    let bound = (0..=reps)
+        .find(|&k| Binomial::new(0.95, reps).expect("binomial").cdf(k) > 0.001)
+        .expect("bound");
+    assert!(fitted >= 195, "only {fitted} of {reps} fits had a number");
+    assert!(
+        covered >= bound,
+        "covered {covered} of {reps}; bound {bound}"
+    );
+}
+
+/// The bootstrap gives the same replicates with one thread or several.
+#[test]
+fn the_bootstrap_is_the_same_at_any_thread_count() {
+    use darkfigure::inference::bootstrap::{BootKind, BootOptions};
+    let d = immigrants();
+    let run = |threads: usize, kind: BootKind| {
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build()
+            .expect("pool");
+        pool.install(|| {
+            let ctx = Context {
+                bootstrap: Some(BootOptions {
+                    replicates: 100,
+                    seed: 7,
+                    kind,
+                }),
+                ..Context::default()
+            };
+            let e = fit(&d, r#"{"id":"ztpoisson","covariates":["gender"]}"#, &ctx);
+            e.bootstrap.expect("bootstrap").values
+        })
+    };
+    for kind in [BootKind::Nonparametric, BootKind::Parametric] {
+        let one = run(1, kind);
+        assert_eq!(one, run(2, kind));
+        assert!(one.iter().all(|v| v.is_some()));
+    }
+}
