@@ -1245,3 +1245,59 @@ mod tests {
         assert!(!raw.hides_anything);
     }
 }
+
+/// A single-source estimate's marginal frequencies as they may be shown: from the largest
+/// count down, cells joined until each group holds at least `thr` people, what is left at
+/// the bottom joining the group above it; every group's observed count is then at least
+/// `thr` and they add up to n, so none gives a small count away by subtraction. Rows:
+/// times recorded (`3`, `4–6`, `7+`), observed, fitted. None when the estimate has no
+/// marginal table, or fewer than `thr` people in all.
+pub fn marginal_groups(e: &crate::methods::Estimate, thr: u64) -> Option<Vec<[String; 3]>> {
+    let crate::methods::Details::SingleSource(d) = &e.options else {
+        return None;
+    };
+    let cells = &d.goodness_of_fit.as_ref()?.marginal;
+    let total: u64 = cells.iter().map(|c| c.observed).sum();
+    if total < thr || cells.is_empty() {
+        return None;
+    }
+    // Groups of cell indices, built from the top.
+    let mut groups: Vec<(usize, usize, u64, f64)> = Vec::new();
+    let (mut hi, mut obs, mut fit) = (cells.len() - 1, 0u64, 0.0);
+    for i in (0..cells.len()).rev() {
+        obs += cells[i].observed;
+        fit += cells[i].expected;
+        if obs >= thr {
+            groups.push((i, hi, obs, fit));
+            (obs, fit) = (0, 0.0);
+            hi = i.saturating_sub(1);
+        }
+    }
+    if obs > 0 || fit > 0.0 {
+        match groups.last_mut() {
+            Some(g) => {
+                g.0 = 0;
+                g.2 += obs;
+                g.3 += fit;
+            }
+            None => return None,
+        }
+    }
+    let last = cells.len() - 1;
+    Some(
+        groups
+            .iter()
+            .rev()
+            .map(|&(lo, hi, o, f)| {
+                let times = if hi == last {
+                    format!("{}+", lo + 1)
+                } else if lo == hi {
+                    (lo + 1).to_string()
+                } else {
+                    format!("{}–{}", lo + 1, hi + 1)
+                };
+                [times, o.to_string(), format!("{f:.1}")]
+            })
+            .collect(),
+    )
+}

@@ -168,6 +168,7 @@ pub fn build(doc: &ResultDoc, thr: u64) -> Report {
     }
     notes.extend(study_notes(doc).map(Block::Paragraph));
     notes.extend(recommended_note(doc).map(Block::Paragraph));
+    notes.extend(single_source_notes(doc, &plan));
     let (job, withheld) = disclose::echo(&doc.job, thr);
     groups.push(vec![
         section("Method notes", notes),
@@ -915,4 +916,40 @@ fn draws(doc: &ResultDoc, plan: &Plan) -> Option<Figure> {
                 )
             })
         })
+}
+
+/// What a single-register estimate assumes, in words, and each one's people by times
+/// recorded, seen and fitted (grouped so that no group is small).
+fn single_source_notes(doc: &ResultDoc, plan: &Plan) -> Vec<Block> {
+    let ests: Vec<(usize, &Estimate)> = doc
+        .estimates
+        .iter()
+        .enumerate()
+        .filter(|(_, e)| matches!(e.options, crate::methods::Details::SingleSource(_)))
+        .collect();
+    if ests.is_empty() {
+        return Vec::new();
+    }
+    let mut out = vec![Block::Paragraph(
+        "The single-register estimates (zero-truncated regressions, as the R package singleRcapture) use one register that records how many times it met each person. They assume that the number of contacts of the people never recorded follows the same distribution as that of the people recorded (given their covariates: the model's Poisson, geometric or negative binomial law, or one of these with extra ones), that the population did not change while the register counted, and that people are recorded independently of one another. Zelterman's model and Chao's lower bound use only the people recorded once or twice, which makes them robust to what happens beyond two contacts; Chao's is a lower bound. A law that fits the counts poorly (the table below: observed against fitted) can still be wrong about the zeros, which are never seen; the interval is Chao's log-normal one from the analytic variance (or the bootstrap's percentiles), and it does not carry the uncertainty of the choice of law.".to_string(),
+    )];
+    for (j, e) in ests {
+        if !plan.estimate(j).figures {
+            continue;
+        }
+        if let Some(groups) = disclose::marginal_groups(e, plan.threshold()) {
+            out.push(Block::Paragraph(format!(
+                "People by times recorded, seen and fitted, under {} {} (groups of at least {} people):",
+                e.method,
+                e.label,
+                plan.threshold()
+            )));
+            out.push(Block::Table(Table {
+                head: vec!["times recorded".into(), "observed".into(), "fitted".into()],
+                rows: groups.into_iter().map(|g| g.to_vec()).collect(),
+                notes_last: false,
+            }));
+        }
+    }
+    out
 }

@@ -321,6 +321,27 @@ pub fn render_result(doc: &ResultDoc) -> String {
             kinds.join("; ")
         );
     }
+    for (j, e) in doc.estimates.iter().enumerate() {
+        if !plan.estimate(j).figures {
+            continue;
+        }
+        if let Some(groups) = disclose::marginal_groups(e, plan.threshold()) {
+            let _ = writeln!(
+                out,
+                "\nPeople by times recorded, seen and fitted ({} {}; groups of at least {} people):",
+                e.method,
+                e.label,
+                plan.threshold()
+            );
+            let mut r = vec![vec![
+                "times".to_string(),
+                "observed".into(),
+                "fitted".into(),
+            ]];
+            r.extend(groups.into_iter().map(|g| g.to_vec()));
+            out.push_str(&pad_table(&r, 1));
+        }
+    }
     let mut any = false;
     for w in &doc.warnings {
         if !any {
