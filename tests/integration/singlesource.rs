@@ -169,3 +169,98 @@ fn the_bootstrap_is_the_same_at_any_thread_count() {
         assert!(one.iter().all(|v| v.is_some()));
     }
 }
+
+/// Runs the binary in a folder holding the package's data.
+fn darkfigure(dir: &std::path::Path, args: &[&str]) -> std::process::Output {
+    std::fs::copy(
+        data_dir().join("netherlandsimmigrant.csv"),
+        dir.join("n.csv"),
+    )
+    .expect("copy");
+    std::process::Command::new(env!("CARGO_BIN_EXE_darkfigure"))
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .expect("runs")
+}
+
+/// A country with one register contributes its multiplier to the world aggregate: its
+/// estimate is the single-source method's, bootstrapped, divided by those it identified.
+#[test]
+fn a_single_register_country_contributes_its_multiplier() {
+    let dir = crate::cli::TempDir::new("singlesource");
+    let job = r#"{"schema": "darkfigure.job/1",
+      "data": {"file": "n.csv", "count_column": "capture"},
+      "methods": [{"id": "zelterman"}],
+      "aggregate": {"identified": {"total": 125000, "source": "IOM"}, "study_bootstrap": 1000,
+        "studies": [
+          {"name": "register", "citation": "c", "method": "zelterman",
+           "data": {"file": "n.csv", "count_column": "capture"}},
+          {"name": "pub", "citation": "x",
+           "published": {"multiplier": 3.0, "lower": 2.0, "upper": 5.0, "level": 0.95}}]}}"#;
+    std::fs::write(dir.0.as_path().join("job.json"), job).expect("job");
+    let out = darkfigure(
+        dir.0.as_path(),
+        &["run", "job.json", "--json", "out.json", "-q"],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let doc: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(dir.0.as_path().join("out.json")).expect("json"))
+            .expect("parses");
+    let st = &doc["aggregate"]["studies"][0];
+    let est = doc["estimates"][0]["population"].as_f64().expect("N");
+    let m = st["multiplier"].as_f64().expect("M");
+    assert!((m - est / 1880.0).abs() < 1e-9, "{m} vs {est}");
+    assert!(
+        doc["aggregate"]["total"]["population"].as_f64().is_some()
+            || doc["aggregate"]["total"].is_object()
+    );
+}
+
+/// Strata of one register's counts: each stratum fitted, and a total from the strata's
+/// bootstrap replicates summed.
+#[test]
+fn strata_of_counts_have_a_bootstrap_total() {
+    let dir = crate::cli::TempDir::new("singlesource");
+    let out = darkfigure(
+        dir.0.as_path(),
+        &[
+            "estimate",
+            "n.csv",
+            "--count-column",
+            "capture",
+            "--stratify-by",
+            "gender",
+            "-m",
+            "ztpoisson",
+            "--bootstrap",
+            "1000",
+            "--seed",
+            "3",
+            "--json",
+            "out.json",
+            "-q",
+        ],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let doc: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(dir.0.as_path().join("out.json")).expect("json"))
+            .expect("parses");
+    let strata = doc["strata"].as_array().expect("strata");
+    assert_eq!(strata.len(), 2);
+    let sum: f64 = strata
+        .iter()
+        .map(|s| s["estimates"][0]["population"].as_f64().expect("N"))
+        .sum();
+    let total = &doc["totals"][0];
+    assert!((total["population"].as_f64().expect("total") - sum).abs() < 1e-6 * sum);
+    assert_eq!(total["interval"]["kind"], "bootstrap-percentile-of-sum");
+}

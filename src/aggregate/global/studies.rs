@@ -10,7 +10,6 @@
 use super::spec::{AggregateSpec, Published, Source, Study};
 use crate::aggregate::meta::{Pooled, Tau2Method, pool};
 use crate::checked::Level;
-use crate::data::Dataset;
 use crate::data::source::{DataSpec, load_data};
 use crate::error::{Error, Result};
 use crate::inference::bootstrap::{BootKind, BootOptions};
@@ -241,12 +240,9 @@ fn live(
     bootstrap: Option<BootOptions>,
 ) -> Result<(u64, Estimate)> {
     let parsed = load_data(data, base, job_name, &None)?;
-    let Dataset::Table(table) = &parsed.data else {
-        return Err(Error::Usage(format!(
-            "study {}: needs a capture table",
-            study.name
-        )));
-    };
+    // A capture table, or one register's counts for the single-source methods (a country
+    // with one register contributes its multiplier that way).
+    let observed = parsed.data.observed();
     let id = method.id();
     let ctx = Context {
         level,
@@ -268,7 +264,7 @@ fn live(
             est.warnings.join("; ")
         )));
     }
-    Ok((table.observed(), est))
+    Ok((observed, est))
 }
 
 /// Pools log M of the studies `keep` selects, by `model`.
