@@ -473,3 +473,123 @@ pub fn normal_interval(l: &Limits2, level: f64) -> Interval {
         center: None,
     }
 }
+
+/// What a single-source fit says about the whole population, for simulating data like the
+/// data: N = round(N̂ₕₜ) (Horvitz–Thompson under the fitted law, which for Zelterman's and
+/// Chao's models is the truncated Poisson they fit), and for each distinct pattern of the
+/// data's other columns its expected share of the population and the law of its counts.
+#[derive(Debug, Clone)]
+pub struct SimulationModel {
+    /// True N of the simulated populations.
+    pub population: u64,
+    /// The data's columns (no rows): what a simulated dataset looks like.
+    pub template: CountData,
+    /// Per pattern: its column values, its share of N, and P(y = k) for k = 0, 1, …, K
+    /// (the untruncated law; the tail beyond K folded into K).
+    pub groups: Vec<(Vec<f64>, f64, Vec<f64>)>,
+}
+
+/// Largest count a simulated person can have (the law's tail beyond is folded into it).
+pub const MAX_SIMULATED_TIMES: u64 = 1000;
+
+/// The simulation model of `model` with `formula` fitted to `data`; an error says why a fit
+/// cannot generate data (no finite estimate).
+pub fn simulation_model(data: &CountData, model: Model, formula: &Formula) -> Result<SimulationModel> {
+    let design = Design::new(data, &formula.covariates, &formula.baseline)?;
+    let Some((_, theta)) = fit_point(model, &design, None) else {
+        return Err(crate::error::Error::Usage(format!(
+            "{}'s fit to these data has no finite estimate: it cannot generate data",
+            model.id()
+        )));
+    };
+    let kmax = data
+        .rows
+        .iter()
+        .map(|r| r.times)
+        .max()
+        .unwrap_or(1)
+        .saturating_mul(4)
+        .clamp(20, MAX_SIMULATED_TIMES);
+    let mut by_values: BTreeMap<Vec<u64>, (Vec<f64>, f64, Vec<f64>)> = BTreeMap::new();
+    for (row, &r) in data.rows.iter().zip(&design.of_data_row) {
+        let (x, _, _) = &design.rows[r];
+        let (e1, e2) = fit::predictors(model, x, &theta);
+        let unseen = model.unseen(D2::cst(e1), D2::cst(e2)).v;
+        let key = row.values.iter().map(|v| v.to_bits()).collect();
+        let entry = by_values.entry(key).or_insert_with(|| {
+            let mut pmf = vec![unseen];
+            let trunc = model.truncated_pmf(kmax, e1, e2);
+            let shown: f64 = trunc.iter().sum();
+            pmf.extend(trunc.iter().map(|p| p * (1.0 - unseen)));
+            if let Some(last) = pmf.last_mut() {
+                *last += (1.0 - shown).max(0.0) * (1.0 - unseen);
+            }
+            (row.values.clone(), 0.0, pmf)
+        });
+        entry.1 += row.people as f64 / (1.0 - unseen);
+    }
+    let total: f64 = by_values.values().map(|g| g.1).sum();
+    if !total.is_finite() || total > super::types::MAX_ESTIMATE {
+        return Err(crate::error::Error::Usage(format!(
+            "{}'s fit to these data puts N beyond {:.0e}: it cannot generate data",
+            model.id(),
+            super::types::MAX_ESTIMATE
+        )));
+    }
+    Ok(SimulationModel {
+        population: total.round() as u64,
+        template: CountData {
+            rows: Vec::new(),
+            ..data.clone()
+        },
+        groups: by_values
+            .into_values()
+            .map(|(v, n, pmf)| (v, n / total, pmf))
+            .collect(),
+    })
+}
+
+impl SimulationModel {
+    /// The probability of every cell (index 0: never recorded; then pattern by pattern,
+    /// k = 1..=K), and what each cell is.
+    pub fn cells(&self) -> (Vec<f64>, Vec<(usize, u64)>) {
+        let mut probs = vec![0.0];
+        let mut what = vec![(0, 0)];
+        for (g, (_, share, pmf)) in self.groups.iter().enumerate() {
+            probs[0] += share * pmf[0];
+            for (k, p) in pmf.iter().enumerate().skip(1) {
+                probs.push(share * p);
+                what.push((g, k as u64));
+            }
+        }
+        (probs, what)
+    }
+
+    /// The dataset of the people drawn into each cell (`counts` as `cells` orders them).
+    pub fn dataset(&self, what: &[(usize, u64)], counts: &[u64]) -> CountData {
+        let mut rows: Vec<crate::data::counts::CountRow> = what
+            .iter()
+            .zip(counts)
+            .skip(1)
+            .filter(|(_, c)| **c > 0)
+            .map(|(&(g, k), &c)| crate::data::counts::CountRow {
+                times: k,
+                values: self.groups[g].0.clone(),
+                people: c,
+            })
+            .collect();
+        rows.sort_by(|a, b| {
+            a.values
+                .iter()
+                .zip(&b.values)
+                .map(|(x, y)| x.total_cmp(y))
+                .find(|o| o.is_ne())
+                .unwrap_or(std::cmp::Ordering::Equal)
+                .then(a.times.cmp(&b.times))
+        });
+        CountData {
+            rows,
+            ..self.template.clone()
+        }
+    }
+}
