@@ -33,6 +33,9 @@ pub enum Construction {
     WaldLog,
     /// Chao's (1987) log-normal interval.
     LogNormal,
+    /// Chao's (1987) log-normal (log-transformed) interval with the s.e. from bootstrap
+    /// replicates (CARE1's `estN`).
+    LogNormalBootstrapSe,
     /// Bias-corrected and accelerated bootstrap limits.
     BootstrapBca,
     /// Bootstrap percentile limits (when BCa fails).
@@ -58,6 +61,7 @@ impl Construction {
             Construction::Profile => "profile",
             Construction::WaldLog => "wald-log",
             Construction::LogNormal => "log-normal",
+            Construction::LogNormalBootstrapSe => "log-normal-bootstrap-se",
             Construction::BootstrapBca => "bootstrap-bca",
             Construction::BootstrapPercentile => "bootstrap-percentile",
             Construction::PosteriorQuantiles => "posterior-quantiles",

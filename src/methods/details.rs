@@ -40,6 +40,8 @@ pub enum Details {
     Pooled(PooledDetails),
     /// The procedure the simulation grid chose, with its measured coverage.
     Recommended(RecommendedDetails),
+    /// A sample-coverage estimator (`sc-indep`, `sc-hsc`, `sc-lsc`).
+    Coverage(CoverageDetails),
     /// Nothing to record: a stratum too sparse for the method.
     None,
 }
@@ -311,6 +313,7 @@ impl Details {
         match self {
             Details::Pooled(d) => Some(&d.limits),
             Details::Recommended(d) => d.details.level_limits(),
+            Details::Coverage(d) if !d.limits.is_empty() => Some(&d.limits),
             _ => None,
         }
     }
@@ -416,4 +419,29 @@ pub struct RecommendedDetails {
     pub procedure: String,
     /// The scenarios where it fell short of the goal.
     pub short_of_goal: Vec<String>,
+}
+
+/// The statistics of the sample-coverage approach, as CARE1's `estN.stat` names them, and
+/// the interval made.
+#[derive(Debug, Clone, Serialize)]
+pub struct CoverageDetails {
+    /// D = M − (1/t) Σ Z_k: people on the other lists, averaged over the list left out.
+    #[serde(rename = "D")]
+    pub d: f64,
+    /// M: people seen on any list.
+    #[serde(rename = "M")]
+    pub m: u64,
+    /// Ĉ = 1 − (1/t) Σ Z_k / n_k: the sample coverage (Chao & Tsay 1998, eq. 14).
+    pub chat: f64,
+    /// t Ĉ − Σ A_jk X_jk / (n_j n_k): the denominator of `sc-hsc` (CARE1 warns when ≤ 0).
+    pub hsc_denominator: f64,
+    /// `log-normal-bootstrap-se` with a bootstrap, else `"none"`.
+    #[serde(serialize_with = "construction_or_none")]
+    pub interval: Option<Construction>,
+    /// Interval level.
+    pub level: Level,
+    /// With a bootstrap: the limits at 80, 90, 95% and the estimate's level (those with
+    /// enough replicates).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub limits: Vec<LevelLimits>,
 }

@@ -602,7 +602,7 @@ impl Study {
                 return Err(at(
                     format!("{path}.bootstrap"),
                     format!(
-                        "the bootstrap repeats a log-linear method with its model choice; expected one of {}, found {}",
+                        "the bootstrap repeats a log-linear method with its model choice, or gives a sample-coverage estimate its s.e.; expected one of {}, found {}",
                         MethodId::bootstrappable_ids().join(", "),
                         p.method.id()
                     ),
