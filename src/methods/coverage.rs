@@ -58,26 +58,31 @@
 //!   coverage): CARE1 evaluates the CCVs at f(N̂0), one step from N̂0, and then takes the
 //!   step: N̂1 = f(f(N̂0)).
 //!
-//! CARE1 writes these out cell by cell for t = 3, 4 and 5 only; its three versions are the
-//! same expressions in t, n_k, Z_k, Z_jk and X_jk, and the derivation above holds for any
-//! t, so here they take any t ≥ 3 (checked on the 3, 4 and 5 lists of CARE1's references).
-//! With t = 2 the numerator of N̂ is identically 0: two lists are refused.
+//! CARE1 before 1.1.0 wrote these out cell by cell for t = 3, 4 and 5 only, three versions
+//! of the same expressions in t, n_k, Z_k, Z_jk and X_jk; CARE1 1.1.0 (whose values the
+//! reference tests hold) computes them for any t from the histories' bit patterns, and the
+//! derivation above holds for any t: here any t ≥ 3 (checked on the 3, 4 and 5 lists of
+//! CARE1's references, and on expected tables of up to 6 independent lists). With t = 2
+//! the numerator of N̂ is identically 0: two lists are refused.
 //!
 //! # Numerical honesty (where CARE1 prints a number)
 //!
 //! - A list with no one on it leaves Z_k / n_k = 0/0 (CARE1: NaN): status
 //!   `not_identifiable`.
 //! - Ĉ = 0 (no two lists share anyone): D/Ĉ is infinite: status `infinite`.
-//! - `sc-hsc` with a denominator below 1e-4 (CARE1's own cut): CARE1 returns M; here
-//!   status `infinite`, since no finite N̂ solves the equation (or only an absurd one).
-//! - An estimate below M (possible for `sc-hsc` and `sc-lsc` under strong positive
-//!   dependence; CARE1 returns M for `HSC` and the number for `LSC`): no number, status
+//! - `sc-hsc` with a denominator ≤ 0: the equation has no positive solution (CARE1 returns
+//!   M, its N̂ being negative or infinite): status `infinite`. A denominator just above 0
+//!   gives a huge N̂, which CARE1 1.1.0 prints (before 1.1.0 it returned M below 1e-4); an
+//!   N̂ above 10¹⁰ is `infinite` as everywhere (`Estimate::bound_population`).
+//! - An estimate below M (`sc-hsc` and `sc-lsc` when pairs overlap less than independent
+//!   lists would; CARE1 returns M for `HSC` and the number for `LSC`): no number, status
 //!   `mle_does_not_exist` (the estimating equation's solution lies outside N ≥ M, as a
 //!   closed-form fit outside its parameter space is reported elsewhere), with a warning
-//!   giving the value.
-//! - CARE1's warning (`CARE1.print`, whenever its `lee1` test fails, i.e. the `sc-hsc`
-//!   denominator is ≤ 0): the sample coverage is too low for N̂ to be stable, use N̂0 or
-//!   N̂1. Given here on all three estimators.
+//!   giving the value. `sc-indep` never falls below M (each Z_k ≤ n_k ≤ M).
+//! - CARE1's warning: CARE1 1.1.0's `CARE1.print` warns when Ĉ ≤ 0.55 that the sample
+//!   coverage (the overlap) is too low for N̂ to be stable, and recommends N̂0 or N̂1;
+//!   earlier versions warned when the `sc-hsc` denominator was ≤ 0 (their `lee1` test).
+//!   Given here on all three estimators when either holds.
 //!
 //! # Bootstrap standard error and interval (CARE1's `estN.bootstrap` and `estN`)
 //!
@@ -85,15 +90,18 @@
 //! Multinomial(N*; (N* − M)/N*, z_h/N*): the unseen cell and every seen history at its
 //! observed share (CARE1 draws N* uniforms and counts them into those cells: the same
 //! law). The unseen draws are dropped and the estimator is recomputed on the seen ones;
-//! for `sc-hsc` a replicate whose denominator is below 1e-4 or whose N̂ falls below its
-//! own M counts as that M, as CARE1 counts it (a warning says how many). A replicate with
-//! an empty list has no value (CARE1 would give NaN and no s.e. at all) and does not count.
+//! for `sc-hsc` a replicate with no one on two lists (numerator below 1e-4) or whose N̂
+//! falls below its own M (a negative denominator included) counts as that M, as CARE1
+//! 1.1.0 counts it (a warning says how many). A replicate with an empty list, or with no
+//! finite value, has none (CARE1 would give NaN or Inf and no s.e. at all) and does not
+//! count.
 //! The s.e. is the standard deviation (n − 1 divisor) of the replicates' values, and the
 //! interval the log-transform of Chao (1987):
 //!
 //!   M + (N̂ − M)/c, M + (N̂ − M)·c,   c = exp(z sqrt(log(1 + se²/(N̂ − M)²))),
 //!
-//! with z = Φ⁻¹((1 + level)/2) (CARE1 hard-codes 1.96, its level always 95%). Replicate i
+//! with z = Φ⁻¹((1 + level)/2) (CARE1 1.1.0: qnorm(1 − α/2) with α fixed at 0.05; its
+//! earlier versions hard-coded 1.96, which the reference values rule out). Replicate i
 //! draws from `montecarlo::stream(seed, i)`, run in index order by `montecarlo::replicate`,
 //! so the numbers do not depend on the thread count. Without a bootstrap there is no
 //! interval (no variance formula is given by CARE1), and a warning says so. The interval,
@@ -111,8 +119,11 @@ use crate::inference::bootstrap::{self, BootKind, BootOptions, Bootstrap};
 use crate::inference::interval::level_percent;
 use crate::inference::{Construction, Draws, Interval, log_normal_interval};
 
-/// Below this `sc-hsc` denominator CARE1 gives up (it returns M).
-pub const HSC_MIN_DENOMINATOR: f64 = 1e-4;
+/// Below this `sc-hsc` numerator (no one on two lists) CARE1 returns M.
+pub const HSC_MIN_NUMERATOR: f64 = 1e-4;
+
+/// At or below this sample coverage CARE1 1.1.0 warns that N̂ (`sc-hsc`) is unstable.
+pub const LOW_COVERAGE: f64 = 0.55;
 
 /// Which of the three estimators.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -287,32 +298,39 @@ impl Statistics {
         }
     }
 
-    /// The value CARE1 returns on these data (what a bootstrap replicate counts): the
-    /// formula, except that `HSC` gives M when its denominator is below 1e-4 or its value
-    /// below M. None when the value is not a number (an empty list). The flag says the
-    /// fallback to M was taken.
+    /// The value CARE1 1.1.0 returns on these data (what a bootstrap replicate counts):
+    /// the formula, except that `HSC` gives M when its numerator is below 1e-4 (no one on
+    /// two lists) or its value below M (a negative denominator included). None when the
+    /// value is not a finite number (an empty list, Ĉ = 0). The flag says the fallback to M
+    /// was taken.
     pub fn care1(&self, which: Estimator) -> Option<(f64, bool)> {
         let m = self.seen as f64;
-        let v = self.formula(which);
-        if which == Estimator::Hsc {
-            let (_, den) = self.hsc_parts();
-            if den.is_nan() || v.is_nan() {
-                return None;
-            }
-            if den < HSC_MIN_DENOMINATOR || v < m {
+        if which == Estimator::Hsc && self.chat.is_finite() {
+            let (num, den) = self.hsc_parts();
+            if num < HSC_MIN_NUMERATOR || num / den < m {
                 return Some((m, true));
             }
         }
+        let v = self.formula(which);
         v.is_finite().then_some((v, false))
     }
 }
 
-/// CARE1's warning (`CARE1.print` when its `lee1` test fails): the `sc-hsc` denominator is
-/// not positive.
-fn low_coverage_warning(den: f64) -> String {
-    format!(
-        "the estimated sample coverage (the lists' overlap) is too low for the high-coverage estimator: its denominator t·Ĉ − Σ A_jk X_jk/(n_j n_k) is {den:.4}, not above 0, so Nhat (sc-hsc) is unstable; CARE1 warns so and recommends Nhat-0 (sc-indep) or Nhat-1 (sc-lsc)"
-    )
+/// CARE1's warning (`CARE1.print`: 1.1.0 when Ĉ ≤ 0.55, earlier versions when the `sc-hsc`
+/// denominator is ≤ 0), or None.
+fn low_coverage_warning(chat: f64, den: f64) -> Option<String> {
+    let why = if chat <= LOW_COVERAGE {
+        format!("Ĉ = {chat:.3} is at most {LOW_COVERAGE}")
+    } else if den <= 0.0 {
+        format!(
+            "the high-coverage denominator t·Ĉ − Σ A_jk X_jk/(n_j n_k) is {den:.4}, not above 0"
+        )
+    } else {
+        return None;
+    };
+    Some(format!(
+        "the estimated sample coverage (the lists' overlap) is too low for Nhat (sc-hsc) to be stable: {why}; CARE1 warns so and recommends Nhat-0 (sc-indep) or Nhat-1 (sc-lsc)"
+    ))
 }
 
 /// The estimate of `which` on `table`, without a bootstrap: N̂ or the status that says why
@@ -348,9 +366,9 @@ pub fn estimate(table: &CaptureTable, which: Estimator, level: Level) -> Result<
             "no two lists share anyone: the sample coverage Ĉ is 0, and N̂ = D/Ĉ has no finite value; the data do not bound N".into(),
         );
         Status::Infinite
-    } else if which == Estimator::Hsc && !(den >= HSC_MIN_DENOMINATOR) {
+    } else if which == Estimator::Hsc && den <= 0.0 {
         warnings.push(format!(
-            "the high-coverage equation N = f(N) has no finite solution: its denominator t·Ĉ − Σ A_jk X_jk/(n_j n_k) is {den:.4}, below CARE1's cut of {HSC_MIN_DENOMINATOR:e} (CARE1 then prints M = {}), so the data do not bound N under this estimator",
+            "the high-coverage equation N = f(N) has no positive solution: its denominator t·Ĉ − Σ A_jk X_jk/(n_j n_k) is {den:.4}, not above 0 (CARE1 then prints M = {}), so the data do not bound N under this estimator",
             s.seen
         ));
         Status::Infinite
@@ -370,8 +388,8 @@ pub fn estimate(table: &CaptureTable, which: Estimator, level: Level) -> Result<
     } else {
         Status::Ok
     };
-    if empty.is_empty() && s.chat > 0.0 && den <= 0.0 {
-        warnings.push(low_coverage_warning(den));
+    if empty.is_empty() && s.chat > 0.0 {
+        warnings.extend(low_coverage_warning(s.chat, den));
     }
     let ok = status == Status::Ok;
     if ok {
@@ -454,13 +472,13 @@ pub(super) fn attach_bootstrap(
     let mut warnings = Vec::new();
     if failures > 0 {
         warnings.push(format!(
-            "{failures} of {} bootstrap replicates had no value (a list with no one on it in the replicate); the s.e. uses the others",
+            "{failures} of {} bootstrap replicates had no value (a list with no one on it, or no two lists sharing anyone, in the replicate); the s.e. uses the others",
             b.replicates
         ));
     }
     if substituted > 0 {
         warnings.push(format!(
-            "{substituted} of {} bootstrap replicates had no high-coverage estimate (denominator below {HSC_MIN_DENOMINATOR:e}, or N̂ below the number seen) and count as the number they saw, as CARE1 counts them",
+            "{substituted} of {} bootstrap replicates had no high-coverage estimate (N̂ below the number seen, or no one on two lists) and count as the number they saw, as CARE1 counts them",
             b.replicates
         ));
     }
@@ -658,26 +676,57 @@ mod tests {
     }
 
     /// Little overlap, list 2 mostly alone: the HSC denominator is negative. sc-hsc has
-    /// no number; all three carry CARE1's warning; the others keep theirs.
+    /// no number; the others keep theirs.
     #[test]
-    fn a_negative_hsc_denominator_gives_no_number_and_the_warning() {
+    fn a_negative_hsc_denominator_gives_no_number() {
         let t = table(3, &[(2, 2), (4, 20), (5, 1), (7, 1)]);
         let (_, den) = Statistics::of_table(&t).hsc_parts();
         assert!(den < 0.0, "{den}");
-        for w in [Estimator::Indep, Estimator::Hsc, Estimator::Lsc] {
-            let e = estimate(&t, w, level()).unwrap();
-            assert!(
-                e.warnings.iter().any(|x| x.contains("CARE1 warns so")),
-                "{w:?} {e:?}"
-            );
-            if w == Estimator::Hsc {
-                assert_eq!(e.status, Status::Infinite);
-                assert!(e.population.is_none());
-            }
+        let e = estimate(&t, Estimator::Hsc, level()).unwrap();
+        assert_eq!(e.status, Status::Infinite);
+        assert!(e.population.is_none());
+        assert!(e.warnings[0].contains("no positive solution"), "{e:?}");
+        for w in [Estimator::Indep, Estimator::Lsc] {
+            assert!(estimate(&t, w, level()).unwrap().population.is_some());
         }
-        // A healthy table has no such warning.
-        let e = estimate(&hav(), Estimator::Lsc, level()).unwrap();
-        assert!(!e.warnings.iter().any(|x| x.contains("CARE1 warns so")));
+    }
+
+    /// CARE1 1.1.0 warns at Ĉ ≤ 0.55 (HAV: 0.513), its earlier versions at an HSC
+    /// denominator ≤ 0 (here with Ĉ = 0.575); a table of high coverage gets no warning.
+    #[test]
+    fn care1s_low_coverage_warning() {
+        let warned = |t: &CaptureTable, w| {
+            estimate(t, w, level())
+                .unwrap()
+                .warnings
+                .into_iter()
+                .find(|x| x.contains("CARE1 warns so"))
+        };
+        for w in [Estimator::Indep, Estimator::Hsc, Estimator::Lsc] {
+            let x = warned(&hav(), w).expect("HAV warns");
+            assert!(x.contains("Ĉ = 0.513 is at most 0.55"), "{x}");
+        }
+        let t = table(3, &[(2, 50), (3, 1), (4, 10), (5, 2), (7, 10)]);
+        let s = Statistics::of_table(&t);
+        assert!(s.chat > 0.55 && s.hsc_parts().1 < 0.0);
+        let x = warned(&t, Estimator::Lsc).expect("a negative denominator warns");
+        assert!(x.contains("not above 0"), "{x}");
+        let high = table(
+            3,
+            &[
+                (1, 10),
+                (2, 10),
+                (4, 10),
+                (3, 30),
+                (5, 30),
+                (6, 30),
+                (7, 90),
+            ],
+        );
+        assert!(Statistics::of_table(&high).chat > 0.55);
+        for w in [Estimator::Indep, Estimator::Hsc, Estimator::Lsc] {
+            assert_eq!(warned(&high, w), None);
+        }
     }
 
     /// Nearly everyone on two lists or more, pairs overlapping less than independence
