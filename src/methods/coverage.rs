@@ -376,7 +376,7 @@ pub fn estimate(table: &CaptureTable, which: Estimator, level: Level) -> Result<
         Status::Infinite
     } else if value < m {
         warnings.push(format!(
-            "the estimate, {value:.2}, is below the {} people seen: the estimating equation's solution lies outside N ≥ M (strong positive dependence between lists over-corrected), so no number is given{}",
+            "the estimate, {value:.2}, is below the {} people seen: the pairs of lists overlap less than independent lists would (negative coefficients of covariation), and correcting for that puts the estimating equation's solution outside N ≥ M, so no number is given{}",
             s.seen,
             if which == Estimator::Hsc {
                 " (CARE1 prints M)"
