@@ -313,8 +313,9 @@ pub struct EstimateArgs {
     /// Master seed for Monte Carlo methods (default: a fixed seed, recorded in the JSON).
     #[arg(long)]
     pub seed: Option<u64>,
-    /// Bootstrap replicates for stepwise/main/loglinear (repeating the model choice in each)
-    /// and the single-source methods (refitting in each).
+    /// Bootstrap replicates for stepwise/main/loglinear/bic (repeating the model choice in
+    /// each), the single-source methods (refitting in each) and the sample-coverage
+    /// estimators (CARE1's s.e. and interval).
     #[arg(long, value_parser = count::<1, 10_000_000>, allow_negative_numbers = true)]
     pub bootstrap: Option<Replicates>,
     /// Simulate replicates from the fitted model instead of resampling the people.

@@ -280,7 +280,7 @@ fn check_bootstrap(job: &Job) -> Result<()> {
         return Err(Error::at(
             "bootstrap",
             format!(
-                "expected a method the bootstrap can repeat (a log-linear method with its model choice: {}) among the methods, found none",
+                "expected a method the bootstrap can repeat (a log-linear method with its model choice, or a sample-coverage estimator for its s.e.: {}) among the methods, found none",
                 MethodId::bootstrappable_ids().join(", ")
             ),
         ));

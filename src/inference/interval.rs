@@ -35,6 +35,9 @@ pub enum Construction {
     LogNormal,
     /// N̂ ± z·se (singleRcapture's normal interval).
     Normal,
+    /// Chao's (1987) log-normal (log-transformed) interval with the s.e. from bootstrap
+    /// replicates (CARE1's `estN`).
+    LogNormalBootstrapSe,
     /// Bias-corrected and accelerated bootstrap limits.
     BootstrapBca,
     /// Bootstrap percentile limits (when BCa fails).
@@ -61,6 +64,7 @@ impl Construction {
             Construction::WaldLog => "wald-log",
             Construction::LogNormal => "log-normal",
             Construction::Normal => "normal",
+            Construction::LogNormalBootstrapSe => "log-normal-bootstrap-se",
             Construction::BootstrapBca => "bootstrap-bca",
             Construction::BootstrapPercentile => "bootstrap-percentile",
             Construction::PosteriorQuantiles => "posterior-quantiles",

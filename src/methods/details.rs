@@ -42,6 +42,8 @@ pub enum Details {
     Recommended(RecommendedDetails),
     /// A zero-truncated single-source regression (boxed: its diagnostics are long).
     SingleSource(Box<SingleSourceDetails>),
+    /// A sample-coverage estimator (`sc-indep`, `sc-hsc`, `sc-lsc`).
+    Coverage(CoverageDetails),
     /// Nothing to record: a stratum too sparse for the method.
     None,
 }
@@ -313,6 +315,7 @@ impl Details {
         match self {
             Details::Pooled(d) => Some(&d.limits),
             Details::Recommended(d) => d.details.level_limits(),
+            Details::Coverage(d) if !d.limits.is_empty() => Some(&d.limits),
             _ => None,
         }
     }
@@ -507,4 +510,29 @@ pub struct DfPopsizeRow {
     pub times: u64,
     /// The other columns' values, in the data's column order.
     pub values: Vec<String>,
+}
+
+/// The statistics of the sample-coverage approach, as CARE1's `estN.stat` names them, and
+/// the interval made.
+#[derive(Debug, Clone, Serialize)]
+pub struct CoverageDetails {
+    /// D = M − (1/t) Σ Z_k: people on the other lists, averaged over the list left out.
+    #[serde(rename = "D")]
+    pub d: f64,
+    /// M: people seen on any list.
+    #[serde(rename = "M")]
+    pub m: u64,
+    /// Ĉ = 1 − (1/t) Σ Z_k / n_k: the sample coverage (Chao & Tsay 1998, eq. 14).
+    pub chat: f64,
+    /// t Ĉ − Σ A_jk X_jk / (n_j n_k): the denominator of `sc-hsc` (CARE1 warns when ≤ 0).
+    pub hsc_denominator: f64,
+    /// `log-normal-bootstrap-se` with a bootstrap, else `"none"`.
+    #[serde(serialize_with = "construction_or_none")]
+    pub interval: Option<Construction>,
+    /// Interval level.
+    pub level: Level,
+    /// With a bootstrap: the limits at 80, 90, 95% and the estimate's level (those with
+    /// enough replicates).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub limits: Vec<LevelLimits>,
 }

@@ -9,6 +9,7 @@ pub mod bic;
 pub(crate) mod bootstrapped;
 pub mod closed;
 pub mod common;
+pub mod coverage;
 pub mod details;
 pub mod dga;
 pub mod lcmcr;

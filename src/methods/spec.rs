@@ -9,6 +9,7 @@
 
 use super::bayes_threshold::{Prior, ThresholdOptions};
 use super::closed::{self, ClosedModel};
+use super::coverage::{self, Estimator};
 use super::details::Combine;
 use super::lcmcr::estimate as lcmcr_estimate;
 use super::lcmcr::{LcmcrOptions, Start};
@@ -55,6 +56,8 @@ pub enum MethodId {
     Petersen,
     /// Chapman for every pair of lists.
     Chapman,
+    /// A sample-coverage estimator (CARE1's `estN`).
+    Coverage(Estimator),
     /// Stepwise (parametric bootstrap) and LCMCR draws pooled.
     Pooled,
     /// The procedure the simulation grid chose.
@@ -82,6 +85,9 @@ const OTHER: &[(&str, MethodId)] = &[
     ("bayes-threshold", MethodId::BayesThreshold),
     ("petersen", MethodId::Petersen),
     ("chapman", MethodId::Chapman),
+    ("sc-indep", MethodId::Coverage(Estimator::Indep)),
+    ("sc-hsc", MethodId::Coverage(Estimator::Hsc)),
+    ("sc-lsc", MethodId::Coverage(Estimator::Lsc)),
     ("pooled", MethodId::Pooled),
     ("recommended", MethodId::Recommended),
 ];
@@ -135,9 +141,11 @@ impl MethodId {
             MethodId::SingleSource(_) => &[Level, Covariates, Baseline],
             MethodId::Stepwise => &[Interval, Level, Pthresh],
             MethodId::Bic => &[Interval, Level, Maxorder, Ntop],
-            MethodId::Dga | MethodId::Petersen | MethodId::Chapman | MethodId::Recommended => {
-                &[Level]
-            }
+            MethodId::Dga
+            | MethodId::Petersen
+            | MethodId::Chapman
+            | MethodId::Coverage(_)
+            | MethodId::Recommended => &[Level],
             MethodId::Lcmcr => &[Level, K, Burnin, Samples, Thinning, Chains, Start],
             MethodId::Pooled => &[
                 Level, Pthresh, K, Burnin, Samples, Thinning, Chains, Combine,
@@ -156,7 +164,8 @@ impl MethodId {
         }
     }
 
-    /// Whether the bootstrap can repeat the whole method (model choice included).
+    /// Whether the bootstrap can repeat the whole method (model choice included), or, for
+    /// the sample-coverage estimators, gives their s.e. (CARE1's bootstrap).
     pub fn bootstrappable(&self) -> bool {
         matches!(
             self,
@@ -166,6 +175,7 @@ impl MethodId {
                 | MethodId::StepwiseAic
                 | MethodId::Bic
                 | MethodId::SingleSource(_)
+                | MethodId::Coverage(_)
         )
     }
 
@@ -612,6 +622,8 @@ pub enum Method {
     Petersen(Option<Level>),
     /// Chapman per pair.
     Chapman(Option<Level>),
+    /// A sample-coverage estimator.
+    Coverage(Estimator, Option<Level>),
     /// Stepwise and LCMCR draws pooled.
     Pooled(PooledChoice),
     /// The procedure the simulation grid chose.
@@ -718,6 +730,7 @@ impl Method {
             }),
             MethodId::Petersen => Method::Petersen(r.level),
             MethodId::Chapman => Method::Chapman(r.level),
+            MethodId::Coverage(e) => Method::Coverage(e, r.level),
             MethodId::Pooled => Method::Pooled(PooledChoice {
                 level: r.level,
                 pthresh: r.pthresh,
@@ -768,9 +781,11 @@ impl Method {
                 ntop: o.ntop,
                 ..fit(&o.fit)
             },
-            Method::Dga(l) | Method::Petersen(l) | Method::Chapman(l) | Method::Recommended(l) => {
-                level(l)
-            }
+            Method::Dga(l)
+            | Method::Petersen(l)
+            | Method::Chapman(l)
+            | Method::Coverage(_, l)
+            | Method::Recommended(l) => level(l),
             Method::Lcmcr(o) => RawOptions {
                 level: o.level,
                 classes: o.classes,
@@ -828,6 +843,7 @@ impl Method {
             Method::BayesThreshold(_) => MethodId::BayesThreshold,
             Method::Petersen(_) => MethodId::Petersen,
             Method::Chapman(_) => MethodId::Chapman,
+            Method::Coverage(e, _) => MethodId::Coverage(*e),
             Method::Pooled(_) => MethodId::Pooled,
             Method::Recommended(_) => MethodId::Recommended,
             Method::SingleSource(m, _) => MethodId::SingleSource(*m),
@@ -909,7 +925,9 @@ impl Method {
             Method::Loglinear(o) => (o.fit.level, o.fit.interval),
             Method::Stepwise(o) => (o.fit.level, o.fit.interval),
             Method::Bic(o) => (o.fit.level, o.fit.interval),
-            Method::Dga(l) | Method::Petersen(l) | Method::Chapman(l) => (*l, None),
+            Method::Dga(l) | Method::Petersen(l) | Method::Chapman(l) | Method::Coverage(_, l) => {
+                (*l, None)
+            }
             Method::Lcmcr(o) => (o.level, None),
             Method::BayesThreshold(o) => (o.level, None),
             Method::Pooled(o) => (o.level, None),
@@ -931,7 +949,7 @@ impl Method {
         if let Some(b) = ctx.bootstrap {
             if !self.bootstrappable() {
                 return Err(Error::Usage(format!(
-                    "the bootstrap repeats a log-linear method with its model choice; method {} is not one",
+                    "the bootstrap repeats a log-linear method with its model choice, or gives a sample-coverage estimate its s.e.; method {} is neither",
                     self.id()
                 )));
             }
@@ -977,6 +995,16 @@ impl Method {
             return Ok(());
         };
         let settings = self.settings(ctx);
+        if let Method::Coverage(which, _) = self {
+            return coverage::attach_bootstrap(
+                table,
+                est,
+                *which,
+                settings.level,
+                ctx.progress.as_ref(),
+                b,
+            );
+        }
         let inner = Settings {
             interval: IntervalKind::None,
             ..settings
@@ -1190,6 +1218,7 @@ impl Method {
                 twolist::estimate_pairs(twolist::Kind::Chapman, table()?, s.level)?
             }
             Method::Pooled(o) => vec![self.pooled(table()?, o, s.level, seed)?],
+            Method::Coverage(which, _) => vec![coverage::estimate(table()?, *which, s.level)?],
             Method::Recommended(_) => {
                 let e = recommended::evidence()?;
                 let (inner, bootstrap) = Method::recommended()?;
@@ -1389,6 +1418,7 @@ impl Method {
         let k = table.k();
         let (least, most) = match self {
             Method::Closed(m, _) if heterogeneous(m) => (3, usize::MAX),
+            Method::Coverage(..) => (3, usize::MAX),
             Method::Dga(_) => (3, 6),
             _ => (2, usize::MAX),
         };
@@ -1417,6 +1447,7 @@ impl Method {
             | Method::Lcmcr(_)
             | Method::Petersen(_)
             | Method::Chapman(_)
+            | Method::Coverage(..)
             | Method::Recommended(_) => false,
         };
         if dense && k > MAX_DENSE_LISTS {

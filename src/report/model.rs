@@ -663,10 +663,17 @@ fn method_assumptions(doc: &ResultDoc) -> impl Iterator<Item = &'static str> + '
             "Graphical model averaging (dga): list dependences are described by decomposable graphs, and the estimate averages over all of them, weighted by how well each fits.",
         ),
     ];
+    const COVERAGE: &str = "Sample coverage (sc-indep, sc-hsc, sc-lsc; Chao & Tsay 1998): people may differ in how easily they are listed and the lists may depend on one another, but only through how each pair of lists goes together (their coefficients of covariation), which the estimators correct for to a first approximation; dependence among three or more lists at once is assumed away. sc-indep takes the lists as independent and people as alike; sc-hsc needs a high sample coverage (most people on a list are also on another) and is unstable when it is low (CARE1 warns at a coverage of 0.55 or less); sc-lsc is the one-step correction meant for low coverage. Their interval comes from a bootstrap standard error on a log scale (Chao 1987), and without a bootstrap there is none.";
+    let coverage = doc
+        .job
+        .methods
+        .iter()
+        .any(|m| matches!(m.id(), MethodId::Coverage(_)));
     NOTES
         .into_iter()
         .filter(|(id, _)| doc.job.methods.iter().any(|m| m.id() == *id))
         .map(|(_, note)| note)
+        .chain(coverage.then_some(COVERAGE))
 }
 
 /// Every estimate, the strata's prefixed with their stratum; an estimate whose count is not

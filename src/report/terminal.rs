@@ -317,8 +317,13 @@ pub fn render_result(doc: &ResultDoc) -> String {
     if !kinds.is_empty() {
         let _ = writeln!(
             out,
-            "\nIntervals: {} (profile = multinomial profile likelihood, Rcapture closedpCI; wald-log = Wald on log(N - n), SparseMSE; log-normal = Chao 1987)",
-            kinds.join("; ")
+            "\nIntervals: {} (profile = multinomial profile likelihood, Rcapture closedpCI; wald-log = Wald on log(N - n), SparseMSE; log-normal = Chao 1987{})",
+            kinds.join("; "),
+            if kinds.iter().any(|k| k.contains("log-normal-bootstrap-se")) {
+                "; log-normal-bootstrap-se = Chao 1987 with the bootstrap s.e., CARE1"
+            } else {
+                ""
+            }
         );
     }
     for (j, e) in doc.estimates.iter().enumerate() {

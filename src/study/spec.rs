@@ -71,7 +71,8 @@ pub struct Study {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, expecting = "a procedure object")]
 pub struct Procedure {
-    /// Name in tables (default: the method id, with `+BCa` when bootstrapped).
+    /// Name in tables (default: the method id, with `+BCa` when bootstrapped, `+bootstrap
+    /// s.e.` for a sample-coverage estimator).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
     /// The method with its options (the study sets the levels: no `level` here).
@@ -97,6 +98,10 @@ impl Procedure {
         let id = self.method.id().as_str();
         match (self.bootstrap, self.bootstrap_kind) {
             (None, _) => id.to_string(),
+            // the sample-coverage estimators' bootstrap is CARE1's s.e., whatever the kind
+            (Some(_), _) if matches!(self.method.id(), MethodId::Coverage(_)) => {
+                format!("{id}+bootstrap s.e.")
+            }
             (Some(_), BootKind::Nonparametric) => format!("{id}+BCa"),
             (Some(_), BootKind::Parametric) => format!("{id}+parametric BCa"),
         }
@@ -602,7 +607,7 @@ impl Study {
                 return Err(at(
                     format!("{path}.bootstrap"),
                     format!(
-                        "the bootstrap repeats a log-linear method with its model choice; expected one of {}, found {}",
+                        "the bootstrap repeats a log-linear method with its model choice, or gives a sample-coverage estimate its s.e.; expected one of {}, found {}",
                         MethodId::bootstrappable_ids().join(", "),
                         p.method.id()
                     ),

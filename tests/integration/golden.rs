@@ -232,6 +232,25 @@ const CASES: &[(&str, &[&str])] = &[
         ],
     ),
     (
+        "coverage.json",
+        &[
+            "estimate",
+            "tests/data/kosovo.csv",
+            "-m",
+            "sc-indep",
+            "-m",
+            "sc-hsc",
+            "-m",
+            "sc-lsc",
+            "--bootstrap",
+            "100",
+            "--level",
+            "0.8",
+            "--seed",
+            "1",
+        ],
+    ),
+    (
         "records_stratified.json",
         &[
             "estimate",

@@ -7,6 +7,7 @@ mod calibrate;
 mod cli;
 mod cli_props;
 mod common;
+mod coverage;
 mod disclosure;
 mod global;
 mod golden;

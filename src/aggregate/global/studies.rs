@@ -124,7 +124,8 @@ fn published(st: &Study, p: &Published, level: f64) -> StudyResult {
 /// estimate's interval ÷ n, and the variance of log M the reading of that interval. An
 /// estimate without a whole interval at `level` that carries the model choice (a
 /// bootstrap's that repeats it, a posterior's over models, or a pooling of model
-/// families'), or with one of no width, gives no study: a model's own interval would leave
+/// families'; a sample-coverage estimator, which chooses no model, with its bootstrap
+/// s.e.), or with one of no width, gives no study: a model's own interval would leave
 /// the model choice out of the variance, and the pooling needs a spread. `raise`: the
 /// replicates came from `aggregate.study_bootstrap`, which the message then names.
 fn from_estimate(
@@ -146,6 +147,7 @@ fn from_estimate(
                 i.kind,
                 Construction::BootstrapBca
                     | Construction::BootstrapPercentile
+                    | Construction::LogNormalBootstrapSe
                     | Construction::PosteriorQuantiles
                     | Construction::PooledQuantiles
                     | Construction::UnionOfIntervals

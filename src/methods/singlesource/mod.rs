@@ -494,7 +494,11 @@ pub const MAX_SIMULATED_TIMES: u64 = 1000;
 
 /// The simulation model of `model` with `formula` fitted to `data`; an error says why a fit
 /// cannot generate data (no finite estimate).
-pub fn simulation_model(data: &CountData, model: Model, formula: &Formula) -> Result<SimulationModel> {
+pub fn simulation_model(
+    data: &CountData,
+    model: Model,
+    formula: &Formula,
+) -> Result<SimulationModel> {
     let design = Design::new(data, &formula.covariates, &formula.baseline)?;
     let Some((_, theta)) = fit_point(model, &design, None) else {
         return Err(crate::error::Error::Usage(format!(
