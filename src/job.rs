@@ -736,7 +736,7 @@ pub fn run_hooked(
         None => None,
     };
     let calibration = match (&job.calibrate, &data) {
-        (Some(spec), Dataset::Table(table)) => {
+        (Some(spec), Dataset::Table(_) | Dataset::Counts(_)) => {
             let procedures = crate::study::calibrate::procedures(
                 &job.methods,
                 job.interval,
@@ -744,7 +744,7 @@ pub fn run_hooked(
                 job.bootstrap_kind,
             );
             let mut c = crate::study::calibrate::run(
-                table,
+                &data,
                 &procedures,
                 spec.replicates,
                 seed,

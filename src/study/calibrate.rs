@@ -202,10 +202,23 @@ pub fn procedures(
 /// `MAX_LISTS` lists, and needs one estimate per dataset (a two-list estimator gives one
 /// per pair). Errors are `Error::At` `calibrate` or the method's `methods[i].id`.
 pub fn check(methods: &[Method], data: &Dataset) -> Result<()> {
+    if let Dataset::Counts(_) = data {
+        // One register's counts are simulated from the single-source methods' fits.
+        if !methods
+            .iter()
+            .any(|m| matches!(m, Method::SingleSource(..)))
+        {
+            return Err(Error::at(
+                "calibrate",
+                "a calibration of one register's counts simulates from the single-source methods' fits; expected at least one (ztpoisson, ztgeom, …)",
+            ));
+        }
+        return Ok(());
+    }
     let Dataset::Table(t) = data else {
         return Err(Error::at(
             "calibrate",
-            "a calibration simulates capture histories; expected a table or records CSV, found frequencies",
+            "a calibration simulates capture histories or one register's counts; expected a table, records or count CSV, found frequencies",
         ));
     };
     if t.k() > MAX_LISTS || t.k() < 2 {
@@ -432,18 +445,111 @@ fn generators(
     (built, skipped)
 }
 
+/// One register's counts: a generator per distinct single-source fit among the procedures
+/// (its law and covariates), and the zero-truncated negative binomial with the first one's
+/// covariates, which lets the counts be more dispersed than the Poisson and geometric say.
+fn count_generators(
+    data: &crate::data::counts::CountData,
+    procedures: &[Procedure],
+) -> (Vec<Built>, Vec<Skipped>) {
+    use crate::methods::singlesource::Model;
+    let mut built: Vec<Built> = Vec::new();
+    let mut skipped: Vec<Skipped> = Vec::new();
+    let mut sources: Vec<(Option<String>, Method)> = procedures
+        .iter()
+        .filter(|p| matches!(p.method, Method::SingleSource(..)))
+        .map(|p| (Some(p.display_name()), p.method.clone()))
+        .collect();
+    if let Some((_, Method::SingleSource(_, o))) = sources.first().cloned() {
+        let nb = Method::SingleSource(
+            Model::ZtNegbin,
+            crate::methods::spec::SingleSourceChoice {
+                level: None,
+                formula: o.formula,
+            },
+        );
+        sources.push((None, nb));
+    }
+    for (from, method) in sources {
+        let Method::SingleSource(m, o) = &method else {
+            continue;
+        };
+        // Zelterman's and Chao's fits generate from the truncated Poisson they estimate with.
+        match super::generate::counts_fitted_to(data, *m, &o.formula) {
+            Ok((model, name)) => {
+                let name = format!("{name} fit");
+                if let Some(b) = built.iter_mut().find(|b| b.info.name == name) {
+                    b.info.from.extend(from);
+                    continue;
+                }
+                if skipped.iter().any(|s| s.name == name) {
+                    continue;
+                }
+                if let Some(why) = simulable(&model) {
+                    skipped.push(Skipped { name, reason: why });
+                    continue;
+                }
+                built.push(Built {
+                    info: GeneratorInfo {
+                        name,
+                        kind: "fitted".into(),
+                        from: from.into_iter().collect(),
+                        model: None,
+                        population: model.population,
+                        seen_share: model.seen_share(),
+                        latent: None,
+                    },
+                    generator: Generator::Fitted(FittedSpec {
+                        data: DataSpec::File {
+                            file: data.source.clone(),
+                            format: crate::data::parse::Format::Counts,
+                            lists: None,
+                            occasions: None,
+                            count_column: Some(data.count_column.clone()),
+                        },
+                        method: method.clone(),
+                    }),
+                    model,
+                });
+            }
+            Err(e) => {
+                let name = format!("{} fit", m.id());
+                if !skipped.iter().any(|s| s.name == name) {
+                    skipped.push(Skipped {
+                        name,
+                        reason: match e {
+                            Error::Usage(m) => m,
+                            other => other.to_string(),
+                        },
+                    });
+                }
+            }
+        }
+    }
+    (built, skipped)
+}
+
 /// Runs every procedure on `replicates` datasets from each generator fitted to `table`.
 /// The procedures come from [`procedures`] and were checked by [`check`]; a generator that
 /// cannot be built is skipped with its reason, so a calibration without any generator is
 /// an answer too (an empty table and the reasons).
 pub fn run(
-    table: &CaptureTable,
+    data: &Dataset,
     procedures: &[Procedure],
     replicates: CalibrationReplicates,
     seed: u64,
     progress: Option<&CalibrationProgress>,
 ) -> Result<Calibration> {
-    let (built, skipped) = generators(table, procedures, seed);
+    let (built, skipped) = match data {
+        Dataset::Table(table) => generators(table, procedures, seed),
+        Dataset::Counts(c) => count_generators(c, procedures),
+        Dataset::Frequency(_) => {
+            return Err(Error::at(
+                "calibrate",
+                "a calibration simulates capture histories or one register's counts, not frequencies",
+            ));
+        }
+    };
     let r = replicates.get() as u64;
     let study_replicates =
         StudyReplicates::try_from(r).map_err(|e| Error::at("calibrate.replicates", e))?;

@@ -11,7 +11,8 @@ use crate::data::{CaptureTable, Dataset};
 use crate::error::{Error, Result};
 use crate::inference::bootstrap::multinomial;
 use crate::loglinear::ModelSpec;
-use crate::methods::{Context, Status};
+use crate::methods::singlesource::{Formula, Model, SimulationModel, simulation_model};
+use crate::methods::{Context, Method, Status};
 use chacha20::ChaCha8Rng;
 use serde::Serialize;
 
@@ -23,15 +24,34 @@ pub struct CellModel {
     pub lists: Vec<String>,
     /// True number of people.
     pub population: u64,
-    /// Probability of each history, summing to 1.
+    /// Probability of each history, summing to 1 (for one register's counts: of each
+    /// pattern and count, as `counts` lays them out).
     #[serde(skip)]
     pub probs: Vec<f64>,
+    /// One register's counts: what each cell is (a population a single-source fit
+    /// describes); None for capture histories.
+    #[serde(skip)]
+    pub counts: Option<std::sync::Arc<CountsLayout>>,
+}
+
+/// The cells of a single-source population: the fit's simulation model and, for each
+/// cell of `CellModel::probs`, its pattern and count.
+#[derive(Debug)]
+pub struct CountsLayout {
+    /// The fitted population.
+    pub model: SimulationModel,
+    /// (pattern, times recorded) of each cell; cell 0 is the never recorded.
+    pub what: Vec<(usize, u64)>,
 }
 
 impl CellModel {
-    /// Draws the people of one dataset and returns those seen on some list.
-    pub fn draw(&self, rng: &mut ChaCha8Rng) -> Result<CaptureTable> {
+    /// Draws the people of one dataset and returns those seen on some list (or recorded
+    /// by the register).
+    pub fn draw(&self, rng: &mut ChaCha8Rng) -> Result<Dataset> {
         let counts = multinomial(rng, self.population, &self.probs);
+        if let Some(c) = &self.counts {
+            return Ok(Dataset::Counts(c.model.dataset(&c.what, &counts)));
+        }
         CaptureTable::new(
             self.lists.clone(),
             counts
@@ -41,6 +61,7 @@ impl CellModel {
                 .filter(|(_, c)| **c > 0)
                 .map(|(h, c)| (h as u64, *c)),
         )
+        .map(Dataset::Table)
     }
 
     /// Expected share of the population that is seen.
@@ -136,6 +157,7 @@ fn single(g: &Generator, base: Option<&std::path::Path>, name: &str) -> Result<C
                 lists: list_names(&l.lists, k),
                 population: l.population,
                 probs: normalise(probs),
+                counts: None,
             }
         }
         Generator::Continuous(c) => {
@@ -160,6 +182,7 @@ fn single(g: &Generator, base: Option<&std::path::Path>, name: &str) -> Result<C
                 lists: list_names(&c.lists, k),
                 population: c.population,
                 probs: normalise(probs),
+                counts: None,
             }
         }
         Generator::Referral(r) => {
@@ -184,6 +207,7 @@ fn single(g: &Generator, base: Option<&std::path::Path>, name: &str) -> Result<C
                 lists: names,
                 population: r.population,
                 probs: normalise(probs),
+                counts: None,
             }
         }
         Generator::Fitted(f) => fitted(f, base, name)?,
@@ -201,21 +225,23 @@ fn fitted(
 ) -> Result<CellModel> {
     let parsed = crate::data::source::load_data(&f.data, base, name, &None)
         .map_err(|e| at_path(e, "population.fitted.data"))?;
-    let Dataset::Table(table) = parsed.data else {
-        return Err(Error::at(
-            "population.fitted.data",
-            "expected capture histories (a table or records CSV), found frequencies",
-        ));
-    };
     f.method
-        .check_data(&Dataset::Table(table.clone()))
+        .check_data(&parsed.data)
         .map_err(|e| at_path(e, "population.fitted.method"))?;
-    fitted_to(&table, &f.method)
-        .map(|(model, _)| model)
-        .map_err(|e| match e {
-            Error::Usage(message) => Error::at("population.fitted.method", message),
-            other => other,
-        })
+    let fit = match (&parsed.data, &f.method) {
+        (Dataset::Counts(c), Method::SingleSource(m, o)) => counts_fitted_to(c, *m, &o.formula),
+        (Dataset::Table(table), _) => fitted_to(table, &f.method),
+        _ => {
+            return Err(Error::at(
+                "population.fitted.data",
+                "expected capture histories (a table or records CSV) for a log-linear method, or one register's counts for a single-source method",
+            ));
+        }
+    };
+    fit.map(|(model, _)| model).map_err(|e| match e {
+        Error::Usage(message) => Error::at("population.fitted.method", message),
+        other => other,
+    })
 }
 
 /// The population a log-linear method's fit to `table` describes, with the chosen model's
@@ -256,6 +282,7 @@ pub fn fitted_to(
             lists: table.lists().to_vec(),
             population,
             probs,
+            counts: None,
         },
         model.clone(),
     ))
@@ -350,4 +377,34 @@ mod tests {
         let pa = m.probs[0b01] + m.probs[0b11];
         assert!(m.probs[0b11] > pa * pa + 1e-3);
     }
+}
+
+/// The population a single-source fit to `data` describes (`singlesource::SimulationModel`),
+/// with the fit's name (`ztpoisson capture ~ gender`).
+pub fn counts_fitted_to(
+    data: &crate::data::counts::CountData,
+    model: Model,
+    formula: &Formula,
+) -> Result<(CellModel, String)> {
+    let sim = simulation_model(data, model, formula)?;
+    let (probs, what) = sim.cells();
+    let name = format!(
+        "{} {} ~ {}",
+        model.id(),
+        data.count_column,
+        if formula.covariates.is_empty() {
+            "1".to_string()
+        } else {
+            formula.covariates.join(" + ")
+        }
+    );
+    Ok((
+        CellModel {
+            lists: vec![data.count_column.clone()],
+            population: sim.population,
+            probs,
+            counts: Some(std::sync::Arc::new(CountsLayout { model: sim, what })),
+        },
+        name,
+    ))
 }

@@ -89,21 +89,26 @@ pub fn prepare(study: &Study, path: &str) -> Result<Vec<(Option<String>, CellMod
     let lists = &models[0].1.lists;
     // A table with every list seen once stands for the data the methods will meet: what
     // they refuse depends on the lists, not the counts.
-    let probe = CaptureTable::new(lists.clone(), (0..lists.len()).map(|j| (1u64 << j, 1u64)))?;
+    // One register's counts: the data the population was fitted to.
+    let probe = match &models[0].1.counts {
+        Some(c) => Dataset::Counts(c.model.template.clone()),
+        None => Dataset::Table(CaptureTable::new(
+            lists.clone(),
+            (0..lists.len()).map(|j| (1u64 << j, 1u64)),
+        )?),
+    };
     for (i, p) in study.procedures.iter().enumerate() {
-        p.method
-            .check_data(&Dataset::Table(probe.clone()))
-            .map_err(|e| match e {
-                Error::At { path: f, message } => Error::At {
-                    path: format!("procedures[{i}].method.{f}"),
-                    message,
-                },
-                Error::Usage(message) => Error::At {
-                    path: format!("procedures[{i}].method"),
-                    message,
-                },
-                other => other,
-            })?;
+        p.method.check_data(&probe).map_err(|e| match e {
+            Error::At { path: f, message } => Error::At {
+                path: format!("procedures[{i}].method.{f}"),
+                message,
+            },
+            Error::Usage(message) => Error::At {
+                path: format!("procedures[{i}].method"),
+                message,
+            },
+            other => other,
+        })?;
     }
     Ok(models)
 }
@@ -231,7 +236,7 @@ fn one_replicate(
     r: u64,
 ) -> (ReplicateRecord, Vec<f64>) {
     let mut rng = stream(derive_seed(seed, 0), r);
-    let tables: Vec<Result<CaptureTable>> = models.iter().map(|(_, m)| m.draw(&mut rng)).collect();
+    let tables: Vec<Result<Dataset>> = models.iter().map(|(_, m)| m.draw(&mut rng)).collect();
     let mut results = Vec::new();
     let mut seconds = Vec::new();
     for (j, p) in study.procedures.iter().enumerate() {
@@ -274,9 +279,9 @@ fn one_replicate(
     (ReplicateRecord { index: r, results }, seconds)
 }
 
-/// The method's first estimate on a table, or a `failed` one saying why.
-fn estimate(m: &Method, t: &CaptureTable, ctx: &Context) -> Estimate {
-    match m.run(&Dataset::Table(t.clone()), ctx) {
+/// The method's first estimate on a dataset, or a `failed` one saying why.
+fn estimate(m: &Method, t: &Dataset, ctx: &Context) -> Estimate {
+    match m.run(t, ctx) {
         Ok(v) => v
             .into_iter()
             .next()
@@ -304,7 +309,7 @@ fn failed(m: &Method, observed: u64, why: &str) -> Estimate {
 fn levels_of(
     m: &Method,
     est: &Estimate,
-    table: Option<&CaptureTable>,
+    table: Option<&Dataset>,
     ctx: &Context,
 ) -> Vec<Option<crate::inference::Interval>> {
     use crate::inference::{Construction, Interval};
@@ -336,18 +341,21 @@ fn levels_of(
                         })
                         .cloned()
                 };
-                return find(&boot.bca)
-                    .map(|x| (x, Construction::BootstrapBca))
-                    .or_else(|| {
-                        find(&boot.percentile).map(|x| (x, Construction::BootstrapPercentile))
-                    })
-                    .map(|(x, kind)| Interval {
-                        lower: x.lower,
-                        upper: x.upper,
-                        level: l,
-                        kind,
-                        center: None,
-                    });
+                let bca = || find(&boot.bca).map(|x| (x, Construction::BootstrapBca));
+                let pct = || find(&boot.percentile).map(|x| (x, Construction::BootstrapPercentile));
+                // The single-source methods give percentile limits first, as their package.
+                let first = if matches!(m, Method::SingleSource(..)) {
+                    pct().or_else(bca)
+                } else {
+                    bca().or_else(pct)
+                };
+                return first.map(|(x, kind)| Interval {
+                    lower: x.lower,
+                    upper: x.upper,
+                    level: l,
+                    kind,
+                    center: None,
+                });
             }
             if (l - top).abs() < 1e-12 {
                 return est.interval.clone();
@@ -376,7 +384,7 @@ fn levels_of(
                 bootstrap: None,
                 ..ctx.clone()
             };
-            m.run(&Dataset::Table(t.clone()), &again)
+            m.run(t, &again)
                 .ok()?
                 .into_iter()
                 .next()

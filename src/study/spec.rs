@@ -102,6 +102,17 @@ impl Procedure {
             (Some(_), _) if matches!(self.method.id(), MethodId::Coverage(_)) => {
                 format!("{id}+bootstrap s.e.")
             }
+            // the single-source methods give percentile limits, as their package
+            (Some(_), BootKind::Nonparametric)
+                if matches!(self.method.id(), MethodId::SingleSource(_)) =>
+            {
+                format!("{id}+percentile")
+            }
+            (Some(_), BootKind::Parametric)
+                if matches!(self.method.id(), MethodId::SingleSource(_)) =>
+            {
+                format!("{id}+parametric percentile")
+            }
             (Some(_), BootKind::Nonparametric) => format!("{id}+BCa"),
             (Some(_), BootKind::Parametric) => format!("{id}+parametric BCa"),
         }
@@ -526,11 +537,12 @@ fn check_fitted(path: &str, f: &FittedSpec) -> Result<()> {
             | MethodId::Stepwise
             | MethodId::StepwiseAic
             | MethodId::Bic
+            | MethodId::SingleSource(_)
     ) {
         return Err(at(
             format!("{path}.method.id"),
             format!(
-                "expected a log-linear method whose fitted cells generate the data (loglinear, main, stepwise, stepwise-aic, bic), found {id}"
+                "expected a method whose fit generates the data: a log-linear one (loglinear, main, stepwise, stepwise-aic, bic), or a single-source one on one register's counts (ztpoisson, ztgeom, …), found {id}"
             ),
         ));
     }

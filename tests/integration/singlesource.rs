@@ -264,3 +264,106 @@ fn strata_of_counts_have_a_bootstrap_total() {
     assert!((total["population"].as_f64().expect("total") - sum).abs() < 1e-6 * sum);
     assert_eq!(total["interval"]["kind"], "bootstrap-percentile-of-sum");
 }
+
+/// A calibration of one register's counts simulates from each single-source method's fit
+/// (and the negative binomial's, when it has one): each model's interval covers on its own
+/// data and a wrong law's does not, which is what the calibration is there to show.
+#[test]
+fn a_calibration_of_counts_simulates_from_the_fits() {
+    let dir = crate::cli::TempDir::new("singlesource");
+    let out = darkfigure(
+        dir.0.as_path(),
+        &[
+            "calibrate",
+            "n.csv",
+            "--count-column",
+            "capture",
+            "-m",
+            "ztpoisson",
+            "-m",
+            "ztgeom",
+            "--replicates",
+            "200",
+            "--json",
+            "out.json",
+            "-q",
+        ],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let doc: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(dir.0.join("out.json")).expect("json"))
+            .expect("parses");
+    let c = &doc["calibration"];
+    let gens: Vec<&str> = c["generators"]
+        .as_array()
+        .expect("generators")
+        .iter()
+        .map(|g| g["name"].as_str().expect("name"))
+        .collect();
+    assert_eq!(
+        gens,
+        ["ztpoisson capture ~ 1 fit", "ztgeom capture ~ 1 fit"]
+    );
+    // ztnegbin's fit runs to its boundary on these data: skipped, with the reason.
+    assert!(
+        c["skipped"][0]["reason"]
+            .as_str()
+            .is_some_and(|r| r.contains("no finite estimate"))
+    );
+    let rate = |generator: &str, procedure: &str| {
+        c["table"]
+            .as_array()
+            .expect("table")
+            .iter()
+            .find(|r| r["generator"] == generator && r["procedure"] == procedure)
+            .map(|r| r["coverage"][2]["rate"].as_f64().expect("rate"))
+            .expect("row")
+    };
+    // 200 datasets: a 95% interval that holds covers at least 181 (the Binomial(200, 0.95)
+    // count reached with probability 0.999); the Poisson's on geometric data far less.
+    assert!(rate("ztpoisson capture ~ 1 fit", "ztpoisson") >= 181.0 / 200.0);
+    assert!(rate("ztgeom capture ~ 1 fit", "ztgeom") >= 181.0 / 200.0);
+    assert!(rate("ztgeom capture ~ 1 fit", "ztpoisson") < 0.5);
+}
+
+/// A study file may simulate from a single-source fit to one register's counts.
+#[test]
+fn a_study_simulates_from_a_single_source_fit() {
+    let dir = crate::cli::TempDir::new("singlesource");
+    let study = r#"{"schema": "darkfigure.study/1", "seed": 5, "replicates": 20,
+      "population": {"fitted": {"data": {"file": "n.csv", "count_column": "capture"},
+                                "method": {"id": "ztpoisson", "covariates": ["gender"]}}},
+      "procedures": [{"method": {"id": "ztpoisson", "covariates": ["gender"]}},
+                     {"method": {"id": "zelterman"}, "bootstrap": 400}]}"#;
+    std::fs::write(dir.0.join("study.json"), study).expect("study");
+    let out = darkfigure(
+        dir.0.as_path(),
+        &["simulate", "study.json", "--json", "s.json", "-q"],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let doc: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(dir.0.join("s.json")).expect("json"))
+            .expect("parses");
+    let names: Vec<&str> = doc["summary"]
+        .as_array()
+        .expect("summary")
+        .iter()
+        .map(|s| s["procedure"].as_str().expect("name"))
+        .collect();
+    assert_eq!(names, ["ztpoisson", "zelterman+percentile"]);
+    assert!(
+        doc["summary"]
+            .as_array()
+            .expect("summary")
+            .iter()
+            .all(|s| s["with_estimate"] == 20)
+    );
+}

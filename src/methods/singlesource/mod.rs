@@ -482,7 +482,8 @@ pub fn normal_interval(l: &Limits2, level: f64) -> Interval {
 pub struct SimulationModel {
     /// True N of the simulated populations.
     pub population: u64,
-    /// The data's columns (no rows): what a simulated dataset looks like.
+    /// The data fitted: what a simulated dataset looks like (its columns), and what a
+    /// method is checked against before a study runs.
     pub template: CountData,
     /// Per pattern: its column values, its share of N, and P(y = k) for k = 0, 1, …, K
     /// (the untruncated law; the tail beyond K folded into K).
@@ -542,10 +543,7 @@ pub fn simulation_model(
     }
     Ok(SimulationModel {
         population: total.round() as u64,
-        template: CountData {
-            rows: Vec::new(),
-            ..data.clone()
-        },
+        template: data.clone(),
         groups: by_values
             .into_values()
             .map(|(v, n, pmf)| (v, n / total, pmf))
