@@ -111,7 +111,7 @@
 //! log-linear families' schemes and does not change it.
 
 use super::details::{CoverageDetails, Details, LevelLimits};
-use super::types::{Estimate, ProgressFn, Status};
+use super::types::{Estimate, MAX_ESTIMATE, ProgressFn, Status};
 use crate::checked::Level;
 use crate::data::CaptureTable;
 use crate::error::{Error, Result};
@@ -443,7 +443,12 @@ pub(super) fn attach_bootstrap(
             "the bootstrap needs at least 1 replicate".into(),
         ));
     }
-    let Some(point) = est.population.filter(|_| est.status == Status::Ok) else {
+    // An N̂ beyond 10¹⁰ is no answer (`Estimate::bound_population` makes it `infinite`
+    // next), and round(N̂) people would not be drawn.
+    let Some(point) = est
+        .population
+        .filter(|&p| est.status == Status::Ok && p <= MAX_ESTIMATE)
+    else {
         return Ok(());
     };
     let t = table.k();
