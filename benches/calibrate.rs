@@ -13,13 +13,9 @@ use std::hint::black_box;
 fn calibrate(c: &mut Criterion) {
     let dir = std::env::var("DARKFIGURE_DATA")
         .unwrap_or_else(|_| concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data").to_string());
-    let darkfigure::Dataset::Table(t) =
-        read_file(&format!("{dir}/UKdat_5.csv"), &ParseOptions::default())
-            .expect("tests/data")
-            .data
-    else {
-        panic!("UKdat_5 is a table");
-    };
+    let d = read_file(&format!("{dir}/UKdat_5.csv"), &ParseOptions::default())
+        .expect("tests/data")
+        .data;
     let p = procedures(
         &["stepwise".parse().expect("method")],
         IntervalKind::Profile,
@@ -41,7 +37,7 @@ fn calibrate(c: &mut Criterion) {
             format!("UKdat_5 200 datasets x stepwise+1000 BCa, {threads} threads"),
             |b| {
                 b.iter(|| {
-                    pool.install(|| black_box(run(black_box(&t), &p, r, 1, None).expect("runs")))
+                    pool.install(|| black_box(run(black_box(&d), &p, r, 1, None).expect("runs")))
                 })
             },
         );

@@ -762,7 +762,7 @@ mod tests {
             BootKind::Nonparametric,
         );
         let c = run(
-            &t,
+            &Dataset::Table(t.clone()),
             &p,
             CalibrationReplicates::try_from(200).unwrap(),
             3,

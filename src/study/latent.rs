@@ -471,7 +471,9 @@ mod tests {
         let reps = 24;
         let fits: Vec<TwoClassFit> = (0..reps)
             .map(|r| {
-                let t = m.draw(&mut stream(11, r)).unwrap();
+                let crate::data::Dataset::Table(t) = m.draw(&mut stream(11, r)).unwrap() else {
+                    panic!("a latent-class population draws capture histories")
+                };
                 fit(&t, 5).unwrap()
             })
             .collect();
