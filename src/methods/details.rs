@@ -465,7 +465,7 @@ pub struct MarginalCell {
     pub expected: f64,
     /// Observed number of people.
     pub observed: u64,
-    /// Times recorded (`"3+"`: three or more).
+    /// Times recorded (`"4,5,6"`: a joined cell).
     pub times: String,
 }
 
@@ -476,15 +476,17 @@ pub struct GoodnessOfFit {
     pub chi2: f64,
     /// Its p-value (null without degrees of freedom).
     pub chi2_p: Option<f64>,
-    /// Grouped cells − 1 − fitted parameters.
+    /// Cells − parameters, as the package counts them (p-values only when ≥ 1).
     pub df: i64,
     /// Likelihood-ratio G on the grouped cells.
     pub g: f64,
     /// Its p-value.
     pub g_p: Option<f64>,
-    /// The cells tested: from the top, joined until every fitted count is at least 5.
+    /// The cells tested: those with at least 5 people seen and fitted, and one cell
+    /// joining the rest (`"4,5,6"`), as the package's `dropl5 = "group"`.
     pub grouped: Vec<MarginalCell>,
-    /// Every count from 1 to the largest seen (the last taking the tail beyond).
+    /// Every count seen, from 1 to the largest (fitted: the people expected with that
+    /// count under the fit).
     pub marginal: Vec<MarginalCell>,
 }
 

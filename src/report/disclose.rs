@@ -1283,18 +1283,15 @@ pub fn marginal_groups(e: &crate::methods::Estimate, thr: u64) -> Option<Vec<[St
             None => return None,
         }
     }
-    let last = cells.len() - 1;
     Some(
         groups
             .iter()
             .rev()
             .map(|&(lo, hi, o, f)| {
-                let times = if hi == last {
-                    format!("{}+", lo + 1)
-                } else if lo == hi {
-                    (lo + 1).to_string()
+                let times = if lo == hi {
+                    cells[lo].times.clone()
                 } else {
-                    format!("{}–{}", lo + 1, hi + 1)
+                    format!("{}–{}", cells[lo].times, cells[hi].times)
                 };
                 [times, o.to_string(), format!("{f:.1}")]
             })

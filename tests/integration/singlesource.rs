@@ -73,6 +73,14 @@ fn the_package_test_suite_assertions_hold() {
         panic!()
     };
     let dfp = o.dfpopsize.as_ref().expect("dfpopsize");
+    // The package's vignette: summary(marginalFreq(ztpoisson ~ gender + age + nation),
+    // dropl5 = "group") gives χ² 50.06 and G 34.31 (two decimals); the order of the
+    // covariates does not change the fit.
+    let gof = o.goodness_of_fit.as_ref().expect("goodness of fit");
+    assert!((gof.chi2 - 50.06).abs() < 0.005, "{}", gof.chi2);
+    assert!((gof.g - 34.31).abs() < 0.005, "{}", gof.g);
+    let joined: Vec<&str> = gof.grouped.iter().map(|c| c.times.as_str()).collect();
+    assert_eq!(joined, ["1", "2", "3", "4,5,6"]);
     assert!((dfp.max_abs.unwrap() - 4236.412).abs() / 4236.412 < 0.005);
     assert!((dfp.mean_abs.unwrap() - 19.19).abs() / 19.19 < 0.005);
 }

@@ -331,9 +331,12 @@ fn reference_levels(data: &CountData, formula: &Formula) -> BTreeMap<String, Str
         .collect()
 }
 
-/// Observed and fitted numbers of people by times recorded, grouped from the top until
-/// every expected count is at least 5, with Pearson's χ² and the likelihood-ratio G on
-/// cells − 1 − parameters degrees of freedom.
+/// Observed and fitted numbers of people by times recorded (1 to the largest count seen,
+/// fitted from the truncated law of each person), and the package's goodness of fit
+/// (`summary(marginalFreq(fit), dropl5 = "group")`): the counts with fewer than 5 people
+/// seen or fitted joined into one cell, Pearson's χ² and the likelihood-ratio G over the
+/// cells, on cells − parameters degrees of freedom as the package counts them (no p-value
+/// when that is below 1; the package then warns and uses 1).
 fn goodness_of_fit(
     model: Model,
     d: &Design,
@@ -344,42 +347,37 @@ fn goodness_of_fit(
     let f = data.frequencies();
     let kmax = f.len() as u64;
     let mut expected = vec![0.0; f.len()];
-    let mut n = 0.0;
     for (x, _, w) in &d.rows {
         let (e1, e2) = fit::predictors(model, x, theta);
         let pmf = model.truncated_pmf(kmax, e1, e2);
         for (e, p) in expected.iter_mut().zip(&pmf) {
             *e += w * p;
         }
-        n += w;
     }
-    // The tail beyond the largest count seen joins the last cell.
-    let shown: f64 = expected.iter().sum();
-    if let Some(last) = expected.last_mut() {
-        *last += (n - shown).max(0.0);
-    }
-    let mut cells: Vec<MarginalCell> = f
+    let marginal: Vec<MarginalCell> = f
         .iter()
         .zip(&expected)
         .enumerate()
+        .filter(|(_, (o, _))| **o > 0)
         .map(|(j, (&o, &e))| MarginalCell {
             expected: e,
             observed: o,
             times: (j + 1).to_string(),
         })
         .collect();
-    if let Some(last) = cells.last_mut() {
-        last.times = format!("{}+", f.len());
-    }
-    let mut grouped = cells.clone();
-    while grouped.len() > 1 && grouped.last().is_some_and(|c| c.expected < 5.0) {
-        let Some(c) = grouped.pop() else { break };
-        if let Some(prev) = grouped.last_mut() {
-            prev.expected += c.expected;
-            prev.observed += c.observed;
-            let from = prev.times.trim_end_matches('+').to_string();
-            prev.times = format!("{from}+");
-        }
+    let small = |c: &MarginalCell| c.observed < 5 || c.expected < 5.0;
+    let mut grouped: Vec<MarginalCell> = marginal.iter().filter(|c| !small(c)).cloned().collect();
+    let pooled: Vec<&MarginalCell> = marginal.iter().filter(|c| small(c)).collect();
+    if !pooled.is_empty() {
+        grouped.push(MarginalCell {
+            expected: pooled.iter().map(|c| c.expected).sum(),
+            observed: pooled.iter().map(|c| c.observed).sum(),
+            times: pooled
+                .iter()
+                .map(|c| c.times.as_str())
+                .collect::<Vec<_>>()
+                .join(","),
+        });
     }
     let chi2: f64 = grouped
         .iter()
@@ -391,9 +389,9 @@ fn goodness_of_fit(
             .filter(|c| c.observed > 0)
             .map(|c| c.observed as f64 * (c.observed as f64 / c.expected).ln())
             .sum::<f64>();
-    let df = grouped.len() as i64 - 1 - params as i64;
+    let df = grouped.len() as i64 - params as i64;
     let p = |x: f64| {
-        (df > 0)
+        (df >= 1)
             .then(|| ChiSquared::new(df as f64).ok().map(|d| 1.0 - d.cdf(x)))
             .flatten()
     };
@@ -404,7 +402,7 @@ fn goodness_of_fit(
         g,
         g_p: p(g),
         grouped,
-        marginal: cells,
+        marginal,
     }
 }
 
