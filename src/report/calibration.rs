@@ -232,7 +232,11 @@ pub fn generators(c: &Calibration, plan: &Plan) -> (Vec<String>, Vec<Vec<String>
         "data simulated from",
         "model",
         "true number",
-        "seen on some list",
+        if one_register(c) {
+            "recorded by the register"
+        } else {
+            "seen on some list"
+        },
     ]
     .map(String::from)
     .to_vec();
@@ -267,12 +271,24 @@ pub fn generators(c: &Calibration, plan: &Plan) -> (Vec<String>, Vec<Vec<String>
     (head, rows)
 }
 
+/// Whether the calibration simulated one register's counts (single-source fits).
+fn one_register(c: &Calibration) -> bool {
+    !c.generators.is_empty() && c.generators.iter().all(|g| g.kind == "single_source")
+}
+
 /// How the calibration was made, and what could not be simulated from.
 pub fn method_note(c: &Calibration, strata: bool) -> Vec<String> {
-    let mut out = vec![format!(
-        "Each column is {} datasets simulated from a model fitted to these data: the model each log-linear method chose (the main-effects model when no method is log-linear), and two latent classes (people who differ in how easily they are found). Every method was run on every dataset with its interval; a cell is the share of datasets whose interval contained the number the data were simulated from, ± its standard error. The result JSON has the 80, 90 and 95% intervals, their widths and the bias.",
-        c.replicates
-    )];
+    let mut out = vec![if one_register(c) {
+        format!(
+            "Each column is {} registers simulated from a model fitted to these data: each single-source method's fit (Zelterman's and Chao's are one, the truncated Poisson they fit to the people recorded once or twice) and the zero-truncated negative binomial's with the first method's covariates, when it has a finite estimate; every pattern of the covariates keeps its fitted share of the population. Every method was run on every register with its interval; a cell is the share of registers whose interval contained the number the data were simulated from, ± its standard error. A register where a method's fit has no finite estimate (a covariate group whose people were all recorded once) gives no interval. The result JSON has the 80, 90 and 95% intervals, their widths and the bias.",
+            c.replicates
+        )
+    } else {
+        format!(
+            "Each column is {} datasets simulated from a model fitted to these data: the model each log-linear method chose (the main-effects model when no method is log-linear), and two latent classes (people who differ in how easily they are found). Every method was run on every dataset with its interval; a cell is the share of datasets whose interval contained the number the data were simulated from, ± its standard error. The result JSON has the 80, 90 and 95% intervals, their widths and the bias.",
+            c.replicates
+        )
+    }];
     for s in &c.skipped {
         out.push(format!("Not simulated from the {}: {}.", s.name, s.reason));
     }

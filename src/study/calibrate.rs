@@ -76,7 +76,8 @@ pub struct CalibratedProcedure {
 pub struct GeneratorInfo {
     /// Its name in the table.
     pub name: String,
-    /// `fitted` (a log-linear method's chosen model) or `latent_classes`.
+    /// `fitted` (a log-linear method's chosen model), `latent_classes`, or
+    /// `single_source` (a zero-truncated regression's fit to one register's counts).
     pub kind: String,
     /// The procedures whose method's fit it is (fitted generators; none for the
     /// main-effects fit added when no method is log-linear).
@@ -474,8 +475,14 @@ fn count_generators(
         let Method::SingleSource(m, o) = &method else {
             continue;
         };
-        // Zelterman's and Chao's fits generate from the truncated Poisson they estimate with.
-        match super::generate::counts_fitted_to(data, *m, &o.formula) {
+        // Zelterman's and Chao's fits are one law, the truncated Poisson fitted to the ones
+        // and twos: one generator, named Zelterman's.
+        let law = if *m == Model::Chao {
+            Model::Zelterman
+        } else {
+            *m
+        };
+        match super::generate::counts_fitted_to(data, law, &o.formula) {
             Ok((model, name)) => {
                 let name = format!("{name} fit");
                 if let Some(b) = built.iter_mut().find(|b| b.info.name == name) {
@@ -492,7 +499,7 @@ fn count_generators(
                 built.push(Built {
                     info: GeneratorInfo {
                         name,
-                        kind: "fitted".into(),
+                        kind: "single_source".into(),
                         from: from.into_iter().collect(),
                         model: None,
                         population: model.population,

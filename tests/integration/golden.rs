@@ -317,8 +317,14 @@ const REPORTS: &[(&str, &str)] = &[
 /// Jobs whose result JSON and Markdown report come from one run (`--json` and
 /// `--report` together): their calibration simulates hundreds of datasets, and one run
 /// instead of two keeps the tests short.
-const JOINT: &[(&str, &str, &str)] =
-    &[("run_kosovo.json", "report_kosovo.md", "models/kosovo.json")];
+const JOINT: &[(&str, &str, &str)] = &[
+    ("run_kosovo.json", "report_kosovo.md", "models/kosovo.json"),
+    (
+        "run_register.json",
+        "report_register.md",
+        "models/register.json",
+    ),
+];
 
 fn root() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))

@@ -227,6 +227,21 @@ pub fn estimate(
         }
     }
     let (pop, grad) = population(model, &design, &f.theta);
+    if !(pop <= super::types::MAX_ESTIMATE) {
+        // A fit that stopped (or converged) on a ridge towards the boundary: no number.
+        est.status = if est.status == Status::NotConverged {
+            Status::MleDoesNotExist
+        } else {
+            Status::Infinite
+        };
+        est.warnings.push(format!(
+            "the fit puts N above {:.0e} people, more than live on Earth: the data do not bound N under {}, so no number is given",
+            super::types::MAX_ESTIMATE,
+            model.id()
+        ));
+        est.options = Details::SingleSource(Box::new(details));
+        return Ok(est);
+    }
     let ses: Vec<Option<f64>> = (0..q)
         .map(|i| f.cov.as_ref().map(|c| c[(i, i)].sqrt()))
         .collect();
