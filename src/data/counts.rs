@@ -2,9 +2,8 @@
 //! one register recorded them (≥ 1) and any other columns, which the zero-truncated
 //! regressions may use as covariates. Rows that agree on every column are kept once with
 //! the number of people they stand for. A frequency table (`times_captured,count`) is the
-//! same data without covariates (`CountData::from_frequencies`).
+//! same data without covariates (`FrequencyTable::as_counts`).
 
-use super::FrequencyTable;
 use crate::error::{Error, Result};
 
 /// Most distinct values a text column may have to be used as a categorical covariate (each
@@ -62,26 +61,6 @@ pub struct CountData {
 }
 
 impl CountData {
-    /// Frequencies of capture as count data without covariates.
-    pub fn from_frequencies(f: &FrequencyTable, source: &str) -> CountData {
-        CountData {
-            source: source.to_string(),
-            count_column: "times_captured".into(),
-            columns: Vec::new(),
-            rows: f
-                .counts
-                .iter()
-                .enumerate()
-                .filter(|(_, c)| **c > 0)
-                .map(|(j, &c)| CountRow {
-                    times: j as u64 + 1,
-                    values: Vec::new(),
-                    people: c,
-                })
-                .collect(),
-        }
-    }
-
     /// Observed number of distinct people n.
     pub fn observed(&self) -> u64 {
         self.rows.iter().map(|r| r.people).sum()

@@ -156,6 +156,27 @@ impl FrequencyTable {
         self.counts.iter().sum()
     }
 
+    /// Frequencies of capture as one register's counts without covariates (`source` names
+    /// the data in errors).
+    pub fn as_counts(&self, source: &str) -> counts::CountData {
+        counts::CountData {
+            source: source.to_string(),
+            count_column: "times_captured".into(),
+            columns: Vec::new(),
+            rows: self
+                .counts
+                .iter()
+                .enumerate()
+                .filter(|(_, c)| **c > 0)
+                .map(|(j, &c)| counts::CountRow {
+                    times: j as u64 + 1,
+                    values: Vec::new(),
+                    people: c,
+                })
+                .collect(),
+        }
+    }
+
     /// Largest j with f_j > 0.
     pub fn max_captures(&self) -> usize {
         self.counts

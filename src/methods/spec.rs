@@ -1155,7 +1155,7 @@ impl Method {
     pub(crate) fn counts<'a>(&self, data: &'a Dataset) -> Result<Cow<'a, CountData>> {
         match data {
             Dataset::Counts(c) => Ok(Cow::Borrowed(c)),
-            Dataset::Frequency(f) => Ok(Cow::Owned(CountData::from_frequencies(f, "frequencies"))),
+            Dataset::Frequency(f) => Ok(Cow::Owned(f.as_counts("frequencies"))),
             Dataset::Table(_) => Err(Error::Usage(format!(
                 "method {} needs one register's counts of times each person was recorded (a count CSV with --count-column, or a frequency CSV), not capture histories",
                 self.id()
