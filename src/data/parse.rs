@@ -466,6 +466,23 @@ fn parse_table(name: &str, rows: &[Row]) -> Result<Parsed> {
     })
 }
 
+/// A row's value of the stratum column; empty is an error at its line and column.
+fn stratum_value<'a>(name: &str, header: &Row, row: &'a Row, sc: usize) -> Result<&'a str> {
+    let v = &row.fields[sc];
+    if v.is_empty() {
+        return Err(Error::input(
+            name,
+            row.line,
+            sc + 1,
+            format!(
+                "expected a value of the stratum column \"{}\", found an empty field",
+                header.fields[sc]
+            ),
+        ));
+    }
+    Ok(v)
+}
+
 fn parse_flag(s: &str) -> Option<bool> {
     match s.to_ascii_lowercase().as_str() {
         "1" | "true" | "yes" | "y" | "t" => Some(true),
@@ -589,18 +606,7 @@ fn parse_records(
             ));
         }
         if let Some(sc) = strat_col {
-            let v = row.fields[sc].clone();
-            if v.is_empty() {
-                return Err(Error::input(
-                    name,
-                    row.line,
-                    sc + 1,
-                    format!(
-                        "expected a value of the stratum column \"{}\", found an empty field",
-                        header.fields[sc]
-                    ),
-                ));
-            }
+            let v = stratum_value(name, header, row, sc)?.to_string();
             strata.entry(v).or_default().push((h, 1u64));
         }
         out.push((h, 1u64));
@@ -677,20 +683,9 @@ fn parse_counts(
         let times = parse_times(name, row.line, cc + 1, count_name, &row.fields[cc])?;
         let vals: Vec<String> = others.iter().map(|&c| row.fields[c].clone()).collect();
         if let Some(sc) = sc {
-            let v = &row.fields[sc];
-            if v.is_empty() {
-                return Err(Error::input(
-                    name,
-                    row.line,
-                    sc + 1,
-                    format!(
-                        "expected a value of the stratum column \"{}\", found an empty field",
-                        header.fields[sc]
-                    ),
-                ));
-            }
+            let v = stratum_value(name, header, row, sc)?;
             strata
-                .entry(v.clone())
+                .entry(v.to_string())
                 .or_default()
                 .push((row.line, times, vals.clone()));
         }
