@@ -68,12 +68,37 @@ impl D2 {
     /// being seen at least once when the unseen have chance e^{−x}).
     pub fn ln_1m_exp_neg(self) -> D2 {
         let x = self.v;
-        let em1 = x.exp_m1();
-        // f = ln(1 − e^{−x}); f′ = 1/(e^x − 1); f″ = −e^x/(e^x − 1)².
+        // f = ln(1 − e^{−x}); f′ = 1/(e^x − 1); f″ = −e^x/(e^x − 1)², written with
+        // q = e^{−x} for large x (where e^x overflows) and with e^x − 1 for small x.
         let f = (-(-x).exp_m1()).ln();
-        let f1 = 1.0 / em1;
-        let f2 = -(em1 + 1.0) / (em1 * em1);
+        let (f1, f2) = if x > 1.0 {
+            let q = (-x).exp();
+            (q / (1.0 - q), -q / ((1.0 - q) * (1.0 - q)))
+        } else {
+            let em1 = x.exp_m1();
+            (1.0 / em1, -(em1 + 1.0) / (em1 * em1))
+        };
         self.chain(f, f1, f2)
+    }
+
+    /// ln Γ(x + y) − ln Γ(x) for x > 0 and a whole y: the sum of ln(x + j) for small y,
+    /// the gamma function's logarithm with its digamma and trigamma beyond (so that a
+    /// count of 100,000 costs no more than one of 10).
+    pub fn ln_rising(self, y: u64) -> D2 {
+        if y <= 64 {
+            let mut acc = D2::cst(0.0);
+            for j in 0..y {
+                acc = acc + (self + j as f64).ln();
+            }
+            return acc;
+        }
+        use statrs::function::gamma::{digamma, ln_gamma};
+        let (x, yf) = (self.v, y as f64);
+        self.chain(
+            ln_gamma(x + yf) - ln_gamma(x),
+            digamma(x + yf) - digamma(x),
+            trigamma(x + yf) - trigamma(x),
+        )
     }
 
     /// 1/x.
@@ -100,6 +125,18 @@ impl D2 {
         let p = 1.0 / (1.0 + (-x).exp());
         self.chain(f, p, p * (1.0 - p))
     }
+}
+
+/// ψ′(x) for x > 0: the recurrence ψ′(x) = ψ′(x + 1) + 1/x² up to x ≥ 8, then the
+/// asymptotic series 1/x + 1/(2x²) + 1/(6x³) − 1/(30x⁵) + 1/(42x⁷) − 1/(30x⁹).
+fn trigamma(mut x: f64) -> f64 {
+    let mut acc = 0.0;
+    while x < 8.0 {
+        acc += 1.0 / (x * x);
+        x += 1.0;
+    }
+    let z = 1.0 / (x * x);
+    acc + 1.0 / x + z / 2.0 + z / x * (1.0 / 6.0 - z * (1.0 / 30.0 - z * (1.0 / 42.0 - z / 30.0)))
 }
 
 impl Add for D2 {
@@ -209,6 +246,28 @@ impl Mul<D2> for f64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The rising log-factorial agrees with its sum on both sides of the switch, value and
+    /// derivatives.
+    #[test]
+    fn ln_rising_matches_the_sum() {
+        for x0 in [0.01, 0.7, 3.0, 40.0] {
+            let x = D2::var(0, x0);
+            let a = x.ln_rising(65);
+            let mut b = D2::cst(0.0);
+            for j in 0..65 {
+                b = b + (x + j as f64).ln();
+            }
+            assert!(
+                (a.v - b.v).abs() < 1e-9 * b.v.abs().max(1.0),
+                "{x0}: {} {}",
+                a.v,
+                b.v
+            );
+            assert!((a.g[0] - b.g[0]).abs() < 1e-9 * b.g[0].abs().max(1.0));
+            assert!((a.h[0][0] - b.h[0][0]).abs() < 1e-8 * b.h[0][0].abs().max(1.0));
+        }
+    }
 
     /// Every operation's derivatives against central differences of its value.
     #[test]

@@ -54,7 +54,7 @@ pub struct Formula {
 
 /// Most distinct (covariates, count) rows for which the deletion diagnostics refit the
 /// model once per row; beyond, they are not computed (the JSON says so).
-pub const MAX_DFPOPSIZE_ROWS: usize = 5000;
+pub const MAX_DFPOPSIZE_ROWS: usize = 1000;
 
 /// A fitted model with its N̂ and its analytic variance, reused by the bootstrap.
 pub struct Fitted {
@@ -313,6 +313,12 @@ pub fn estimate(
             );
         }
     }
+    if est.status == Status::Ok && pop - n < 0.5 {
+        est.warnings.push(format!(
+            "the fitted law leaves almost no one unrecorded (N̂ − n = {:.3}): the estimate is the number recorded and its interval has no width, which says more about the law than about the population (look at its goodness of fit)",
+            pop - n
+        ));
+    }
     if est.status == Status::Ok && design.rows.len() <= MAX_DFPOPSIZE_ROWS {
         details.dfpopsize = Some(dfpopsize(model, &design, &f.theta, pop, data));
     }
@@ -359,25 +365,29 @@ fn goodness_of_fit(
     data: &CountData,
     params: usize,
 ) -> GoodnessOfFit {
-    let f = data.frequencies();
-    let kmax = f.len() as u64;
-    let mut expected = vec![0.0; f.len()];
+    // Only the counts seen: a count of 100,000 must not cost 100,000 cells a row.
+    let seen: Vec<(u64, u64)> = data
+        .frequencies()
+        .iter()
+        .enumerate()
+        .filter(|(_, o)| **o > 0)
+        .map(|(j, &o)| (j as u64 + 1, o))
+        .collect();
+    let mut expected = vec![0.0; seen.len()];
     for (x, _, w) in &d.rows {
         let (e1, e2) = fit::predictors(model, x, theta);
-        let pmf = model.truncated_pmf(kmax, e1, e2);
+        let pmf = model.truncated_at(seen.iter().map(|s| s.0), e1, e2);
         for (e, p) in expected.iter_mut().zip(&pmf) {
             *e += w * p;
         }
     }
-    let marginal: Vec<MarginalCell> = f
+    let marginal: Vec<MarginalCell> = seen
         .iter()
         .zip(&expected)
-        .enumerate()
-        .filter(|(_, (o, _))| **o > 0)
-        .map(|(j, (&o, &e))| MarginalCell {
+        .map(|(&(k, o), &e)| MarginalCell {
             expected: e,
             observed: o,
-            times: (j + 1).to_string(),
+            times: k.to_string(),
         })
         .collect();
     let small = |c: &MarginalCell| c.observed < 5 || c.expected < 5.0;

@@ -94,12 +94,9 @@ impl Model {
             Model::ZtPoisson => e1 * yf - lam - lam.ln_1m_exp_neg() - ln_factorial(y),
             Model::ZtGeom => e1 * (yf - 1.0) - lam.ln_1p() * yf,
             Model::ZtNegbin => {
-                // α = e^{η₂}, r = 1/α; ln Γ(y + r)/Γ(r) = Σ_{j<y} ln(r + j) exactly.
+                // α = e^{η₂}, r = 1/α; ln Γ(y + r)/Γ(r) by `ln_rising`.
                 let r = (-e2).exp();
-                let mut lg = D2::cst(0.0);
-                for j in 0..y {
-                    lg = lg + (r + j as f64).ln();
-                }
+                let lg = r.ln_rising(y);
                 let al = (e1 + e2).exp(); // αλ
                 let l1p = al.ln_1p();
                 // ln P(0) = −r ln(1 + αλ); ln(1 − P(0)) = ln(1 − e^{−r ln(1+αλ)}).
@@ -212,9 +209,14 @@ impl Model {
     /// P(y = k | seen) for k = 1..=kmax under the fitted law (the package's marginal
     /// frequencies: the zero-truncated Poisson for Zelterman's and Chao's).
     pub fn truncated_pmf(self, kmax: u64, e1: f64, e2: f64) -> Vec<f64> {
+        self.truncated_at(1..=kmax, e1, e2)
+    }
+
+    /// P(y = k | seen) at each of `ks`.
+    pub fn truncated_at(self, ks: impl IntoIterator<Item = u64>, e1: f64, e2: f64) -> Vec<f64> {
         let (c1, c2) = (D2::cst(e1), D2::cst(e2));
         let lam = self.lambda(c1).v;
-        (1..=kmax)
+        ks.into_iter()
             .map(|k| match self {
                 Model::ZtPoisson | Model::Zelterman | Model::Chao => Model::ZtPoisson
                     .loglik(k, D2::cst(lam.ln()), c2)
