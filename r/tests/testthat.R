@@ -1,0 +1,3 @@
+library(testthat)
+library(darkfigure)
+test_check("darkfigure")
