@@ -170,8 +170,13 @@ pub fn sentences(c: &Calibration, procedure: &str, level: f64) -> Vec<String> {
             })
             .collect();
         out.push(format!(
-            "The models disagree ({}): how far to trust the interval depends on which of them describes how people come to be on the lists, and these data cannot settle that.",
-            each.join(", ")
+            "The models disagree ({}): how far to trust the interval depends on which of them describes how people come to be {}, and these data cannot settle that.",
+            each.join(", "),
+            if one_register(c) {
+                "recorded by the register, and how often"
+            } else {
+                "on the lists"
+            }
         ));
     }
     let short: Vec<String> = rows
