@@ -154,3 +154,14 @@ def test_a_missing_binary_says_how_to_build_it(monkeypatch):
     with pytest.raises(darkfigure.DarkfigureError) as e:
         darkfigure.binary()
     assert e.value.exit_code == 127
+
+
+def test_a_pandas_data_frame_is_read_as_its_rows():
+    # pandas is installed by .ci/run for this test (it is optional for users).
+    import pandas as pd
+    df = pd.read_csv(DATA / "UKdat_5.csv")
+    a = darkfigure.estimate(df, methods="main")
+    b = darkfigure.estimate(DATA / "UKdat_5.csv", methods="main")
+    assert a.raw["estimates"] == b.raw["estimates"]
+    out = a.to_pandas()
+    assert list(out.columns[:4]) == ["method", "model", "abundance", "stderr"]
