@@ -52,6 +52,19 @@ pub(super) fn attach(
     Ok(())
 }
 
+/// The point a bootstrap is centred on: the estimate's N̂ when it is `ok`; otherwise none,
+/// and a warning on the estimate saying why no bootstrap was run.
+pub(super) fn point_of(est: &mut Estimate) -> Option<f64> {
+    let point = est
+        .population
+        .filter(|_| est.status == super::types::Status::Ok);
+    if point.is_none() {
+        est.warnings
+            .push("no bootstrap: the estimate on the data has no number".into());
+    }
+    point
+}
+
 /// The levels a bootstrap makes limits at: 80, 90 and 95% (what a study reads) and the
 /// estimate's own.
 pub(super) fn levels(level: f64) -> Vec<f64> {
@@ -109,34 +122,30 @@ pub(super) fn present(
             boot.needed,
             bootstrap::MIN_TAIL
         ));
-    } else if let Some(l) = at_level(&boot.percentile).filter(|l| percentile_first && whole(l)) {
-        est.interval = Some(Interval {
-            lower: l.lower,
-            upper: l.upper,
-            level,
-            kind: Construction::BootstrapPercentile,
-            center: None,
-        });
-    } else if let Some(l) = at_level(&boot.bca).filter(whole) {
-        est.interval = Some(Interval {
-            lower: l.lower,
-            upper: l.upper,
-            level,
-            kind: Construction::BootstrapBca,
-            center: None,
-        });
-    } else if let Some(l) = at_level(&boot.percentile).filter(whole) {
-        est.warnings.push(format!(
-            "BCa limits unavailable (all replicates on one side of N̂, the jackknife failed, or a BCa limit falls where fewer than {} replicates lie beyond it); percentile limits given",
-            bootstrap::MIN_TAIL
-        ));
-        est.interval = Some(Interval {
-            lower: l.lower,
-            upper: l.upper,
-            level,
-            kind: Construction::BootstrapPercentile,
-            center: None,
-        });
+    } else {
+        let bca = at_level(&boot.bca).filter(whole);
+        let pct = at_level(&boot.percentile).filter(whole);
+        let chosen = match (percentile_first, bca, pct) {
+            (true, _, Some(p)) => Some((p, Construction::BootstrapPercentile)),
+            (_, Some(b), _) => Some((b, Construction::BootstrapBca)),
+            (false, None, Some(p)) => {
+                est.warnings.push(format!(
+                    "BCa limits unavailable (all replicates on one side of N̂, the jackknife failed, or a BCa limit falls where fewer than {} replicates lie beyond it); percentile limits given",
+                    bootstrap::MIN_TAIL
+                ));
+                Some((p, Construction::BootstrapPercentile))
+            }
+            _ => None,
+        };
+        if let Some((l, kind)) = chosen {
+            est.interval = Some(Interval {
+                lower: l.lower,
+                upper: l.upper,
+                level,
+                kind,
+                center: None,
+            });
+        }
     }
     est.bootstrap = Some(boot);
 }

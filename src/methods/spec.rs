@@ -989,9 +989,7 @@ impl Method {
         ctx: &Context,
         b: BootOptions,
     ) -> Result<()> {
-        let Some(point) = est.population.filter(|_| est.status == Status::Ok) else {
-            est.warnings
-                .push("no bootstrap: the estimate on the data has no number".into());
+        let Some(point) = super::bootstrapped::point_of(est) else {
             return Ok(());
         };
         let settings = self.settings(ctx);

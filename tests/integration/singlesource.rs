@@ -178,6 +178,11 @@ fn the_bootstrap_is_the_same_at_any_thread_count() {
     }
 }
 
+/// The JSON document `name` the binary wrote in `dir`.
+fn json_in(dir: &std::path::Path, name: &str) -> serde_json::Value {
+    serde_json::from_slice(&std::fs::read(dir.join(name)).expect("json")).expect("parses")
+}
+
 /// Runs the binary in a folder holding the package's data.
 fn darkfigure(dir: &std::path::Path, args: &[&str]) -> std::process::Output {
     std::fs::copy(
@@ -216,9 +221,7 @@ fn a_single_register_country_contributes_its_multiplier() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    let doc: serde_json::Value =
-        serde_json::from_slice(&std::fs::read(dir.0.as_path().join("out.json")).expect("json"))
-            .expect("parses");
+    let doc = json_in(dir.0.as_path(), "out.json");
     let st = &doc["aggregate"]["studies"][0];
     let est = doc["estimates"][0]["population"].as_f64().expect("N");
     let m = st["multiplier"].as_f64().expect("M");
@@ -259,9 +262,7 @@ fn strata_of_counts_have_a_bootstrap_total() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    let doc: serde_json::Value =
-        serde_json::from_slice(&std::fs::read(dir.0.as_path().join("out.json")).expect("json"))
-            .expect("parses");
+    let doc = json_in(dir.0.as_path(), "out.json");
     let strata = doc["strata"].as_array().expect("strata");
     assert_eq!(strata.len(), 2);
     let sum: f64 = strata
@@ -302,9 +303,7 @@ fn a_calibration_of_counts_simulates_from_the_fits() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    let doc: serde_json::Value =
-        serde_json::from_slice(&std::fs::read(dir.0.join("out.json")).expect("json"))
-            .expect("parses");
+    let doc = json_in(dir.0.as_path(), "out.json");
     let c = &doc["calibration"];
     let gens: Vec<&str> = c["generators"]
         .as_array()
@@ -357,9 +356,7 @@ fn a_study_simulates_from_a_single_source_fit() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    let doc: serde_json::Value =
-        serde_json::from_slice(&std::fs::read(dir.0.join("s.json")).expect("json"))
-            .expect("parses");
+    let doc = json_in(dir.0.as_path(), "s.json");
     let names: Vec<&str> = doc["summary"]
         .as_array()
         .expect("summary")

@@ -10,7 +10,7 @@ use super::{Formula, MAX_DFPOPSIZE_ROWS, fit_point};
 use crate::data::counts::CountData;
 use crate::error::Result;
 use crate::inference::bootstrap::{self, BootKind, BootOptions, multinomial};
-use crate::methods::types::{Estimate, ProgressFn, Settings, Status};
+use crate::methods::types::{Estimate, ProgressFn, Settings};
 use crate::montecarlo::variates::binomial;
 use rand::RngExt;
 
@@ -25,9 +25,7 @@ pub fn attach(
     progress: Option<&ProgressFn>,
     b: BootOptions,
 ) -> Result<()> {
-    let Some(point) = est.population.filter(|_| est.status == Status::Ok) else {
-        est.warnings
-            .push("no bootstrap: the estimate on the data has no number".into());
+    let Some(point) = crate::methods::bootstrapped::point_of(est) else {
         return Ok(());
     };
     let design = Design::new(data, &formula.covariates, &formula.baseline)?;
